@@ -1,0 +1,136 @@
+# tracestub: plain GNU make, read top to bottom.
+#   make          build build/tracestub (installs missing Debian packages first)
+#   make check    format check, unit tests (ASan+UBSan), e2e tests with real gdb/lldb, short fuzz
+#   make demo     trace the bundled demo program
+#   make bench    per-hit cost beside gdbserver and a minimal ptrace floor
+#   make fuzz     each fuzz target for FUZZ_SECONDS (default 60)
+
+CC       ?= gcc
+CLANG    ?= clang
+B        := build
+CPPFLAGS := -I. -I/usr/include/libdwarf -D_GNU_SOURCE
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wpointer-arith -Wvla -Wformat=2
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 $(WARN) -fno-strict-aliasing
+SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDLIBS   := -lelf -ldwarf -lZydis -lz -lpthread
+PREFIX   ?= /usr/local
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 4
+export GOCACHE  := $(abspath $(B))/gocache
+export GOPATH   := $(abspath $(B))/gopath
+export GOFLAGS  := -mod=mod
+export GO111MODULE := off
+
+# ---- sources, by layer (new files are picked up by the wildcards) ----
+PROTO_SRC := $(wildcard protocol/*.c)
+ARCH_SRC  := $(wildcard arch/x86_64/*.c)
+STUB_SRC  := $(filter-out stub/main.c,$(wildcard stub/*.c))
+LIB_SRC   := $(PROTO_SRC) $(ARCH_SRC) $(STUB_SRC)
+HEADERS   := $(wildcard protocol/*.h arch/x86_64/*.h stub/*.h)
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN  := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+FIX_SRC   := $(filter-out tests/fixtures/lib%.c,$(wildcard tests/fixtures/*.c))
+FIX_BIN   := $(patsubst tests/fixtures/%.c,$(B)/fixtures/%,$(FIX_SRC))
+FIX_LIBS  := $(patsubst tests/fixtures/%.c,$(B)/fixtures/%.so,$(wildcard tests/fixtures/lib*.c))
+GO_DIRS   := $(wildcard tests/fixtures/go/*)
+GO_BIN    := $(patsubst tests/fixtures/go/%,$(B)/fixtures/go_%,$(GO_DIRS))
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+
+.PHONY: all deps check unit e2e fuzz fuzz-check fixtures format format-check demo bench \
+        install clean
+all: $(B)/tracestub
+
+$(B)/.deps: scripts/deps.sh
+	@mkdir -p $(B)
+	@bash scripts/deps.sh
+	@touch $@
+deps: $(B)/.deps
+
+# ---- the tool ----
+$(B)/obj/%.o: %.c $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+$(B)/libtracestub.a: $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+$(B)/tracestub: $(B)/obj/stub/main.o $(B)/libtracestub.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# ---- unit tests: every module under ASan + UBSan ----
+$(B)/san/%.o: %.c $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -std=gnu11 $(WARN) $(SANFLAGS) -MMD -MP -c $< -o $@
+$(B)/libtracestub-san.a: $(patsubst %.c,$(B)/san/%.o,$(LIB_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+$(B)/unit/%: $(B)/san/tests/unit/%.o $(B)/libtracestub-san.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) $^ -o $@ $(LDLIBS)
+
+# ---- test programs: PIE, -O0, debug info, like a user's build ----
+FIX_CFLAGS := -g -O0 -fPIE -pie -pthread -Wall -Wno-unused -Wno-unused-result
+$(B)/fixtures/%.so: tests/fixtures/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -g -O0 -fPIC -shared $< -o $@
+$(B)/fixtures/%: tests/fixtures/%.c $(FIX_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(FIX_CFLAGS) $< -o $@ -ldl -lm
+$(B)/fixtures/go_%: tests/fixtures/go/%/*.go $(B)/.deps
+	@mkdir -p $(dir $@)
+	cd tests/fixtures/go/$* && go build -o $(abspath $@) .
+fixtures: $(FIX_BIN) $(FIX_LIBS) $(GO_BIN)
+
+# ---- fuzz targets: clang + libFuzzer, the library built with clang's instrumentation ----
+FUZZFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+$(B)/fz/%.o: %.c $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) -std=gnu11 $(FUZZFLAGS) -MMD -MP -c $< -o $@
+$(B)/libtracestub-fz.a: $(patsubst %.c,$(B)/fz/%.o,$(LIB_SRC))
+	@rm -f $@
+	ar rcs $@ $^
+$(B)/fuzz/%: $(B)/fz/tests/fuzz/%.o $(B)/libtracestub-fz.a
+	@mkdir -p $(dir $@)
+	$(CLANG) -fsanitize=fuzzer,address,undefined $^ -o $@ $(LDLIBS)
+fuzz-check: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); \
+	  scripts/fuzz.sh $$f tests/fuzz/corpus/$${n#fuzz_} $(FUZZ_CHECK_SECONDS) || exit 1; done
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); \
+	  scripts/fuzz.sh $$f tests/fuzz/corpus/$${n#fuzz_} $(FUZZ_SECONDS) || exit 1; done
+
+# ---- checks ----
+format-check:
+	@clang-format --dry-run --Werror $(LIB_SRC) stub/main.c $(HEADERS) $(UNIT_SRC) $(FUZZ_SRC)
+format:
+	clang-format -i $(LIB_SRC) stub/main.c $(HEADERS) $(UNIT_SRC) $(FUZZ_SRC)
+unit: $(UNIT_BIN)
+	prove --exec '' $(UNIT_BIN)
+e2e: $(B)/tracestub fixtures
+	prove --exec '' $(sort $(wildcard tests/e2e/*.t))
+check: format-check $(B)/tracestub $(UNIT_BIN) fixtures $(FUZZ_BIN)
+	prove --exec '' $(UNIT_BIN) $(sort $(wildcard tests/e2e/*.t))
+	@$(MAKE) --no-print-directory fuzz-check
+
+# ---- user-facing ----
+demo: $(B)/tracestub fixtures
+	@scripts/demo.sh
+bench: $(B)/tracestub fixtures $(BENCH_BIN)
+	@scripts/bench.sh
+$(B)/bench/workload: bench/workload.c $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) -O0 -g -no-pie -pthread $< -o $@
+$(B)/bench/%: bench/%.c $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -std=gnu11 $(WARN) $(CPPFLAGS) $< -o $@ -lpthread
+install: $(B)/tracestub
+	install -D -m 0755 $(B)/tracestub $(DESTDIR)$(PREFIX)/bin/tracestub
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,41 @@
+/* Benchmark workload: f(a,b) called N times in each of T threads. Built -O0 -no-pie so that f
+ * starts with `push %rbp` like most unoptimised function entries. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static long iterations;
+static volatile long sink;
+
+__attribute__((noinline)) long f(long a, long b)
+{
+	return a * 3 + b;
+}
+
+static void *worker(void *arg)
+{
+	long s = 0;
+	for (long i = 0; i < iterations; i++)
+		s += f(i, (long)arg);
+	sink += s;
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	iterations = argc > 1 ? atol(argv[1]) : 100000;
+	int threads = argc > 2 ? atoi(argv[2]) : 1;
+	pthread_t tid[64];
+	if (threads < 1 || threads > 64)
+		return 2;
+	if (threads == 1) {
+		worker((void *)1);
+	} else {
+		for (int i = 0; i < threads; i++)
+			pthread_create(&tid[i], NULL, worker, (void *)(long)(i + 1));
+		for (int i = 0; i < threads; i++)
+			pthread_join(tid[i], NULL);
+	}
+	printf("done %ld\n", (long)sink);
+	return 0;
+}
