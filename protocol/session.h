@@ -25,16 +25,16 @@ struct rsp_session_config {
 	void *write_ctx;
 	rsp_log_fn log; /* may be NULL */
 	void *log_ctx;
-	bool extended;          /* start in extended mode (--multi) */
-	size_t packet_size;     /* advertised PacketSize; 0 = default 0x4000 */
-	const char *disabled;   /* comma-separated packet names (--disable-packet=), may be NULL */
+	bool extended;	      /* start in extended mode (--multi) */
+	size_t packet_size;   /* advertised PacketSize; 0 = default 0x4000 */
+	const char *disabled; /* comma-separated packet names (--disable-packet=), may be NULL */
 };
 
 /* What the owner should do after a feed. */
 enum rsp_session_state {
-	RSP_SESSION_OPEN,   /* keep serving */
-	RSP_SESSION_CLOSE,  /* close this connection (detach/kill in non-extended mode) */
-	RSP_SESSION_EXIT,   /* monitor exit: the server should exit */
+	RSP_SESSION_OPEN,  /* keep serving */
+	RSP_SESSION_CLOSE, /* close this connection (detach/kill in non-extended mode) */
+	RSP_SESSION_EXIT,  /* monitor exit: the server should exit */
 };
 
 /* Returns NULL on no memory. cfg is copied; ops and target are borrowed. */

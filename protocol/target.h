@@ -23,14 +23,14 @@ struct rsp_reg_info {
 	const char *name;
 	const char *alt_name; /* may be NULL */
 	uint16_t bitsize;
-	uint16_t offset;      /* byte offset in the g block */
-	int16_t dwarf_regno;  /* -1 if none */
+	uint16_t offset;     /* byte offset in the g block */
+	int16_t dwarf_regno; /* -1 if none */
 	int16_t ehframe_regno;
 	const char *generic;  /* "pc", "sp", "fp", "flags", "arg1".."arg6", or NULL */
 	const char *encoding; /* "uint", "ieee754", "vector" */
 	const char *format;   /* "hex", "float", "vector-uint8" ... */
 	const char *set;      /* "General Purpose Registers", ... */
-	bool expedite;        /* sent in every T stop reply */
+	bool expedite;	      /* sent in every T stop reply */
 };
 
 struct rsp_reg_layout {
@@ -40,11 +40,11 @@ struct rsp_reg_layout {
 };
 
 enum rsp_stop_kind {
-	RSP_STOP_SIGNAL,        /* T reply */
-	RSP_STOP_EXITED,        /* W reply, status = exit code */
-	RSP_STOP_TERMINATED,    /* X reply, signo = killing signal */
+	RSP_STOP_SIGNAL,	/* T reply */
+	RSP_STOP_EXITED,	/* W reply, status = exit code */
+	RSP_STOP_TERMINATED,	/* X reply, signo = killing signal */
 	RSP_STOP_THREAD_EXITED, /* w reply (QThreadEvents) */
-	RSP_STOP_NO_RESUMED,    /* N reply */
+	RSP_STOP_NO_RESUMED,	/* N reply */
 };
 
 enum rsp_stop_reason {
@@ -65,7 +65,7 @@ enum rsp_stop_reason {
 	RSP_REASON_SYSCALL_ENTRY,
 	RSP_REASON_SYSCALL_RETURN,
 	RSP_REASON_REPLAY_BEGIN, /* replay history exhausted backwards */
-	RSP_REASON_REPLAY_END,   /* replay history exhausted forwards */
+	RSP_REASON_REPLAY_END,	 /* replay history exhausted forwards */
 };
 
 /* A stop as the target reports it. Signal numbers are host (Linux) numbers; the protocol
@@ -77,10 +77,10 @@ struct rsp_stop {
 	int signo;  /* host signal; 0 = none */
 	int status; /* exit status for RSP_STOP_EXITED */
 	taddr_t watch_addr;
-	struct rsp_ptid child;   /* fork / vfork */
-	const char *exec_path;   /* exec; may be NULL */
+	struct rsp_ptid child; /* fork / vfork */
+	const char *exec_path; /* exec; may be NULL */
 	int64_t syscall_no;
-	int core;                /* -1 unknown */
+	int core;		 /* -1 unknown */
 	const char *description; /* free text for lldb's description:, may be NULL */
 };
 
@@ -95,9 +95,9 @@ enum rsp_resume_kind {
 struct rsp_resume_action {
 	enum rsp_resume_kind kind;
 	struct rsp_ptid thread; /* pid/tid -1 = default for every thread not named before */
-	int signo;              /* host signal to deliver, 0 = none */
-	taddr_t start, end;     /* range step */
-	bool has_addr;          /* legacy c ADDR / s ADDR: resume at addr */
+	int signo;		/* host signal to deliver, 0 = none */
+	taddr_t start, end;	/* range step */
+	bool has_addr;		/* legacy c ADDR / s ADDR: resume at addr */
 	taddr_t addr;
 };
 
@@ -111,15 +111,15 @@ enum rsp_point_type {
 
 struct rsp_thread_info {
 	struct rsp_ptid id;
-	int core;       /* -1 unknown */
-	char name[32];  /* comm, NUL-terminated, may be empty */
+	int core;      /* -1 unknown */
+	char name[32]; /* comm, NUL-terminated, may be empty */
 };
 
 struct rsp_library {
 	const char *name; /* path */
-	taddr_t lm;       /* struct link_map address */
-	taddr_t l_addr;   /* load bias */
-	taddr_t l_ld;     /* dynamic section */
+	taddr_t lm;	  /* struct link_map address */
+	taddr_t l_addr;	  /* load bias */
+	taddr_t l_ld;	  /* dynamic section */
 	taddr_t lmid;
 };
 
@@ -162,7 +162,8 @@ struct rsp_target_ops {
 	 * (1 = available). Unavailable bytes are sent as xx. */
 	int (*read_regs)(void *t, struct rsp_ptid th, uint8_t *buf, uint8_t *avail);
 	int (*write_regs)(void *t, struct rsp_ptid th, const uint8_t *buf);
-	int (*write_reg)(void *t, struct rsp_ptid th, unsigned regno, const uint8_t *val, size_t len);
+	int (*write_reg)(void *t, struct rsp_ptid th, unsigned regno, const uint8_t *val,
+			 size_t len);
 
 	/* Read up to len bytes; *done = bytes read (may be short). -EIO/-EFAULT if none. */
 	int (*read_mem)(void *t, taddr_t addr, uint8_t *buf, size_t len, size_t *done);

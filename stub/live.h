@@ -13,10 +13,10 @@ struct live;
 struct hostio;
 
 struct live_config {
-	struct hostio *hostio;      /* vFile backend, may be NULL (vFile unsupported) */
-	char *const *wrapper;       /* --wrapper argv (NULL-terminated) or NULL */
-	bool startup_with_shell;    /* run PROG through $SHELL -c (gdbserver's default is off here) */
-	bool debug;                 /* log events to stderr */
+	struct hostio *hostio;	 /* vFile backend, may be NULL (vFile unsupported) */
+	char *const *wrapper;	 /* --wrapper argv (NULL-terminated) or NULL */
+	bool startup_with_shell; /* run PROG through $SHELL -c (gdbserver's default is off here) */
+	bool debug;		 /* log events to stderr */
 };
 
 /* Returns NULL on no memory. cfg is copied (pointers borrowed). */

@@ -13,24 +13,24 @@ struct user_regs_struct;
 #define X86_64_INSN_MAX 15
 
 enum x86_64_insn_class {
-	X86_64_INSN_OTHER,   /* plain, position-independent */
-	X86_64_INSN_RIPREL,  /* has a rip-relative memory operand */
-	X86_64_INSN_JMP,     /* direct jmp rel8/rel32 */
-	X86_64_INSN_JCC,     /* conditional relative branch (incl. jrcxz/loop) */
-	X86_64_INSN_CALL,    /* direct call rel32 */
+	X86_64_INSN_OTHER,  /* plain, position-independent */
+	X86_64_INSN_RIPREL, /* has a rip-relative memory operand */
+	X86_64_INSN_JMP,    /* direct jmp rel8/rel32 */
+	X86_64_INSN_JCC,    /* conditional relative branch (incl. jrcxz/loop) */
+	X86_64_INSN_CALL,   /* direct call rel32 */
 	X86_64_INSN_CALL_INDIRECT,
 	X86_64_INSN_JMP_INDIRECT,
 	X86_64_INSN_RET,
 	X86_64_INSN_SYSCALL,
 	X86_64_INSN_INT3,
-	X86_64_INSN_UNSAFE,  /* cannot be stepped out of line (e.g. rip read other than disp) */
+	X86_64_INSN_UNSAFE, /* cannot be stepped out of line (e.g. rip read other than disp) */
 };
 
 /* How a site's displaced instruction is stepped over. */
 enum x86_64_stepover {
-	X86_64_STEP_EMULATE,      /* x86_64_insn_emulate */
-	X86_64_STEP_OUT_OF_LINE,  /* x86_64_insn_relocate into scratch, step there, fix up */
-	X86_64_STEP_INLINE,       /* stop all threads, restore byte, single-step */
+	X86_64_STEP_EMULATE,	 /* x86_64_insn_emulate */
+	X86_64_STEP_OUT_OF_LINE, /* x86_64_insn_relocate into scratch, step there, fix up */
+	X86_64_STEP_INLINE,	 /* stop all threads, restore byte, single-step */
 };
 
 struct x86_64_insn {
@@ -39,10 +39,11 @@ struct x86_64_insn {
 	uint8_t len;
 	enum x86_64_insn_class cls;
 	enum x86_64_stepover strategy;
-	uint64_t target;     /* branch/call target, rip-relative effective address */
+	uint64_t target;     /* branch/call target; for a rip-relative memory operand its effective
+			      * address (for `call *x(%rip)`, the address of the slot) */
 	uint8_t disp_offset; /* offset of the rip-relative disp32 / rel32 in bytes, 0 if none */
 	uint8_t disp_size;
-	char text[64];       /* AT&T disassembly, for logs and errors */
+	char text[64]; /* AT&T disassembly, for logs and errors */
 };
 
 /* Decode the instruction at addr from code[0..len). Returns 0, -EINVAL if undecodable. */
@@ -62,14 +63,17 @@ int x86_64_insn_emulate(const struct x86_64_insn *insn, struct user_regs_struct 
 
 /* Produce code to execute insn out of line at scratch address `to`: rip-relative operands
  * and relative branches re-targeted. Writes at most X86_64_OOL_MAX bytes to out, *len set.
- * After single-stepping it there, call x86_64_insn_fixup. Returns 0 or -ENOTSUP. */
+ * After single-stepping it there, call x86_64_insn_fixup. Returns 0, -ENOTSUP (class UNSAFE:
+ * step it inline) or -ERANGE (a re-targeted rel32/disp32 does not reach: scratch must lie
+ * within +-2 GiB of the original). */
 #define X86_64_OOL_MAX 32
-int x86_64_insn_relocate(const struct x86_64_insn *insn, uint64_t to, uint8_t *out,
-			 size_t *len);
+int x86_64_insn_relocate(const struct x86_64_insn *insn, uint64_t to, uint8_t *out, size_t *len);
 /* Fix registers after one step of the relocated copy at `to`: rip back into the original
- * code, a pushed return address of a call rewritten. May produce one memory write. */
-int x86_64_insn_fixup(const struct x86_64_insn *insn, uint64_t to,
-		      struct user_regs_struct *regs, struct x86_64_memwrite *writes,
-		      size_t *nwrites);
+ * code, a pushed return address of a call rewritten, syscall's rcx (return rip) rewritten.
+ * May produce one memory write. Returns 0; 1 if rip is still `to` after a rep-prefixed string
+ * instruction (one iteration done, rcx not exhausted: step the copy again, then call again);
+ * or the error x86_64_insn_relocate gives. */
+int x86_64_insn_fixup(const struct x86_64_insn *insn, uint64_t to, struct user_regs_struct *regs,
+		      struct x86_64_memwrite *writes, size_t *nwrites);
 
 #endif

@@ -1,0 +1,226 @@
+/* General query packets: qSupported, ?, qAttached, qSymbol, QStartNoAckMode, !,
+ * vMustReplyEmpty, QEnableErrorStrings, qEcho, qHostInfo, qProcessInfo,
+ * qGetWorkingDir, qRcmd (monitor, with built-in help and exit),
+ * qWatchpointSupportInfo. */
+#include <errno.h>
+#include <string.h>
+
+#include "protocol/hex.h"
+#include "protocol/internal.h"
+
+/* The stub only serves Linux x86_64 (DESIGN.md): lldb's host triple. */
+static const char triple[] = "x86_64-pc-linux-gnu";
+
+static int h_qsupported(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	return rsp_session_qsupported(s, a, n);
+}
+
+static int h_question(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	struct rsp_stop st;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	st.core = -1;
+	rc = s->ops->last_stop ? s->ops->last_stop(s->t, &st) : -ESRCH;
+	if (rc == -ESRCH) {
+		/* No process: gdbserver answers W00 (extended mode), lldb-server E02. */
+		if (s->feat.is_lldb)
+			return -2;
+		return rsp_buf_puts(&s->reply, "W00");
+	}
+	if (rc)
+		return rc;
+	return rsp_stop_format(s, &st, &s->reply);
+}
+
+static int h_qattached(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	uint64_t pid = 0;
+	bool was = false;
+	int rc;
+
+	if (n) {
+		if (a[0] != ':' || rsp_hex_parse_u64(a + 1, n - 1, &pid))
+			return -EINVAL;
+	}
+	rc = s->ops->attached(s->t, n ? (int64_t)pid : -1, &was);
+	if (rc)
+		return rc;
+	return rsp_buf_puts(&s->reply, was ? "1" : "0");
+}
+
+static int h_ok(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	return rsp_buf_puts(&s->reply, "OK");
+}
+
+static int h_empty(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	return 0;
+}
+
+static int h_noack(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	s->no_ack_pending = true;
+	return rsp_buf_puts(&s->reply, "OK");
+}
+
+static int h_extended(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	s->extended = true;
+	return rsp_buf_puts(&s->reply, "OK");
+}
+
+static int h_error_strings(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	s->error_strings = true;
+	return rsp_buf_puts(&s->reply, "OK");
+}
+
+static int h_echo(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	/* lldb matches the whole echoed packet to resynchronise. */
+	rsp_buf_puts(&s->reply, "qEcho");
+	return rsp_buf_put(&s->reply, a, n);
+}
+
+static int h_host_info(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	rsp_buf_puts(&s->reply, "triple:");
+	rsp_buf_hex_str(&s->reply, triple);
+	return rsp_buf_puts(&s->reply, ";ptrsize:8;endian:little;ostype:linux;"
+				       "watchpoint_exceptions_received:after;");
+}
+
+static void put_kv(struct rsp_buf *b, const char *k, int64_t v)
+{
+	rsp_buf_puts(b, k);
+	rsp_buf_hex_i64(b, v);
+	rsp_buf_putc(b, ';');
+}
+
+static int h_process_info(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	struct rsp_process_info pi;
+	int rc;
+
+	memset(&pi, 0, sizeof(pi));
+	rc = s->ops->process_info(s->t, &pi);
+	if (rc)
+		return rc;
+	put_kv(&s->reply, "pid:", pi.pid);
+	put_kv(&s->reply, "parent-pid:", pi.ppid);
+	put_kv(&s->reply, "real-uid:", pi.uid);
+	put_kv(&s->reply, "real-gid:", pi.gid);
+	put_kv(&s->reply, "effective-uid:", pi.euid);
+	put_kv(&s->reply, "effective-gid:", pi.egid);
+	rsp_buf_puts(&s->reply, "triple:");
+	rsp_buf_hex_str(&s->reply, triple);
+	rsp_buf_puts(&s->reply, ";ostype:linux;endian:little;ptrsize:8;");
+	if (pi.name) {
+		rsp_buf_puts(&s->reply, "name:");
+		rsp_buf_hex_str(&s->reply, pi.name);
+		rsp_buf_putc(&s->reply, ';');
+	}
+	return 0;
+}
+
+static int h_get_cwd(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	char *buf = (char *)s->scratch;
+	size_t cap = s->packet_size / 2;
+	int rc = s->ops->get_cwd(s->t, buf, cap);
+	if (rc)
+		return rc;
+	buf[cap - 1] = 0;
+	return rsp_buf_hex_str(&s->reply, buf);
+}
+
+/* ---- monitor ---- */
+
+static void monitor_out(void *ctx, const char *text, size_t len)
+{
+	struct rsp_session *s = ctx;
+	uint8_t pkt[1 + 2 * 256];
+	while (len) {
+		size_t n = len < 256 ? len : 256;
+		pkt[0] = 'O';
+		rsp_hex_encode((const uint8_t *)text, n, (char *)pkt + 1);
+		rsp_send_packet(s, pkt, 1 + 2 * n);
+		text += n;
+		len -= n;
+	}
+}
+
+static void out_str(struct rsp_session *s, const char *t)
+{
+	monitor_out(s, t, strlen(t));
+}
+
+static void monitor_help(struct rsp_session *s)
+{
+	out_str(s, "tracestub monitor commands:\n"
+		   "  help  - this list\n"
+		   "  exit  - end the server\n");
+	/* The target lists its own commands for "help"; -ENOENT means it has none. */
+	if (s->ops->monitor)
+		s->ops->monitor(s->t, "help", 4, monitor_out, s);
+}
+
+static int h_rcmd(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	size_t len;
+	int rc;
+	char *cmd;
+
+	if (n < 1 || a[0] != ',')
+		return -EINVAL;
+	cmd = rsp_hex_cstr(s, a + 1, n - 1, 0);
+	if (!cmd)
+		return -EINVAL;
+	len = strlen(cmd);
+	if (!strcmp(cmd, "help")) {
+		monitor_help(s);
+		return rsp_buf_puts(&s->reply, "OK");
+	}
+	if (!strcmp(cmd, "exit")) {
+		s->state = RSP_SESSION_EXIT;
+		return rsp_buf_puts(&s->reply, "OK");
+	}
+	rc = s->ops->monitor ? s->ops->monitor(s->t, cmd, len, monitor_out, s) : -ENOENT;
+	if (rc == -ENOENT) {
+		out_str(s, "unknown monitor command\n");
+		monitor_help(s);
+		return rsp_buf_puts(&s->reply, "OK");
+	}
+	if (rc)
+		return rc;
+	return rsp_buf_puts(&s->reply, "OK");
+}
+
+static int h_watch_info(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	/* x86 has four debug address registers. */
+	return rsp_buf_puts(&s->reply, "num:4;");
+}
+
+const struct rsp_packet_def rsp_pkts_general[] = {
+	{"qSupported", RSP_MATCH_PREFIX, h_qsupported, 0, NULL, NULL},
+	{"?", RSP_MATCH_EXACT, h_question, 0, NULL, NULL},
+	{"qAttached", RSP_MATCH_PREFIX, h_qattached, RSP_OP(attached), NULL, NULL},
+	{"qSymbol:", RSP_MATCH_PREFIX, h_ok, 0, NULL, NULL},
+	{"QStartNoAckMode", RSP_MATCH_EXACT, h_noack, 0, "QStartNoAckMode+", NULL},
+	{"!", RSP_MATCH_EXACT, h_extended, 0, NULL, NULL},
+	{"vMustReplyEmpty", RSP_MATCH_EXACT, h_empty, 0, NULL, NULL},
+	{"QEnableErrorStrings", RSP_MATCH_EXACT, h_error_strings, 0, NULL, NULL},
+	{"qEcho", RSP_MATCH_PREFIX, h_echo, 0, "qEcho+", NULL},
+	{"qHostInfo", RSP_MATCH_EXACT, h_host_info, 0, NULL, NULL},
+	{"qProcessInfo", RSP_MATCH_EXACT, h_process_info, RSP_OP(process_info), NULL, NULL},
+	{"qGetWorkingDir", RSP_MATCH_EXACT, h_get_cwd, RSP_OP(get_cwd), NULL, NULL},
+	{"qRcmd", RSP_MATCH_PREFIX, h_rcmd, 0, NULL, NULL},
+	{"qWatchpointSupportInfo", RSP_MATCH_PREFIX, h_watch_info, RSP_OP(insert_point), NULL,
+	 NULL},
+	{NULL, 0, NULL, 0, NULL, NULL},
+};

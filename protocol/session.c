@@ -1,0 +1,594 @@
+/* The RSP session: buffers (allocated once in rsp_session_new, none on the
+ * packet path), framing events, the packet table assembled from per-family
+ * arrays, --disable-packet, qSupported derived from the table and the target's
+ * ops, dispatch, the all-stop waiting state with its queue of packets received
+ * while the target runs. Never touches the OS. */
+#include "protocol/session.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/hex.h"
+#include "protocol/internal.h"
+
+#define DEFAULT_PACKET_SIZE 0x4000
+#define MIN_PACKET_SIZE	    0x200
+
+#define RSP_FAMILY_ENTRY(f) rsp_pkts_##f,
+static const struct rsp_packet_def *const families[] = {RSP_PACKET_FAMILIES(RSP_FAMILY_ENTRY)};
+
+bool rsp_has_op(const struct rsp_session *s, size_t op)
+{
+	void (*fp)(void);
+	if (!op)
+		return true;
+	memcpy(&fp, (const char *)s->ops + op - 1, sizeof(fp));
+	return fp != NULL;
+}
+
+static bool is_name_char(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_';
+}
+
+bool rsp_is_disabled(const struct rsp_session *s, const uint8_t *name, size_t len)
+{
+	const char *p = s->disabled;
+	while (p && *p) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n && n <= len && !memcmp(p, name, n) && (n == len || !is_name_char(name[n])))
+			return true;
+		p = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+static bool def_served(const struct rsp_session *s, const struct rsp_packet_def *d)
+{
+	return rsp_has_op(s, d->op) && (!d->avail || d->avail(s));
+}
+
+static const struct rsp_packet_def *lookup(const uint8_t *pkt, size_t len)
+{
+	const struct rsp_packet_def *best = NULL;
+	size_t best_len = 0;
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		for (const struct rsp_packet_def *d = families[f]; d->name; d++) {
+			size_t n = strlen(d->name);
+			if (n > len || memcmp(d->name, pkt, n))
+				continue;
+			if (d->match == RSP_MATCH_EXACT && n != len)
+				continue;
+			if (!best || n > best_len) {
+				best = d;
+				best_len = n;
+			}
+		}
+	}
+	return best;
+}
+
+/* ---- output ---- */
+
+static int write_raw(struct rsp_session *s, const uint8_t *buf, size_t len)
+{
+	int rc = s->cfg.write(s->cfg.write_ctx, buf, len);
+	if (rc < 0 && !s->write_err)
+		s->write_err = rc;
+	return rc < 0 ? rc : 0;
+}
+
+int rsp_send_packet(struct rsp_session *s, const uint8_t *payload, size_t len)
+{
+	size_t n = rsp_frame_encode('$', payload, len, s->out, s->out_cap);
+	if (!n)
+		return -ENOSPC;
+	s->out_len = n;
+	if (s->cfg.log)
+		s->cfg.log(s->cfg.log_ctx, "->", payload, len);
+	return write_raw(s, s->out, n);
+}
+
+void rsp_reply_error(struct rsp_session *s, int err)
+{
+	unsigned v = err < 0 ? (unsigned)-err : (unsigned)err;
+	if (v > 0xff)
+		v &= 0xff;
+	else if (v == 0)
+		v = 0xff;
+	rsp_buf_reset(&s->reply);
+	rsp_buf_putc(&s->reply, 'E');
+	rsp_buf_hex_u64_w(&s->reply, v, 2);
+	if (s->error_strings) {
+		const char *msg = s->err_msg ? s->err_msg : strerror((int)v);
+		rsp_buf_putc(&s->reply, ';');
+		if (rsp_buf_hex_str(&s->reply, msg))
+			s->reply.len = 3;
+	}
+}
+
+/* ---- dispatch ---- */
+
+static void dispatch(struct rsp_session *s, const uint8_t *pkt, size_t len)
+{
+	const struct rsp_packet_def *d = lookup(pkt, len);
+	int rc = 0;
+
+	if (s->cfg.log)
+		s->cfg.log(s->cfg.log_ctx, "<-", pkt, len);
+	rsp_buf_reset(&s->reply);
+	s->err_msg = NULL;
+	if (d && def_served(s, d) && !rsp_is_disabled(s, pkt, len)) {
+		size_t n = strlen(d->name);
+		rc = d->fn(s, pkt + n, len - n);
+	}
+	if (rc == RSP_NO_REPLY)
+		return;
+	if (rc == -EOPNOTSUPP)
+		rsp_buf_reset(&s->reply);
+	else if (rc < 0)
+		rsp_reply_error(s, rc);
+	else if (s->reply.overflow)
+		rsp_reply_error(s, -ENOSPC);
+	rsp_send_packet(s, s->reply.data, s->reply.len);
+	if (s->no_ack_pending) {
+		/* QStartNoAckMode: its own exchange is acked; acks stop from the next
+		 * packet. */
+		s->no_ack_pending = false;
+		s->no_ack = true;
+		s->fr.no_ack = true;
+	}
+}
+
+static void enqueue(struct rsp_session *s, const uint8_t *pkt, size_t len)
+{
+	uint32_t n = (uint32_t)len;
+	if (s->queue_cap - s->queue_len < sizeof(n) + len) {
+		/* Bounded queue: a client flooding packets during a resume is counted. */
+		s->fr.stats.overflow++;
+		return;
+	}
+	memcpy(s->queue + s->queue_len, &n, sizeof(n));
+	memcpy(s->queue + s->queue_len + sizeof(n), pkt, len);
+	s->queue_len += sizeof(n) + len;
+}
+
+static void drain_queue(struct rsp_session *s)
+{
+	while (s->queue_len && !s->waiting && s->state == RSP_SESSION_OPEN) {
+		uint32_t n;
+		memcpy(&n, s->queue, sizeof(n));
+		dispatch(s, s->queue + sizeof(n), n);
+		size_t used = sizeof(n) + n;
+		memmove(s->queue, s->queue + used, s->queue_len - used);
+		s->queue_len -= used;
+	}
+}
+
+static void drain(struct rsp_session *s)
+{
+	if (s->draining)
+		return;
+	s->draining = true;
+	drain_queue(s);
+	s->draining = false;
+}
+
+int rsp_session_feed(struct rsp_session *s, const uint8_t *buf, size_t len)
+{
+	static const uint8_t plus = '+', minus = '-';
+	static const uint8_t too_long[] = "E07";
+	size_t plen;
+	const uint8_t *pkt;
+
+	for (size_t i = 0; i < len && s->state == RSP_SESSION_OPEN && !s->write_err; i++) {
+		switch (rsp_framer_byte(&s->fr, buf[i])) {
+		case RSP_FRAME_PACKET:
+			if (!s->no_ack)
+				write_raw(s, &plus, 1);
+			pkt = rsp_framer_packet(&s->fr, &plen);
+			if (s->waiting)
+				enqueue(s, pkt, plen);
+			else
+				dispatch(s, pkt, plen);
+			break;
+		case RSP_FRAME_INTERRUPT:
+			if (s->waiting && s->ops->interrupt)
+				s->ops->interrupt(s->t);
+			break;
+		case RSP_FRAME_NACK:
+			if (!s->no_ack && s->out_len)
+				write_raw(s, s->out, s->out_len);
+			break;
+		case RSP_FRAME_BAD_CHECKSUM:
+			if (!s->no_ack)
+				write_raw(s, &minus, 1);
+			break;
+		case RSP_FRAME_OVERFLOW:
+			if (!s->no_ack)
+				write_raw(s, &plus, 1);
+			if (!s->waiting)
+				rsp_send_packet(s, too_long, 3);
+			break;
+		default:
+			break;
+		}
+	}
+	if (s->write_err)
+		return s->write_err;
+	return s->state;
+}
+
+int rsp_session_report_stop(struct rsp_session *s, const struct rsp_stop *stop)
+{
+	if (!s->waiting)
+		return 0;
+	s->waiting = false;
+	rsp_buf_reset(&s->reply);
+	rsp_stop_format(s, stop, &s->reply);
+	rsp_send_packet(s, s->reply.data, s->reply.len);
+	drain(s);
+	return s->write_err;
+}
+
+bool rsp_session_is_waiting(const struct rsp_session *s)
+{
+	return s->waiting;
+}
+
+int rsp_session_console(struct rsp_session *s, const char *text, size_t len)
+{
+	uint8_t pkt[1 + 2 * 256];
+	if (!s->waiting)
+		return 0;
+	while (len) {
+		size_t n = len < 256 ? len : 256;
+		pkt[0] = 'O';
+		rsp_hex_encode((const uint8_t *)text, n, (char *)pkt + 1);
+		int rc = rsp_send_packet(s, pkt, 1 + 2 * n);
+		if (rc)
+			return rc;
+		text += n;
+		len -= n;
+	}
+	return 0;
+}
+
+void rsp_session_stats(const struct rsp_session *s, struct rsp_session_stats *out)
+{
+	*out = s->fr.stats;
+}
+
+/* ---- qSupported ---- */
+
+static bool has_feature(const uint8_t *a, size_t len, const char *feat)
+{
+	size_t n = strlen(feat);
+	const uint8_t *p = a, *end = a + len;
+	while (p < end) {
+		const uint8_t *e = rsp_memchr(p, end, ';');
+		size_t l = e ? (size_t)(e - p) : (size_t)(end - p);
+		if (l >= n && !memcmp(p, feat, n) && (l == n || feat[n - 1] == '='))
+			return true;
+		p = e ? e + 1 : end;
+	}
+	return false;
+}
+
+static bool xml_regs_has_arm(const uint8_t *a, size_t len)
+{
+	const char *key = "xmlRegisters=";
+	size_t kl = strlen(key);
+	for (size_t i = 0; i + kl <= len; i++) {
+		if (memcmp(a + i, key, kl))
+			continue;
+		for (size_t j = i + kl; j + 3 <= len && a[j] != ';'; j++)
+			if (!memcmp(a + j, "arm", 3))
+				return true;
+	}
+	return false;
+}
+
+static bool feature_disabled(const struct rsp_session *s, const char *f)
+{
+	size_t n = strcspn(f, "+-=");
+	return rsp_is_disabled(s, (const uint8_t *)f, n);
+}
+
+static void put_feature(struct rsp_session *s, const char *f)
+{
+	if (feature_disabled(s, f))
+		return;
+	rsp_buf_putc(&s->reply, ';');
+	rsp_buf_puts(&s->reply, f);
+}
+
+int rsp_session_qsupported(struct rsp_session *s, const uint8_t *a, size_t len)
+{
+	const struct rsp_target_ops *o = s->ops;
+	bool tell = o->set_client_features != NULL;
+	struct rsp_client_features f = {0};
+
+	if (len && a[0] == ':') {
+		a++;
+		len--;
+	}
+	f.multiprocess = has_feature(a, len, "multiprocess+") &&
+			 !rsp_is_disabled(s, (const uint8_t *)"multiprocess", 12);
+	f.swbreak = has_feature(a, len, "swbreak+") && o->insert_point;
+	f.hwbreak = has_feature(a, len, "hwbreak+") && o->insert_point;
+	f.fork_events = tell && has_feature(a, len, "fork-events+");
+	f.vfork_events = tell && has_feature(a, len, "vfork-events+");
+	f.exec_events = tell && has_feature(a, len, "exec-events+");
+	f.no_resumed = tell && has_feature(a, len, "no-resumed+");
+	f.thread_events = s->feat.thread_events;
+	/* lldb 14 never offers swbreak+ and lists arm among its xmlRegisters; gdb
+	 * always offers swbreak+. The target rewinds the PC after an int3 for every
+	 * client (lldb needs it, and gdb with swbreak+ does too), so the protocol
+	 * only reports. */
+	f.is_lldb = xml_regs_has_arm(a, len) || !has_feature(a, len, "swbreak+");
+	if (feature_disabled(s, "swbreak"))
+		f.swbreak = false;
+	if (feature_disabled(s, "hwbreak"))
+		f.hwbreak = false;
+	s->feat = f;
+
+	rsp_buf_puts(&s->reply, "PacketSize=");
+	rsp_buf_hex_u64(&s->reply, s->packet_size);
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		for (const struct rsp_packet_def *d = families[i]; d->name; d++)
+			if (d->feature && def_served(s, d) &&
+			    !rsp_is_disabled(s, (const uint8_t *)d->name, strlen(d->name)))
+				put_feature(s, d->feature);
+	if (f.multiprocess)
+		put_feature(s, "multiprocess+");
+	if (f.swbreak)
+		put_feature(s, "swbreak+");
+	if (f.hwbreak)
+		put_feature(s, "hwbreak+");
+	if (f.fork_events)
+		put_feature(s, "fork-events+");
+	if (f.vfork_events)
+		put_feature(s, "vfork-events+");
+	if (f.exec_events)
+		put_feature(s, "exec-events+");
+	if (f.no_resumed)
+		put_feature(s, "no-resumed+");
+	rsp_features_changed(s);
+	return 0;
+}
+
+void rsp_features_changed(struct rsp_session *s)
+{
+	if (s->ops->set_client_features)
+		s->ops->set_client_features(s->t, &s->feat);
+}
+
+/* ---- lifetime ---- */
+
+void rsp_session_free(struct rsp_session *s)
+{
+	if (!s)
+		return;
+	free(s->disabled);
+	free(s->in);
+	free(s->reply.data);
+	free(s->out);
+	free(s->scratch);
+	free(s->gbuf);
+	free(s->gavail);
+	free(s->threads);
+	free(s->libs);
+	free(s->queue);
+	for (int i = 0; i < RSP_SAVE_SLOTS; i++)
+		free(s->saved[i]);
+	free(s);
+}
+
+struct rsp_session *rsp_session_new(const struct rsp_session_config *cfg)
+{
+	struct rsp_session *s = calloc(1, sizeof(*s));
+	const struct rsp_reg_layout *l;
+	size_t reply_cap;
+	bool ok = true;
+
+	if (!s)
+		return NULL;
+	s->cfg = *cfg;
+	s->ops = cfg->ops;
+	s->t = cfg->target;
+	s->extended = cfg->extended;
+	s->state = RSP_SESSION_OPEN;
+	s->packet_size = cfg->packet_size ? cfg->packet_size : DEFAULT_PACKET_SIZE;
+	if (s->packet_size < MIN_PACKET_SIZE)
+		s->packet_size = MIN_PACKET_SIZE;
+	s->g_thread = s->c_thread = (struct rsp_ptid){0, 0};
+	if (cfg->disabled && cfg->disabled[0]) {
+		s->disabled = strdup(cfg->disabled);
+		ok = ok && s->disabled;
+	}
+	l = s->ops->reg_layout ? s->ops->reg_layout(s->t) : NULL;
+	s->g_cap = l && l->g_size ? l->g_size : 16;
+	s->avail_cap = l && l->nregs ? l->nregs : 1;
+	reply_cap = 2 * s->packet_size + 64;
+	s->in = malloc(s->packet_size);
+	uint8_t *rmem = malloc(reply_cap);
+	rsp_buf_init(&s->reply, rmem, reply_cap);
+	s->out_cap = reply_cap + 4;
+	s->out = malloc(s->out_cap);
+	s->scratch_cap = 4 * s->packet_size + 65536;
+	s->scratch = malloc(s->scratch_cap);
+	s->gbuf = malloc(s->g_cap);
+	s->gavail = malloc(s->avail_cap);
+	s->threads = calloc(RSP_MAX_THREADS, sizeof(*s->threads));
+	s->libs = calloc(RSP_MAX_LIBS, sizeof(*s->libs));
+	s->queue_cap = RSP_QUEUE_PACKETS * (s->packet_size + 4);
+	s->queue = malloc(s->queue_cap);
+	for (int i = 0; i < RSP_SAVE_SLOTS; i++) {
+		s->saved[i] = malloc(s->g_cap);
+		ok = ok && s->saved[i];
+	}
+	ok = ok && s->in && rmem && s->out && s->scratch && s->gbuf && s->gavail && s->threads &&
+	     s->libs && s->queue;
+	if (!ok) {
+		rsp_session_free(s);
+		return NULL;
+	}
+	rsp_framer_init(&s->fr, s->in, s->packet_size);
+	return s;
+}
+
+/* ---- helpers for the handler files ---- */
+
+int rsp_parse_ptid(const uint8_t **p, const uint8_t *end, struct rsp_ptid *out)
+{
+	const uint8_t *q = *p;
+	int64_t pid = 0, tid;
+	int rc;
+
+	if (q < end && *q == 'p') {
+		q++;
+		rc = rsp_hex_scan_i64(&q, end, &pid);
+		if (rc)
+			return rc;
+		tid = -1;
+		if (q < end && *q == '.') {
+			q++;
+			rc = rsp_hex_scan_i64(&q, end, &tid);
+			if (rc)
+				return rc;
+		}
+	} else {
+		rc = rsp_hex_scan_i64(&q, end, &tid);
+		if (rc)
+			return rc;
+		if (tid == -1)
+			pid = -1;
+	}
+	if (pid < -1 || tid < -1)
+		return -EINVAL;
+	out->pid = pid;
+	out->tid = tid;
+	*p = q;
+	return 0;
+}
+
+int rsp_put_ptid(struct rsp_session *s, struct rsp_buf *b, struct rsp_ptid id)
+{
+	int rc = 0;
+	if (s->feat.multiprocess) {
+		rc |= rsp_buf_putc(b, 'p');
+		rc |= rsp_buf_hex_i64(b, id.pid);
+		rc |= rsp_buf_putc(b, '.');
+	}
+	rc |= rsp_buf_hex_i64(b, id.tid);
+	return rc ? -ENOSPC : 0;
+}
+
+int rsp_thread_suffix(const uint8_t *args, size_t *len, struct rsp_ptid *th)
+{
+	static const char key[] = ";thread:";
+	size_t kl = sizeof(key) - 1, n = *len;
+	for (size_t i = 0; i + kl <= n; i++) {
+		if (memcmp(args + i, key, kl))
+			continue;
+		const uint8_t *p = args + i + kl, *end = args + n;
+		if (rsp_parse_ptid(&p, end, th))
+			return -EINVAL;
+		if (p < end && *p == ';')
+			p++;
+		if (p != end)
+			return -EINVAL;
+		*len = i;
+		return 1;
+	}
+	return 0;
+}
+
+struct rsp_ptid rsp_reg_thread(struct rsp_session *s, const uint8_t *args, size_t *len, int *rc)
+{
+	struct rsp_ptid th;
+	int r = rsp_thread_suffix(args, len, &th);
+	*rc = r < 0 ? r : 0;
+	return r == 1 ? th : s->g_thread;
+}
+
+int rsp_parse_addr_len(const uint8_t **p, const uint8_t *end, uint64_t *addr, uint64_t *len)
+{
+	const uint8_t *q = *p;
+	if (rsp_hex_scan_u64(&q, end, addr) || q >= end || *q != ',')
+		return -EINVAL;
+	q++;
+	if (rsp_hex_scan_u64(&q, end, len))
+		return -EINVAL;
+	*p = q;
+	return 0;
+}
+
+char *rsp_hex_cstr(struct rsp_session *s, const uint8_t *hex, size_t len, size_t off)
+{
+	size_t n;
+	if (off >= s->scratch_cap ||
+	    rsp_hex_decode(hex, len, s->scratch + off, s->scratch_cap - off - 1, &n))
+		return NULL;
+	if (memchr(s->scratch + off, 0, n))
+		return NULL;
+	s->scratch[off + n] = 0;
+	return (char *)s->scratch + off;
+}
+
+int rsp_load_threads(struct rsp_session *s)
+{
+	size_t n = 0;
+	int rc;
+	s->nthreads = 0;
+	if (!s->ops->list_threads)
+		return -EOPNOTSUPP;
+	rc = s->ops->list_threads(s->t, s->threads, RSP_MAX_THREADS, &n);
+	if (rc)
+		return rc;
+	s->nthreads = n < RSP_MAX_THREADS ? n : RSP_MAX_THREADS;
+	return 0;
+}
+
+const struct rsp_reg_layout *rsp_layout(struct rsp_session *s)
+{
+	const struct rsp_reg_layout *l = s->ops->reg_layout ? s->ops->reg_layout(s->t) : NULL;
+	if (!l || l->g_size > s->g_cap || l->nregs > s->avail_cap)
+		return NULL;
+	return l;
+}
+
+int rsp_start_resume(struct rsp_session *s, size_t nacts)
+{
+	int rc;
+	/* Waiting is set before the call so that a target reporting the stop from
+	 * inside resume() is served. */
+	s->waiting = true;
+	rc = s->ops->resume(s->t, s->acts, nacts);
+	if (rc) {
+		s->waiting = false;
+		return rc;
+	}
+	return RSP_NO_REPLY;
+}
+
+int rsp_xfer_reply(struct rsp_session *s, const uint8_t *obj, size_t obj_len, uint64_t off,
+		   uint64_t len)
+{
+	size_t avail, used;
+	if (off >= obj_len) {
+		return rsp_buf_putc(&s->reply, 'l');
+	}
+	avail = obj_len - (size_t)off;
+	if (len < avail)
+		avail = (size_t)len;
+	rsp_buf_putc(&s->reply, 'm');
+	rsp_buf_bin(&s->reply, obj + off, avail, &used);
+	if (off + used == obj_len)
+		s->reply.data[0] = 'l';
+	return 0;
+}

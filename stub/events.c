@@ -1,0 +1,648 @@
+/* The all-stop event state machine of the live target: resume, interrupt, and
+ * the waitpid(-1, __WALL | WNOHANG) loop that turns ptrace stops into client
+ * stop replies. Threads are PTRACE_SEIZEd, so stopping one is PTRACE_INTERRUPT
+ * (an EVENT_STOP), never a signal the program could see. Never blocks except in
+ * live_stop_all_sync(). */
+#include "stub/live_internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "stub/procfs.h"
+#include "stub/ptrace.h"
+
+unsigned long live_ptrace_options(bool exitkill)
+{
+	unsigned long o =
+		PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
+
+	return exitkill ? o | PTRACE_O_EXITKILL : o;
+}
+
+void live_wake(struct live *l)
+{
+	uint64_t one = 1;
+
+	if (write(l->evfd, &one, sizeof(one)) < 0)
+		live_log(l, "eventfd write: %s", strerror(errno));
+}
+
+static int resume_thread(struct proc_thread *th, enum rsp_resume_kind kind, int sig)
+{
+	int rc;
+
+	if (kind == RSP_RESUME_STEP || kind == RSP_RESUME_RANGE_STEP)
+		rc = ptr_step(th->tid, sig);
+	else
+		rc = ptr_cont(th->tid, sig);
+	if (!rc) {
+		th->running = true;
+		th->signal_stop = false;
+	}
+	return rc;
+}
+
+/* Resume a thread the client did not see stop, the way it was going. */
+static void re_resume(struct live *l, struct proc_thread *th, int sig)
+{
+	enum rsp_resume_kind k = th->resume;
+
+	if (k != RSP_RESUME_STEP && k != RSP_RESUME_RANGE_STEP)
+		k = RSP_RESUME_CONTINUE;
+	if (resume_thread(th, k, sig))
+		live_log(l, "resume %d failed", (int)th->tid);
+}
+
+static void stop_others(struct live *l, struct proc *p)
+{
+	struct proc_thread *th;
+
+	for (th = p->threads; th; th = th->next) {
+		if (!th->running || th->interrupting)
+			continue;
+		if (!ptr_interrupt(th->tid))
+			th->interrupting = true;
+		live_log(l, "interrupt %d: %d", (int)th->tid, th->interrupting);
+	}
+}
+
+static void set_ready(struct live *l, const struct rsp_stop *st)
+{
+	l->ready = *st;
+	l->have_ready = true;
+	if (st->kind == RSP_STOP_SIGNAL || st->kind == RSP_STOP_EXITED ||
+	    st->kind == RSP_STOP_TERMINATED) {
+		l->last = *st;
+		l->have_last = st->kind == RSP_STOP_SIGNAL;
+	}
+	live_wake(l);
+}
+
+/* Turn thread th's pending event into the stop reply; rewinds the PC over an
+ * int3. */
+static void report_pending(struct live *l, struct proc_thread *th, struct rsp_stop *st)
+{
+	struct proc_pending *pe = &th->pending;
+
+	memset(st, 0, sizeof(*st));
+	st->kind = RSP_STOP_SIGNAL;
+	st->thread.pid = th->proc->pid;
+	st->thread.tid = th->tid;
+	st->reason = pe->reason;
+	st->signo = pe->signo;
+	st->core = procfs_thread_core(th->proc->pid, th->tid);
+	switch (pe->reason) {
+	case RSP_REASON_SWBREAK:
+		/* gdbserver rule (PROTOCOL.md 1.5): rewind for lldb and for a gdb with
+		 * swbreak+; a gdb without swbreak gets pc = site + 1 and fixes it itself.
+		 */
+		if (l->feat.swbreak || l->feat.is_lldb) {
+			struct user_regs_struct r;
+
+			if (!ptr_getregs(th->tid, &r)) {
+				r.rip = pe->addr;
+				ptr_setregs(th->tid, &r);
+			}
+		}
+		break;
+	case RSP_REASON_WATCH:
+	case RSP_REASON_AWATCH:
+	case RSP_REASON_RWATCH:
+		st->watch_addr = pe->addr;
+		break;
+	case RSP_REASON_FORK:
+	case RSP_REASON_VFORK:
+		st->child.pid = (int64_t)pe->addr;
+		st->child.tid = (int64_t)pe->addr;
+		break;
+	case RSP_REASON_EXEC:
+		if (procfs_exec_file(th->proc->pid, l->exe_path, sizeof(l->exe_path)) == 0)
+			st->exec_path = l->exe_path;
+		break;
+	default:
+		break;
+	}
+	th->has_pending = false;
+}
+
+/* All threads of p stopped? Then report the stop owed to the client. */
+static void maybe_finish(struct live *l, struct proc *p)
+{
+	struct proc_thread *th;
+	struct rsp_stop st;
+
+	if (!p->stopping)
+		return;
+	for (th = p->threads; th; th = th->next)
+		if (th->running || th->initial_stop)
+			return;
+	p->stopping = false;
+	p->resumed = false;
+	if (p->event && p->event->has_pending) {
+		report_pending(l, p->event, &st);
+	} else {
+		th = p->event ? p->event : p->threads;
+		if (!th)
+			return;
+		/* Interrupt (^C / vCtrlC): gdbserver reports SIGINT for the thread it
+		 * stopped. */
+		memset(&st, 0, sizeof(st));
+		st.kind = RSP_STOP_SIGNAL;
+		st.reason = RSP_REASON_NONE;
+		st.signo = SIGINT;
+		st.thread.pid = p->pid;
+		st.thread.tid = th->tid;
+		st.core = procfs_thread_core(p->pid, th->tid);
+		p->event = th;
+	}
+	p->interrupted = false;
+	set_ready(l, &st);
+}
+
+/* A thread produced an event for the client: keep it and stop the others
+ * (all-stop). */
+static void reportable(struct live *l, struct proc_thread *th, const struct proc_pending *pe)
+{
+	struct proc *p = th->proc;
+
+	th->has_pending = true;
+	th->pending = *pe;
+	if (!p->event)
+		p->event = th;
+	if (!p->stopping) {
+		p->stopping = true;
+		stop_others(l, p);
+	}
+	maybe_finish(l, p);
+}
+
+static bool in_range(struct proc_thread *th, taddr_t pc)
+{
+	return pc >= th->range_start && pc < th->range_end;
+}
+
+/* Classify a SIGTRAP signal-delivery-stop. Returns 1 if the thread was silently
+ * resumed. */
+static int classify_trap(struct live *l, struct proc_thread *th, struct proc_pending *pe)
+{
+	struct user_regs_struct r;
+	uint64_t dr6 = 0;
+	siginfo_t si;
+	int code = 0;
+
+	pe->signo = SIGTRAP;
+	pe->reason = RSP_REASON_SIGNAL;
+	pe->addr = 0;
+	if (!ptr_getsiginfo(th->tid, &si))
+		code = si.si_code;
+	if (ptr_getregs(th->tid, &r))
+		return 0;
+	if (th->proc == l->cur)
+		hwdebug_take_dr6(th->tid, &dr6);
+	if ((dr6 & 0xf) && hwdebug_hit(&l->hw, dr6, &pe->reason, &pe->addr))
+		return 0;
+	if ((code == SI_KERNEL || code == TRAP_BRKPT) && th->proc == l->cur &&
+	    bkpt_is_inserted(l->bk, x86_64_trap_pc_to_site(r.rip))) {
+		pe->reason = RSP_REASON_SWBREAK;
+		pe->addr = x86_64_trap_pc_to_site(r.rip);
+		return 0;
+	}
+	if (th->resume == RSP_RESUME_STEP || th->resume == RSP_RESUME_RANGE_STEP) {
+		if (th->resume == RSP_RESUME_RANGE_STEP && in_range(th, r.rip)) {
+			re_resume(l, th, 0);
+			return 1;
+		}
+		pe->reason = RSP_REASON_TRACE;
+		return 0;
+	}
+	return 0;
+}
+
+static void stash_orphan(struct live *l, pid_t tid, int status)
+{
+	if (l->norphans < sizeof(l->orphans) / sizeof(l->orphans[0])) {
+		l->orphans[l->norphans].tid = tid;
+		l->orphans[l->norphans].status = status;
+		l->norphans++;
+	}
+}
+
+static void replay_orphan(struct live *l, pid_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < l->norphans; i++) {
+		if (l->orphans[i].tid == tid) {
+			int status = l->orphans[i].status;
+
+			l->orphans[i] = l->orphans[--l->norphans];
+			live_handle_status(l, tid, status);
+			return;
+		}
+	}
+}
+
+/* An unreported fork child at its first stop: take our int3s and debug
+ * registers out of its copy of memory and let it go. A vfork child shares its
+ * parent's memory: leave it alone. */
+static void release_fork_child(struct live *l, struct proc *c)
+{
+	struct bkpt_mem mem;
+
+	if (!c->vfork_child && !live_open_mem(c)) {
+		live_bkpt_mem(l, c, &mem);
+		bkpt_restore_into(l->bk, &mem);
+	}
+	if (c->threads) {
+		hwdebug_clear(c->threads->tid);
+		ptr_detach(c->threads->tid, 0);
+	}
+	live_drop_proc(l, c);
+}
+
+static void on_exec(struct live *l, struct proc_thread *th)
+{
+	struct proc *p = th->proc;
+	struct proc_thread *o, *next;
+	struct proc_pending pe = {.reason = RSP_REASON_EXEC, .signo = SIGTRAP};
+
+	/* Every other thread is gone; the exec'ing one now has the leader's tid. */
+	for (o = p->threads; o; o = next) {
+		next = o->next;
+		if (o != th)
+			proc_thread_remove(&l->pt, o);
+	}
+	live_open_mem(p);
+	if (p == l->cur) {
+		bkpt_forget_all(l->bk);
+		hwdebug_init(&l->hw); /* the kernel flushes ptrace debug registers on exec */
+		memset(l->allocs, 0, sizeof(l->allocs));
+	}
+	if (l->feat.exec_events && p == l->cur) {
+		reportable(l, th, &pe);
+		return;
+	}
+	if (p->stopping || !p->resumed) {
+		maybe_finish(l, p);
+		return;
+	}
+	re_resume(l, th, 0);
+}
+
+static void on_new_child(struct live *l, struct proc_thread *th, int ev)
+{
+	struct proc *p = th->proc, *c;
+	unsigned long msg = 0;
+	struct proc_thread *nt;
+	struct proc_pending pe = {.signo = SIGTRAP};
+
+	if (ptr_geteventmsg(th->tid, &msg))
+		return;
+	if (ev == PTRACE_EVENT_CLONE) {
+		nt = proc_thread_add(&l->pt, p, (pid_t)msg);
+		if (nt) {
+			nt->initial_stop = true;
+			nt->running = true;
+			nt->resume = RSP_RESUME_CONTINUE;
+			replay_orphan(l, nt->tid);
+		}
+		if (p->stopping || !p->resumed) {
+			maybe_finish(l, p);
+			return;
+		}
+		re_resume(l, th, 0);
+		return;
+	}
+	c = proc_add(&l->pt, (pid_t)msg);
+	if (c) {
+		c->parent = p->pid;
+		c->vfork_child = ev == PTRACE_EVENT_VFORK;
+		c->fork_child = !(c->vfork_child ? l->feat.vfork_events : l->feat.fork_events);
+		nt = proc_thread_add(&l->pt, c, (pid_t)msg);
+		if (nt) {
+			nt->initial_stop = true;
+			nt->running = true;
+		}
+		if (!c->fork_child) {
+			c->attached = p->attached;
+			live_open_mem(c);
+		}
+		replay_orphan(l, (pid_t)msg);
+		if (c && proc_find(&l->pt, (pid_t)msg) && !c->fork_child) {
+			pe.reason = ev == PTRACE_EVENT_VFORK ? RSP_REASON_VFORK : RSP_REASON_FORK;
+			pe.addr = msg;
+			reportable(l, th, &pe);
+			return;
+		}
+	}
+	if (p->stopping || !p->resumed) {
+		maybe_finish(l, p);
+		return;
+	}
+	re_resume(l, th, 0);
+}
+
+static void on_exit_status(struct live *l, struct proc_thread *th, int status)
+{
+	struct proc *p = th->proc;
+	struct rsp_stop st;
+	bool report = p == l->cur;
+
+	if (th->tid != p->pid) {
+		proc_thread_remove(&l->pt, th);
+		maybe_finish(l, p);
+		return;
+	}
+	memset(&st, 0, sizeof(st));
+	st.thread.pid = p->pid;
+	st.thread.tid = p->pid;
+	st.core = -1;
+	if (WIFEXITED(status)) {
+		st.kind = RSP_STOP_EXITED;
+		st.status = WEXITSTATUS(status);
+	} else {
+		st.kind = RSP_STOP_TERMINATED;
+		st.signo = WTERMSIG(status);
+	}
+	live_drop_proc(l, p);
+	if (report)
+		set_ready(l, &st);
+}
+
+static void on_event_stop(struct live *l, struct proc_thread *th, int sig)
+{
+	struct proc *p = th->proc;
+
+	th->interrupting = false;
+	if (p->stopping || !p->resumed) {
+		maybe_finish(l, p);
+		return;
+	}
+	/* A stale PTRACE_INTERRUPT (the thread stopped for something else first), or
+	 * a group-stop nobody asked for: keep the thread going. */
+	re_resume(l, th, 0);
+}
+
+void live_handle_status(struct live *l, pid_t tid, int status)
+{
+	struct proc_thread *th = proc_thread_find(&l->pt, tid);
+	struct proc *p;
+	struct proc_pending pe;
+	int sig, ev;
+
+	live_log(l, "status %d: 0x%x%s", (int)tid, status, th ? "" : " (unknown)");
+	if (!th) {
+		if (WIFSTOPPED(status))
+			stash_orphan(l, tid, status);
+		return;
+	}
+	p = th->proc;
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		on_exit_status(l, th, status);
+		return;
+	}
+	if (!WIFSTOPPED(status))
+		return;
+	sig = WSTOPSIG(status);
+	ev = status >> 16;
+	th->running = false;
+	th->signal_stop = false;
+	if (th->initial_stop) {
+		th->initial_stop = false;
+		if (p->fork_child) {
+			release_fork_child(l, p);
+			return;
+		}
+		if (p == l->cur && hwdebug_any(&l->hw))
+			hwdebug_apply(&l->hw, tid);
+		if (ev == PTRACE_EVENT_STOP) {
+			if (p->stopping || !p->resumed || p != l->cur) {
+				maybe_finish(l, p);
+				return;
+			}
+			re_resume(l, th, 0);
+			return;
+		}
+	}
+	switch (ev) {
+	case PTRACE_EVENT_CLONE:
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+		on_new_child(l, th, ev);
+		return;
+	case PTRACE_EVENT_EXEC:
+		on_exec(l, th);
+		return;
+	case PTRACE_EVENT_STOP:
+		on_event_stop(l, th, sig);
+		return;
+	case 0:
+		break;
+	default:
+		re_resume(l, th, 0);
+		return;
+	}
+	th->signal_stop = true;
+	th->last_sig = sig;
+	if (sig == SIGTRAP) {
+		if (classify_trap(l, th, &pe))
+			return;
+	} else {
+		if (sig > 0 && sig < (int)sizeof(l->pass) && l->pass[sig] && !p->stopping) {
+			re_resume(l, th, sig);
+			return;
+		}
+		pe.reason = RSP_REASON_SIGNAL;
+		pe.signo = sig;
+		pe.addr = 0;
+	}
+	reportable(l, th, &pe);
+}
+
+static void drain_fds(struct live *l)
+{
+	struct signalfd_siginfo si[8];
+	uint64_t v;
+
+	while (read(l->sigfd, si, sizeof(si)) > 0)
+		;
+	while (read(l->evfd, &v, sizeof(v)) > 0)
+		;
+}
+
+int live_handle_events(struct live *l, struct rsp_stop *stop)
+{
+	drain_fds(l);
+	for (;;) {
+		int status;
+		pid_t w;
+
+		if (l->have_ready) {
+			*stop = l->ready;
+			l->have_ready = false;
+			return 1;
+		}
+		w = waitpid(-1, &status, __WALL | WNOHANG);
+		if (w <= 0)
+			return w < 0 && errno != ECHILD ? -errno : 0;
+		live_handle_status(l, w, status);
+	}
+}
+
+static const struct rsp_resume_action *match(const struct rsp_resume_action *acts, size_t n,
+					     const struct proc_thread *th)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct rsp_ptid *id = &acts[i].thread;
+
+		if (id->pid > 0 && id->pid != th->proc->pid)
+			continue;
+		if (id->tid > 0 && id->tid != th->tid)
+			continue;
+		return &acts[i];
+	}
+	return NULL;
+}
+
+/* A pending breakpoint event whose site the client removed meanwhile is dropped
+ * and its PC rewound, as if the thread had not reached the int3 yet (gdbserver
+ * does the same). */
+static bool pending_still_valid(struct live *l, struct proc_thread *th)
+{
+	struct user_regs_struct r;
+
+	if (th->pending.reason != RSP_REASON_SWBREAK || bkpt_is_inserted(l->bk, th->pending.addr))
+		return true;
+	if (!ptr_getregs(th->tid, &r) && r.rip == th->pending.addr + 1) {
+		r.rip = th->pending.addr;
+		ptr_setregs(th->tid, &r);
+	}
+	th->has_pending = false;
+	return false;
+}
+
+int live_resume(void *t, const struct rsp_resume_action *acts, size_t n)
+{
+	struct live *l = t;
+	struct proc *p = l->cur;
+	struct proc_thread *th, *pend = NULL;
+	bool any = false;
+
+	if (!p)
+		return -ESRCH;
+	if (p->resumed)
+		return -EBUSY;
+	for (th = p->threads; th; th = th->next) {
+		const struct rsp_resume_action *a = match(acts, n, th);
+
+		th->resume = a ? a->kind : RSP_RESUME_NONE;
+		if (th->resume == RSP_RESUME_STOP)
+			th->resume = RSP_RESUME_NONE;
+		if (th->resume == RSP_RESUME_NONE)
+			continue;
+		th->range_start = a->start;
+		th->range_end = a->end;
+		if (a->has_addr) {
+			struct user_regs_struct r;
+			int rc = ptr_getregs(th->tid, &r);
+
+			if (rc)
+				return rc;
+			r.rip = a->addr;
+			rc = ptr_setregs(th->tid, &r);
+			if (rc)
+				return rc;
+		}
+		if (th->has_pending && pending_still_valid(l, th) && !pend)
+			pend = th;
+	}
+	p->event = NULL;
+	p->interrupted = false;
+	if (pend) {
+		/* Report the event we already hold without running anything. */
+		p->resumed = true;
+		p->stopping = true;
+		p->event = pend;
+		maybe_finish(l, p);
+		return 0;
+	}
+	for (th = p->threads; th; th = th->next) {
+		const struct rsp_resume_action *a;
+		int rc;
+
+		if (th->resume == RSP_RESUME_NONE)
+			continue;
+		a = match(acts, n, th);
+		rc = resume_thread(th, th->resume, a ? a->signo : 0);
+		if (rc && rc != -ESRCH)
+			return rc;
+		any = any || !rc;
+	}
+	if (!any)
+		return -EINVAL;
+	p->resumed = true;
+	l->have_last = true;
+	return 0;
+}
+
+int live_interrupt(void *t)
+{
+	struct live *l = t;
+	struct proc *p = l->cur;
+
+	if (!p)
+		return -ESRCH;
+	live_log(l, "interrupt op: resumed %d stopping %d", p->resumed, p->stopping);
+	if (!p->resumed || p->stopping)
+		return 0;
+	p->interrupted = true;
+	p->stopping = true;
+	p->event = NULL;
+	stop_others(l, p);
+	maybe_finish(l, p);
+	return 0;
+}
+
+int live_stop_all_sync(struct live *l, struct proc *p)
+{
+	pid_t pid = p->pid;
+
+	if (!p->resumed && !p->stopping)
+		return 0;
+	p->stopping = true;
+	stop_others(l, p);
+	for (;;) {
+		struct proc_thread *th;
+		int status;
+		pid_t w;
+
+		p = proc_find(&l->pt, pid);
+		if (!p)
+			return -ESRCH;
+		if (!p->stopping)
+			break;
+		for (th = p->threads; th; th = th->next)
+			if (th->running || th->initial_stop)
+				break;
+		if (!th) {
+			maybe_finish(l, p);
+			break;
+		}
+		w = waitpid(-1, &status, __WALL);
+		if (w < 0)
+			return -errno;
+		live_handle_status(l, w, status);
+	}
+	/* The stop was for us, not for the client. */
+	l->have_ready = false;
+	return 0;
+}

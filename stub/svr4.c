@@ -1,0 +1,127 @@
+/* The dynamic loader's library list: walk r_debug / link_map through a memory reader. */
+#include "stub/svr4.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <string.h>
+
+#include "stub/procfs.h"
+
+static int auxv_get(pid_t pid, uint64_t type, uint64_t *val)
+{
+	uint8_t buf[4096];
+	size_t len = 0;
+	int r = procfs_auxv(pid, 0, buf, sizeof buf, &len);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i + 16 <= len; i += 16) {
+		uint64_t t, v;
+
+		memcpy(&t, buf + i, 8);
+		memcpy(&v, buf + i + 8, 8);
+		if (t == AT_NULL)
+			break;
+		if (t == type) {
+			*val = v;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int read_cstr(svr4_read_fn rd, void *ctx, uint64_t addr, char *dst, size_t cap)
+{
+	size_t k = 0;
+
+	while (k < cap) {
+		char c;
+
+		if (rd(ctx, addr + k, &c, 1) < 0)
+			return -EIO;
+		dst[k++] = c;
+		if (c == '\0')
+			return (int)k;
+	}
+	return -ENOSPC;
+}
+
+int svr4_libraries(pid_t pid, svr4_read_fn rd, void *ctx, struct rsp_library *out, size_t cap,
+		   size_t *n, char *strings, size_t strcap)
+{
+	uint64_t phdr = 0, phnum = 0, bias = 0, dyn = 0, rdebug = 0, lm = 0;
+	size_t used = 0, k = 0;
+	bool have_bias = false;
+	int r;
+
+	*n = 0;
+	if ((r = auxv_get(pid, AT_PHDR, &phdr)) < 0 || (r = auxv_get(pid, AT_PHNUM, &phnum)) < 0)
+		return r;
+	for (uint64_t i = 0; i < phnum; i++) {
+		Elf64_Phdr ph;
+
+		if (rd(ctx, phdr + i * sizeof ph, &ph, sizeof ph) < 0)
+			return -EIO;
+		if (ph.p_type == PT_PHDR) {
+			bias = phdr - ph.p_vaddr;
+			have_bias = true;
+		}
+	}
+	if (!have_bias)
+		return 0; /* static executable without PT_PHDR: no dynamic loader list */
+	for (uint64_t i = 0; i < phnum; i++) {
+		Elf64_Phdr ph;
+
+		if (rd(ctx, phdr + i * sizeof ph, &ph, sizeof ph) < 0)
+			return -EIO;
+		if (ph.p_type == PT_DYNAMIC)
+			dyn = bias + ph.p_vaddr;
+	}
+	if (!dyn)
+		return 0;
+	for (uint64_t a = dyn;; a += sizeof(Elf64_Dyn)) {
+		Elf64_Dyn d;
+
+		if (rd(ctx, a, &d, sizeof d) < 0)
+			return -EIO;
+		if (d.d_tag == DT_NULL)
+			break;
+		if (d.d_tag == DT_DEBUG) {
+			rdebug = d.d_un.d_ptr;
+			break;
+		}
+	}
+	if (!rdebug)
+		return 0; /* loader has not initialised r_debug yet */
+	/* struct r_debug { int r_version; struct link_map *r_map; ... } */
+	if (rd(ctx, rdebug + 8, &lm, 8) < 0)
+		return -EIO;
+	for (size_t hops = 0; lm && hops < 4096; hops++) {
+		/* struct link_map { l_addr; l_name; l_ld; l_next; l_prev; } */
+		uint64_t f[5];
+
+		if (rd(ctx, lm, f, sizeof f) < 0)
+			return -EIO;
+		if (hops > 0 && f[1]) {
+			int len = read_cstr(rd, ctx, f[1], strings + used, strcap - used);
+
+			if (len < 0)
+				return len == -ENOSPC ? -ENOSPC : len;
+			if (len > 1) {
+				if (k == cap)
+					return -ENOSPC;
+				out[k].name = strings + used;
+				out[k].lm = lm;
+				out[k].l_addr = f[0];
+				out[k].l_ld = f[2];
+				out[k].lmid = 0;
+				k++;
+				used += (size_t)len;
+				*n = k;
+			}
+		}
+		lm = f[3];
+	}
+	*n = k;
+	return 0;
+}

@@ -1,0 +1,20 @@
+/* The dynamic loader's library list (r_debug / link_map walk). */
+#ifndef STUB_SVR4_H
+#define STUB_SVR4_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "protocol/target.h"
+
+typedef int (*svr4_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
+
+/* Walk r_debug/link_map of pid: AT_PHDR/AT_PHNUM from auxv -> PT_PHDR gives the load bias ->
+ * PT_DYNAMIC -> DT_DEBUG -> r_debug.r_map chain. Main program (first entry) excluded; entries
+ * with empty names excluded. Names copied into strings[]. r_debug not initialised yet ->
+ * *n = 0, return 0. */
+int svr4_libraries(pid_t pid, svr4_read_fn rd, void *ctx, struct rsp_library *out, size_t cap,
+		   size_t *n, char *strings, size_t strcap);
+
+#endif

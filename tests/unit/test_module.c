@@ -1,0 +1,52 @@
+/* module: the test process's own module set, and a synthetic maps line. */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stub/cfi.h"
+#include "stub/elfsym.h"
+#include "stub/module.h"
+
+static int n_test;
+static void ok(int cond, const char *name)
+{
+	printf("%sok %d - %s\n", cond ? "" : "not ", ++n_test, name);
+}
+
+int main(void)
+{
+	printf("1..6\n");
+	struct module_set *set = NULL;
+	ok(module_set_from_pid(getpid(), &set) == 0 && set && set->n >= 2, "own module set");
+	if (!set)
+		return 0;
+	uint64_t main_addr = (uint64_t)(uintptr_t)main;
+	struct module *m = module_set_find(set, main_addr);
+	const struct elfsym_func *f = m ? elfsym_find(m->syms, "main") : NULL;
+	ok(f && f->addr + m->bias == main_addr, "bias + link-time main == &main");
+	Dl_info di;
+	uint64_t gp = (uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, "getpid");
+	struct module *lc = module_set_find(set, gp);
+	ok(lc && dladdr((void *)(uintptr_t)gp, &di) &&
+		   lc->bias == (uint64_t)(uintptr_t)di.dli_fbase,
+	   "libc bias equals the dynamic loader's base");
+	ok(lc && module_cfi(lc) != NULL, "libc has CFI (.eh_frame)");
+	module_set_free(set);
+
+	/* libc's text PT_LOAD: file offset 0x26000 at vaddr 0x26000 on Debian 12. */
+	const char *maps =
+		"7f0000000000-7f0000001000 r--p 00000000 08:01 1 /lib/x86_64-linux-gnu/libc.so.6\n"
+		"7f0000100000-7f0000200000 r-xp 00026000 08:01 1 /lib/x86_64-linux-gnu/libc.so.6\n"
+		"7ffd00000000-7ffd00001000 rw-p 00000000 00:00 0 [stack]\n";
+	uint64_t text_va = 0;
+	struct elfsym *es = NULL;
+	elfsym_open("/lib/x86_64-linux-gnu/libc.so.6", &es);
+	int have = es && elfsym_offset_to_vaddr(es, 0x26000, &text_va) == 0;
+	elfsym_free(es);
+	ok(module_set_from_maps(maps, strlen(maps), &set) == 0 && set->n == 1, "one x mapping");
+	ok(have && set && set->n == 1 && set->mods[0].bias == 0x7f0000100000 - text_va,
+	   "bias = start - vaddr(offset)");
+	module_set_free(set);
+	return 0;
+}
