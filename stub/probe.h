@@ -1,0 +1,60 @@
+/* Internal probes: int3 sites owned by the stub (tracepoints, the headless tracer, the
+ * dynamic-loader hook). A hit runs fn on the hitting thread while only that thread is
+ * stopped; the site is stepped over without removing the int3 (emulated, or executed out
+ * of line in a scratch page), and the thread resumes. The client never sees these stops. */
+#ifndef TRACESTUB_STUB_PROBE_H
+#define TRACESTUB_STUB_PROBE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+
+struct live;
+
+struct probe_hit {
+	pid_t pid, tid;
+	uint64_t addr;		       /* site address; regs->rip already == addr */
+	struct user_regs_struct *regs; /* fetched once; fn may modify (written back) */
+	uint64_t time_ns;	       /* CLOCK_MONOTONIC when the stop was reaped */
+};
+
+enum probe_verdict {
+	PROBE_RESUME,
+	PROBE_STOP_ALL, /* report to the client as a stop */
+};
+
+typedef enum probe_verdict (*probe_hit_fn)(void *ctx, const struct probe_hit *hit);
+
+/* 0, -EEXIST (same fn+ctx at addr), -EINVAL no safe step-over strategy (message in
+ * live_last_error()), -errno. Several owners may share an address (user Z0 included). */
+int live_probe_insert(struct live *l, pid_t pid, uint64_t addr, probe_hit_fn fn, void *ctx);
+int live_probe_remove(struct live *l, pid_t pid, uint64_t addr, probe_hit_fn fn, void *ctx);
+const char *live_last_error(const struct live *l);
+
+/* Memory of a stopped-or-running thread's process, one process_vm_readv for all blocks;
+ * int3 bytes shadowed. Returns bytes read in total or -errno. */
+ssize_t live_readv(struct live *l, pid_t pid, const struct iovec *local, const struct iovec *remote,
+		   int n);
+
+/* Library loads: fn called (any thread stopped at the r_brk hook, after the link map is
+ * consistent) so pending probes can be placed before the library's code runs. */
+typedef void (*live_libs_fn)(void *ctx, pid_t pid);
+void live_set_libs_hook(struct live *l, live_libs_fn fn, void *ctx);
+
+/* Process lifecycle for the headless tracer: fork (child pid; when not followed, the child
+ * is cleaned of int3s and detached before this returns), exec (all probes of pid are gone;
+ * the scratch page re-created lazily), exit. */
+enum live_proc_kind { LIVE_EV_FORK, LIVE_EV_EXEC, LIVE_EV_EXIT, LIVE_EV_THREAD_EXIT };
+struct live_proc_event {
+	enum live_proc_kind kind;
+	pid_t pid, tid, child;
+	int status; /* wait status for LIVE_EV_EXIT */
+};
+typedef void (*live_proc_fn)(void *ctx, const struct live_proc_event *ev);
+void live_set_proc_hook(struct live *l, live_proc_fn fn, void *ctx);
+
+/* Headless: resume every thread of every process (no client), pass every signal. */
+int live_resume_all(struct live *l);
+
+#endif

@@ -1,0 +1,157 @@
+/* Event loop: poll the client and the target's event fd, never block on either. */
+#include "stub/server.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "protocol/session.h"
+#include "stub/comm.h"
+#include "stub/live.h"
+
+volatile sig_atomic_t server_quit;
+
+struct conn {
+	int in, out;
+	bool sock;
+};
+
+enum end { END_CLIENT, END_CLOSE, END_EXIT };
+
+static int write_all(void *ctx, const uint8_t *buf, size_t len)
+{
+	const struct conn *c = ctx;
+
+	while (len) {
+		ssize_t n =
+			c->sock ? send(c->out, buf, len, MSG_NOSIGNAL) : write(c->out, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void log_packet(void *ctx, const char *dir, const uint8_t *buf, size_t len)
+{
+	fprintf(stderr, "%s %.*s\n", dir, (int)(len > 4096 ? 4096 : len), (const char *)buf);
+}
+
+/* Reap target events; report stops to the session when there is one. */
+static int pump_events(struct live *l, struct rsp_session *s)
+{
+	struct rsp_stop stop;
+	int r;
+
+	while ((r = live_handle_events(l, &stop)) > 0)
+		if (s && rsp_session_report_stop(s, &stop) < 0)
+			return -EPIPE;
+	return 0;
+}
+
+static enum end serve(const struct server_config *cfg, struct conn *c, const sigset_t *mask)
+{
+	struct rsp_session_config sc = {
+		.ops = live_target_ops(),
+		.target = cfg->live,
+		.write = write_all,
+		.write_ctx = c,
+		.log = cfg->debug ? log_packet : NULL,
+		.extended = cfg->multi,
+		.disabled = cfg->disabled,
+	};
+	struct rsp_session *s = rsp_session_new(&sc);
+	enum end end = END_CLIENT;
+	uint8_t buf[65536];
+
+	if (!s) {
+		fprintf(stderr, "tracestub: out of memory\n");
+		return END_EXIT;
+	}
+	while (!server_quit) {
+		struct pollfd p[2] = {{.fd = c->in, .events = POLLIN},
+				      {.fd = live_event_fd(cfg->live), .events = POLLIN}};
+		ssize_t n;
+		int st;
+
+		if (ppoll(p, 2, NULL, mask) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents && pump_events(cfg->live, s) < 0)
+			break;
+		if (!p[0].revents)
+			continue;
+		n = read(c->in, buf, sizeof(buf));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break; /* client gone */
+		st = rsp_session_feed(s, buf, (size_t)n);
+		if (st < 0)
+			break;
+		if (st == RSP_SESSION_CLOSE || st == RSP_SESSION_EXIT) {
+			end = st == RSP_SESSION_CLOSE ? END_CLOSE : END_EXIT;
+			break;
+		}
+		/* A resume may have produced a stop that is already reaped. */
+		if (pump_events(cfg->live, s) < 0)
+			break;
+	}
+	rsp_session_free(s);
+	return server_quit ? END_EXIT : end;
+}
+
+/* Wait for a client while still reaping the target's events. */
+static int wait_client(const struct server_config *cfg, const sigset_t *mask)
+{
+	while (!server_quit) {
+		struct pollfd p[2] = {{.fd = cfg->comm->listen_fd, .events = POLLIN},
+				      {.fd = live_event_fd(cfg->live), .events = POLLIN}};
+
+		if (ppoll(p, 2, NULL, mask) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (p[1].revents)
+			pump_events(cfg->live, NULL);
+		if (p[0].revents)
+			return comm_accept(cfg->comm);
+	}
+	return -EINTR;
+}
+
+int server_run(const struct server_config *cfg, const sigset_t *waitmask)
+{
+	for (;;) {
+		struct conn c = {.in = cfg->comm->in_fd, .out = cfg->comm->out_fd};
+		enum end end;
+
+		if (cfg->comm->kind != COMM_STDIO) {
+			int fd = wait_client(cfg, waitmask);
+
+			if (fd < 0)
+				return server_quit ? 0 : 1;
+			c.in = c.out = fd;
+			c.sock = true;
+		}
+		end = serve(cfg, &c, waitmask);
+		if (c.sock)
+			close(c.in);
+		if (end == END_EXIT || cfg->comm->kind == COMM_STDIO || cfg->once)
+			return 0;
+		if (!cfg->multi && !live_has_process(cfg->live))
+			return 0;
+		if (cfg->comm->kind == COMM_TCP)
+			fprintf(stderr, "Listening on port %d\n", cfg->comm->port);
+	}
+}
