@@ -188,6 +188,29 @@ static bool in_range(struct proc_thread *th, taddr_t pc)
 	return pc >= th->range_start && pc < th->range_end;
 }
 
+/* An int3 trap whose site holds the original byte again: the thread hit the breakpoint
+ * while the others were being stopped and the client removed it since (the SIGTRAP was
+ * still queued). Back the PC up as if the int3 had never run (gdbserver does the same).
+ * Returns 1 when handled. */
+static int stale_int3(struct live *l, struct proc_thread *th, struct user_regs_struct *r)
+{
+	taddr_t site = x86_64_trap_pc_to_site(r->rip);
+	size_t done = 0;
+	uint8_t b;
+
+	if (live_mem_read_raw(l, th->proc, site, &b, 1, &done) || done != 1 || b == 0xcc)
+		return 0;
+	r->rip = site;
+	if (ptr_setregs(th->tid, r))
+		return 0;
+	live_log(l, "stale int3 at 0x%llx in %d", (unsigned long long)site, (int)th->tid);
+	if (th->proc->stopping || !th->proc->resumed)
+		maybe_finish(l, th->proc);
+	else
+		re_resume(l, th, 0);
+	return 1;
+}
+
 /* Classify a SIGTRAP signal-delivery-stop. Returns 1 if the thread was silently
  * resumed. */
 static int classify_trap(struct live *l, struct proc_thread *th, struct proc_pending *pe)
@@ -214,6 +237,9 @@ static int classify_trap(struct live *l, struct proc_thread *th, struct proc_pen
 		pe->addr = x86_64_trap_pc_to_site(r.rip);
 		return 0;
 	}
+	if (code == SI_KERNEL && th->proc == l->cur && th->resume != RSP_RESUME_STEP &&
+	    stale_int3(l, th, &r))
+		return 1;
 	if (th->resume == RSP_RESUME_STEP || th->resume == RSP_RESUME_RANGE_STEP) {
 		if (th->resume == RSP_RESUME_RANGE_STEP && in_range(th, r.rip)) {
 			re_resume(l, th, 0);
