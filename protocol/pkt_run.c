@@ -146,9 +146,11 @@ static int h_H(struct rsp_session *s, const uint8_t *a, size_t n)
 		return -EINVAL;
 	if (rsp_parse_ptid(&p, end, &id) || p != end)
 		return -EINVAL;
-	if (a[0] == 'g')
+	if (a[0] == 'g') {
 		s->g_thread = id;
-	else
+		if (s->ops->select_thread)
+			s->ops->select_thread(s->t, id);
+	} else
 		s->c_thread = id;
 	return rsp_buf_puts(&s->reply, "OK");
 }

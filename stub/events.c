@@ -20,8 +20,8 @@
 
 unsigned long live_ptrace_options(bool exitkill)
 {
-	unsigned long o =
-		PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
+	unsigned long o = PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK |
+			  PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE;
 
 	return exitkill ? o | PTRACE_O_EXITKILL : o;
 }
@@ -77,6 +77,7 @@ static void set_ready(struct live *l, const struct rsp_stop *st)
 {
 	l->ready = *st;
 	l->have_ready = true;
+	l->sel = 0;
 	if (st->kind == RSP_STOP_SIGNAL || st->kind == RSP_STOP_EXITED ||
 	    st->kind == RSP_STOP_TERMINATED) {
 		l->last = *st;
@@ -358,7 +359,14 @@ static void on_new_child(struct live *l, struct proc_thread *th, int ev)
 		}
 		if (!c->fork_child) {
 			c->attached = p->attached;
-			live_open_mem(c);
+			if (!live_open_mem(c) && !c->vfork_child && p == l->cur) {
+				struct bkpt_mem mem;
+
+				/* The child's copy of our int3s goes now: breakpoints belong to
+				 * the parent; gdb's z0 for the child is then a no-op. */
+				live_bkpt_mem(l, c, &mem);
+				bkpt_restore_into(l->bk, &mem);
+			}
 		}
 		replay_orphan(l, (pid_t)msg);
 		if (c && proc_find(&l->pt, (pid_t)msg) && !c->fork_child) {
@@ -465,6 +473,22 @@ void live_handle_status(struct live *l, pid_t tid, int status)
 		return;
 	case PTRACE_EVENT_EXEC:
 		on_exec(l, th);
+		return;
+	case PTRACE_EVENT_VFORK_DONE:
+		/* gdb removed its breakpoints for the vfork child's lifetime and waits for this
+		 * to put them back. */
+		if (l->feat.vfork_events && p == l->cur && p->resumed && !p->stopping) {
+			pe.reason = RSP_REASON_VFORKDONE;
+			pe.signo = SIGTRAP;
+			pe.addr = 0;
+			reportable(l, th, &pe);
+			return;
+		}
+		if (p->stopping || !p->resumed) {
+			maybe_finish(l, p);
+			return;
+		}
+		re_resume(l, th, 0);
 		return;
 	case PTRACE_EVENT_STOP:
 		on_event_stop(l, th, sig);

@@ -139,7 +139,27 @@ void live_drop_proc(struct live *l, struct proc *p)
 		hwdebug_init(&l->hw);
 		memset(l->allocs, 0, sizeof(l->allocs));
 	}
+	if (l->sel == p->pid)
+		l->sel = 0;
 	proc_remove(&l->pt, p);
+	/* Following a fork child: once the parent is gone, the child is the one debugged. */
+	if (!l->cur && l->pt.procs && !l->pt.procs->fork_child)
+		l->cur = l->pt.procs;
+}
+
+/* The process memory and breakpoint packets act on: Hg's, else cur. */
+static struct proc *mem_proc(struct live *l)
+{
+	struct proc *p = l->sel > 0 ? proc_find(&l->pt, l->sel) : NULL;
+
+	return p ? p : l->cur;
+}
+
+static void op_select_thread(void *t, struct rsp_ptid th)
+{
+	struct live *l = t;
+
+	l->sel = th.pid > 0 ? (pid_t)th.pid : 0;
 }
 
 /* ---- registers ---- */
@@ -244,24 +264,30 @@ static int op_read_mem(void *t, taddr_t addr, uint8_t *buf, size_t len, size_t *
 	struct live *l = t;
 	int rc;
 
+	struct proc *p = mem_proc(l);
+
 	*done = 0;
-	if (!l->cur)
+	if (!p)
 		return -ESRCH;
-	rc = live_mem_read_raw(l, l->cur, addr, buf, len, done);
+	rc = live_mem_read_raw(l, p, addr, buf, len, done);
 	if (rc)
 		return rc;
-	bkpt_shadow(l->bk, addr, buf, *done);
+	if (p == l->cur)
+		bkpt_shadow(l->bk, addr, buf, *done);
 	return 0;
 }
 
 static int op_write_mem(void *t, taddr_t addr, const uint8_t *buf, size_t len)
 {
 	struct live *l = t;
+	struct proc *p = mem_proc(l);
 	uint8_t tmp[4096];
 	size_t off = 0;
 
-	if (!l->cur)
+	if (!p)
 		return -ESRCH;
+	if (p != l->cur)
+		return live_mem_write_raw(l, p, addr, buf, len);
 	while (off < len) {
 		size_t n = len - off < sizeof(tmp) ? len - off : sizeof(tmp);
 		int rc;
@@ -306,6 +332,8 @@ static int op_insert_point(void *t, enum rsp_point_type type, taddr_t addr, unsi
 	if (!l->cur)
 		return -ESRCH;
 	if (type == RSP_POINT_SW) {
+		if (mem_proc(l) != l->cur)
+			return -EINVAL; /* one breakpoint table: the followed process's */
 		live_bkpt_mem(l, l->cur, &mem);
 		return bkpt_insert(l->bk, &mem, addr, BKPT_OWNER_USER);
 	}
@@ -329,6 +357,8 @@ static int op_remove_point(void *t, enum rsp_point_type type, taddr_t addr, unsi
 	if (!l->cur)
 		return -ESRCH;
 	if (type == RSP_POINT_SW) {
+		if (mem_proc(l) != l->cur)
+			return 0; /* fork children are cleaned of our int3s when reported */
 		live_bkpt_mem(l, l->cur, &mem);
 		return bkpt_remove(l->bk, &mem, addr, BKPT_OWNER_USER);
 	}
@@ -748,6 +778,7 @@ static const struct rsp_target_ops live_ops = {
 	.write_mem = op_write_mem,
 	.insert_point = op_insert_point,
 	.remove_point = op_remove_point,
+	.select_thread = op_select_thread,
 	.resume = live_resume,
 	.interrupt = live_interrupt,
 	.last_stop = op_last_stop,

@@ -20,6 +20,7 @@ struct live {
 	struct live_config cfg;
 	struct proc_table pt;
 	struct proc *cur;      /* the process the client debugs; NULL if none */
+	pid_t sel;	       /* Hg's process for memory/breakpoints (fork children); 0 = cur */
 	struct bkpt_table *bk; /* sites of cur's address space */
 	struct hwdebug hw;     /* applied to every thread of cur */
 	int epfd, sigfd, evfd; /* epoll over signalfd(SIGCHLD) + eventfd (self wake) */
