@@ -249,6 +249,10 @@ struct rsp_target_ops {
 	int (*reverse_step)(void *t, struct rsp_ptid th);
 	int (*reverse_continue)(void *t);
 
+	/* Hg chose a thread: memory and breakpoint packets that follow act on its process
+	 * (fork children: gdb selects the child before removing breakpoints from it). */
+	void (*select_thread)(void *t, struct rsp_ptid th);
+
 	const struct rsp_trace_ops *trace; /* NULL = no tracepoints */
 };
 
