@@ -1,0 +1,133 @@
+#!/usr/bin/env perl
+# Faults against the live server (issue 7): malformed input over a real connection never ends
+# the session; unmapped memory gets error replies; SIGTERM/SIGINT/SIGHUP while debugging an
+# attached program detaches it with its code bytes unchanged (repeated); a launched program
+# dies with tracestub (never left stopped); a program SIGKILLed mid-session is reported.
+use strict;
+use warnings;
+no warnings 'portable';
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use TS;
+use RSP;
+use Cwd qw(abs_path);
+
+my $ts = tracestub_path();
+plan skip_all => "$ts not built" if !-x $ts;
+my ($basic, $spin) = (fixture('basic'), fixture('spin'));
+my $ROUNDS = $ENV{TS_FAULT_ROUNDS} // 200;
+
+# ---- malformed input on one session ----
+my $s = start_server('tracestub', launch => [$basic]);
+my $c = RSP->connect($s->{port});
+like($c->ask('qSupported:multiprocess+;swbreak+'), qr/PacketSize=/, 'qSupported answered');
+like($c->ask('?'), qr/^T05/, 'initial stop T05');
+like($c->ask('m0,8'), qr/^E[0-9a-f]{2}$/, 'read of unmapped memory: E reply');
+like($c->ask('M0,1:00'), qr/^E[0-9a-f]{2}$/, 'write to unmapped memory: E reply');
+like($c->ask('x0,8'), qr/^E[0-9a-f]{2}$/, 'binary read of unmapped memory: E reply');
+is($c->ask('qNoSuchPacketAtAll'), '', 'unknown packet: empty reply');
+like($c->ask('Mzz,1:00'), qr/^E[0-9a-f]{2}$/, 'malformed M: E reply');
+like($c->ask('m1234'), qr/^E[0-9a-f]{2}$/, 'truncated m arguments: E reply');
+like($c->ask('Z0,zz,1'), qr/^E[0-9a-f]{2}$/, 'malformed Z0: E reply');
+like($c->ask('p9999'), qr/^E[0-9a-f]{2}$/, 'register out of range: E reply');
+like($c->ask('vCont;q'), qr/^(E[0-9a-f]{2})?$/, 'bad vCont action refused');
+$c->raw('$g#00');
+$c->{nacks} = 0;
+my $r = $c->read_packet(1);
+ok(!defined $r && $c->{nacks} == 1, 'bad checksum: one NAK, no reply');
+$c->raw('garbage bytes here');
+like($c->ask('?'), qr/^T05/, 'garbage between packets ignored, session goes on');
+$c->raw('$m' . ('1' x 70000));
+like($c->ask('?', 5), qr/^T05/, 'oversized packet dropped, session goes on');
+$c->raw('$m10');    # truncated: a new '$' restarts framing
+like($c->ask('?'), qr/^T05/, 'truncated packet then a new one: the new one answered');
+like($c->ask('qC'), qr/^QC/, 'session still answers after every fault');
+# An interrupt byte while stopped is harmless; while running it stops the program.
+$c->raw("\x03");
+like($c->ask('?'), qr/^T05/, '0x03 while stopped: ignored');
+$c->ask('k');
+$c->close;
+is(wait_server($s, 10) >> 8, 0, 'k: tracestub exits 0');
+stop_server($s);
+
+# ---- a launched program killed with tracestub is not left behind ----
+{
+    my $s2 = start_server('tracestub', launch => [$spin]);
+    my $c2 = RSP->connect($s2->{port});
+    my ($pid) = $c2->ask('qC') =~ /^QC(?:p)?([0-9a-f]+)/;
+    $pid = hex $pid;
+    $c2->raw(RSP::frame('vCont;c'));
+    kill 'KILL', $s2->{pid};
+    waitpid $s2->{pid}, 0;
+    $s2->{status} = $?;
+    my $gone = 0;
+    for (1 .. 100) {
+        my $st = -e "/proc/$pid/stat" ? (split ' ', TS::slurp("/proc/$pid/stat"))[2] : 'gone';
+        if ($st eq 'gone' || $st eq 'Z') { $gone = 1; last }
+        select undef, undef, undef, 0.02;
+    }
+    ok($gone, 'SIGKILL of tracestub kills the launched program (EXITKILL)');
+    $c2->close;
+}
+
+# ---- the program SIGKILLed mid-session: the client gets the X reply ----
+{
+    my $s3 = start_server('tracestub', launch => [$spin]);
+    my $c3 = RSP->connect($s3->{port});
+    $c3->ask('qSupported:multiprocess+');
+    my ($pid) = $c3->ask('qC') =~ /^QC(?:p)?([0-9a-f]+)/;
+    $c3->raw(RSP::frame('vCont;c'));
+    select undef, undef, undef, 0.1;
+    kill 'KILL', hex $pid;
+    like($c3->read_packet(10) // '', qr/^X09/, 'program SIGKILLed: X09 stop reply');
+    $c3->close;
+    wait_server($s3, 10);
+    stop_server($s3);
+}
+
+# ---- quit signals while an attached program has breakpoints in: clean detach ----
+sub code_bytes {
+    my ($pid, $addr, $len) = @_;
+    open my $fh, '<:raw', "/proc/$pid/mem" or return '';
+    sysseek $fh, $addr, 0;
+    my $b = '';
+    sysread $fh, $b, $len;
+    return $b;
+}
+my $kid = fork // die;
+if (!$kid) { open STDOUT, '>', '/dev/null'; exec $spin or POSIX::_exit(127) }
+select undef, undef, undef, 0.1;
+my ($tick) = `nm $spin` =~ /^([0-9a-f]+) T spin_tick$/m;
+my $real = abs_path($spin);
+my ($base) = TS::slurp("/proc/$kid/maps") =~ /^([0-9a-f]+)-.*\Q$real\E$/m;
+my $addr = hex($base) + hex($tick);
+my $before = code_bytes($kid, $addr, 16);
+is(length $before, 16, 'read spin_tick code bytes');
+my ($ok, $fail) = (0, '');
+my @sigs = qw(TERM INT HUP);
+for my $i (1 .. $ROUNDS) {
+    my $sig = $sigs[$i % 3];
+    my $sv = start_server('tracestub', attach => $kid);
+    my $cc = RSP->connect($sv->{port});
+    my $z = $cc->ask(sprintf('Z0,%x,1', $addr));
+    my $in = code_bytes($kid, $addr, 1) eq "\xcc";
+    kill $sig, $sv->{pid};
+    my $st = wait_server($sv, 10);
+    $cc->close;
+    stop_server($sv);
+    my $after = code_bytes($kid, $addr, 16);
+    my $state = (split ' ', TS::slurp("/proc/$kid/stat"))[2];
+    if ($z eq 'OK' && $in && defined $st && ($st >> 8) == 0 && $after eq $before
+        && $state =~ /^[RS]$/) {
+        $ok++;
+    } else {
+        $fail ||= "round $i SIG$sig: Z0=$z int3=$in status=" . ($st // 'hung')
+            . " bytes " . ($after eq $before ? 'same' : 'changed') . " state $state";
+    }
+}
+is($ok, $ROUNDS, "SIGTERM/SIGINT/SIGHUP x$ROUNDS with an int3 in: detached, bytes identical, running")
+    or diag($fail);
+kill 'KILL', $kid;
+waitpid $kid, 0;
+done_testing();
