@@ -103,7 +103,7 @@ static enum end serve(const struct server_config *cfg, struct conn *c, const sig
 			break;
 		}
 		/* A resume may have produced a stop that is already reaped. */
-		if (pump_events(cfg->live, s) < 0)
+		if (rsp_session_is_waiting(s) && pump_events(cfg->live, s) < 0)
 			break;
 	}
 	rsp_session_free(s);
