@@ -2,6 +2,7 @@
  * registers, memory, breakpoints and watchpoints, threads, qXfer objects, lldb
  * extras and injected mmap/munmap. Process control lives in events.c (resume,
  * stops) and launch.c (launch, attach, kill). */
+#include "stub/hwprobe.h"
 #include "stub/live_internal.h"
 
 #include <errno.h>
@@ -153,6 +154,33 @@ static struct proc *mem_proc(struct live *l)
 	struct proc *p = l->sel > 0 ? proc_find(&l->pt, l->sel) : NULL;
 
 	return p ? p : l->cur;
+}
+
+static int op_monitor(void *t, const char *cmd, size_t len, rsp_output_fn out, void *ctx)
+{
+	struct live *l = t;
+	static const char help[] = "  hwdebug - do hardware breakpoints/watchpoints work here?\n"
+				   "  set debug 0|1 - engine event log on stderr\n";
+	const char *msg;
+
+	if (len == 4 && !memcmp(cmd, "help", 4)) {
+		out(ctx, help, sizeof(help) - 1);
+		return 0;
+	}
+	if (len == 7 && !memcmp(cmd, "hwdebug", 7)) {
+		msg = hwprobe_debugregs_work()
+			      ? "hardware debug registers: working\n"
+			      : "hardware debug registers: not triggering on this machine "
+				"(Z1-Z4 refused; use software watchpoints: set "
+				"can-use-hw-watchpoints 0)\n";
+		out(ctx, msg, strlen(msg));
+		return 0;
+	}
+	if (len == 11 && (!memcmp(cmd, "set debug 0", 11) || !memcmp(cmd, "set debug 1", 11))) {
+		l->cfg.debug = cmd[10] == '1';
+		return 0;
+	}
+	return -ENOENT;
 }
 
 static void op_select_thread(void *t, struct rsp_ptid th)
@@ -337,6 +365,9 @@ static int op_insert_point(void *t, enum rsp_point_type type, taddr_t addr, unsi
 		live_bkpt_mem(l, l->cur, &mem);
 		return bkpt_insert(l->bk, &mem, addr, BKPT_OWNER_USER);
 	}
+	/* Refuse rather than accept points that would never trigger (some hypervisors). */
+	if (!hwprobe_debugregs_work())
+		return -ENODEV;
 	rc = hwdebug_insert(&l->hw, type, addr, kind);
 	if (rc)
 		return rc;
@@ -779,6 +810,7 @@ static const struct rsp_target_ops live_ops = {
 	.insert_point = op_insert_point,
 	.remove_point = op_remove_point,
 	.select_thread = op_select_thread,
+	.monitor = op_monitor,
 	.resume = live_resume,
 	.interrupt = live_interrupt,
 	.last_stop = op_last_stop,
