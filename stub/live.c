@@ -365,12 +365,14 @@ static int op_insert_point(void *t, enum rsp_point_type type, taddr_t addr, unsi
 		live_bkpt_mem(l, l->cur, &mem);
 		return bkpt_insert(l->bk, &mem, addr, BKPT_OWNER_USER);
 	}
-	/* Refuse rather than accept points that would never trigger (some hypervisors). */
-	if (!hwprobe_debugregs_work())
-		return -ENODEV;
 	rc = hwdebug_insert(&l->hw, type, addr, kind);
 	if (rc)
 		return rc;
+	/* Refuse rather than accept points that would never trigger (some hypervisors). */
+	if (!hwprobe_debugregs_work()) {
+		hwdebug_remove(&l->hw, type, addr, kind);
+		return -ENODEV;
+	}
 	rc = apply_hw_all(l);
 	if (rc) {
 		hwdebug_remove(&l->hw, type, addr, kind);
