@@ -17,11 +17,16 @@ struct probe_hit {
 	uint64_t addr;		       /* site address; regs->rip already == addr */
 	struct user_regs_struct *regs; /* fetched once; fn may modify (written back) */
 	uint64_t time_ns;	       /* CLOCK_MONOTONIC when the stop was reaped */
+	unsigned step;		       /* 0 at the site; n after the n-th while-stepping step
+					* (then addr is still the site, regs->rip is where the
+					* thread is now) */
 };
 
 enum probe_verdict {
 	PROBE_RESUME,
 	PROBE_STOP_ALL, /* report to the client as a stop */
+	PROBE_STEP,	/* single-step one more instruction, then call fn again with step+1
+			 * (while-stepping); only this fn is called for the step stops */
 };
 
 typedef enum probe_verdict (*probe_hit_fn)(void *ctx, const struct probe_hit *hit);
