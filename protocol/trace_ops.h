@@ -79,12 +79,12 @@ enum rsp_trace_stop {
 struct rsp_trace_status {
 	bool running;
 	enum rsp_trace_stop stop;
-	uint32_t stop_tp;	/* PASSCOUNT / ERROR */
-	const char *error;	/* ERROR: message */
-	const char *stop_note;	/* USER: tstop note */
-	uint64_t frames;	/* tframes */
-	uint64_t created;	/* tcreated: frames ever created */
-	uint64_t size, free;	/* tsize, tfree: buffer bytes */
+	uint32_t stop_tp;      /* PASSCOUNT / ERROR */
+	const char *error;     /* ERROR: message */
+	const char *stop_note; /* USER: tstop note */
+	uint64_t frames;       /* tframes */
+	uint64_t created;      /* tcreated: frames ever created */
+	uint64_t size, free;   /* tsize, tfree: buffer bytes */
 	bool circular, disconnected;
 	uint64_t start_us, stop_us; /* 0 = unknown */
 	const char *user, *notes;
@@ -94,7 +94,7 @@ struct rsp_trace_status {
  * call of tp_get. */
 struct rsp_tp_info {
 	struct rsp_tp_def def;
-	uint64_t hits, bytes; /* qTP: V<hits>:<bytes used> */
+	uint64_t hits, bytes;		     /* qTP: V<hits>:<bytes used> */
 	const struct rsp_tp_action *actions; /* text fields set; order as defined */
 	size_t nactions;
 	const struct rsp_tp_src *srcs;
@@ -132,16 +132,16 @@ struct rsp_trace_ops {
 			   size_t n);
 	int (*add_source)(void *t, const struct rsp_tp_src *src);
 	int (*define_tsv)(void *t, const struct rsp_tsv *v);
-	int (*set_ro)(void *t, const struct rsp_ro_range *r, size_t n);		     /* QTro */
-	int (*set_disconnected)(void *t, bool on);				     /* QTDisconnected */
-	int (*set_circular)(void *t, bool on);					     /* QTBuffer:circular */
-	int (*set_buffer_size)(void *t, int64_t size);				     /* -1 = default */
+	int (*set_ro)(void *t, const struct rsp_ro_range *r, size_t n); /* QTro */
+	int (*set_disconnected)(void *t, bool on);			/* QTDisconnected */
+	int (*set_circular)(void *t, bool on);				/* QTBuffer:circular */
+	int (*set_buffer_size)(void *t, int64_t size);			/* -1 = default */
 	/* QTNotes: each NULL = unchanged; decoded NUL-terminated text. */
 	int (*set_notes)(void *t, const char *user, const char *notes, const char *tstop);
 	int (*start)(void *t); /* QTStart; -EBUSY running; a message via status.error on E.text */
 	int (*stop)(void *t);  /* QTStop */
 	int (*enable)(void *t, uint32_t num, taddr_t addr, bool on); /* QTEnable / QTDisable */
-	int (*status)(void *t, struct rsp_trace_status *out);	      /* qTStatus */
+	int (*status)(void *t, struct rsp_trace_status *out);	     /* qTStatus */
 	/* idx-th tracepoint (0-based) in definition order; -ENOENT past the end. */
 	int (*tp_get)(void *t, size_t idx, struct rsp_tp_info *out);
 	/* qTP:n:addr */

@@ -82,10 +82,10 @@ int tracebuf_frame(const struct tracebuf *tb, uint64_t num, struct tracebuf_fram
 struct tracebuf_block {
 	char type; /* 'R', 'M', 'V' */
 	const uint8_t *data;
-	size_t len;	/* R: register bytes; M: memory bytes */
-	taddr_t addr;	/* M */
-	int32_t tsv;	/* V */
-	int64_t value;	/* V */
+	size_t len;    /* R: register bytes; M: memory bytes */
+	taddr_t addr;  /* M */
+	int32_t tsv;   /* V */
+	int64_t value; /* V */
 };
 int tracebuf_next_block(const struct tracebuf_frame *fr, size_t *off, struct tracebuf_block *out);
 
@@ -99,8 +99,7 @@ int tracebuf_frame_regs(const struct tracebuf_frame *fr, const uint8_t **regs, s
 
 /* The frame stream oldest first, as one logical byte range [0, stats.used): copy up to len
  * bytes from off. *done = 0 at the end; -EINVAL when off > used. */
-int tracebuf_read(const struct tracebuf *tb, uint64_t off, uint8_t *buf, size_t len,
-		  size_t *done);
+int tracebuf_read(const struct tracebuf *tb, uint64_t off, uint8_t *buf, size_t len, size_t *done);
 
 /* Load a frame stream (a trace file's frames, without the terminator) into an empty
  * buffer large enough; -EINVAL on malformed frames, -ENOSPC. */
