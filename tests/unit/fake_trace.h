@@ -317,8 +317,8 @@ static bool ft_frame_matches(enum rsp_tframe_how how, int64_t i, uint64_t a, uin
 	}
 }
 
-static int ft_select_frame(void *t, enum rsp_tframe_how how, uint64_t a, uint64_t b,
-			   int64_t *frame, uint32_t *tp)
+static int ft_select_frame(void *t, enum rsp_tframe_how how, uint64_t a, uint64_t b, int64_t *frame,
+			   uint32_t *tp)
 {
 	struct fake_trace *tr = ft(t);
 	int64_t found = -1;
