@@ -380,6 +380,12 @@ static void on_new_child(struct live *l, struct proc_thread *th, int ev)
 			nt->initial_stop = true;
 			nt->running = true;
 		}
+		if (c->fork_child && nt && probe_on_fork(l, p, c)) {
+			/* Kept by the engine: followed, or a vfork child in probed memory. */
+			replay_orphan(l, (pid_t)msg);
+			live_settle(l, th);
+			return;
+		}
 		if (!c->fork_child) {
 			c->attached = p->attached;
 			if (!live_open_mem(c) && !c->vfork_child && p == l->cur) {

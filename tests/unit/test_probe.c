@@ -443,6 +443,434 @@ static void test_client_breakpoint(void)
 	live_free(l);
 }
 
+/* ---- (d) forks ---- */
+
+struct fork_count {
+	pid_t parent;
+	unsigned long parent_hits, child_hits, forks, exits, bad_exits;
+};
+
+static enum probe_verdict count_by_pid(void *ctx, const struct probe_hit *h)
+{
+	struct fork_count *c = ctx;
+
+	if (h->pid == c->parent)
+		c->parent_hits++;
+	else
+		c->child_hits++;
+	return PROBE_RESUME;
+}
+
+static void on_fork_event(void *ctx, const struct live_proc_event *ev)
+{
+	struct fork_count *c = ctx;
+
+	if (ev->kind == LIVE_EV_FORK && ev->pid == c->parent && ev->child > 0)
+		c->forks++;
+	if (ev->kind == LIVE_EV_EXIT && ev->pid != c->parent) {
+		c->exits++;
+		c->bad_exits += !WIFEXITED(ev->status);
+	}
+}
+
+static void test_forks(int n, bool follow)
+{
+	char exe[PATH_MAX], num[16], plain[4096];
+	char *argv[] = {exe, num, NULL};
+	struct fork_count c = {0};
+	struct live *l = new_live();
+	pid_t pid;
+	int rc;
+
+	fixture(exe, sizeof(exe), "forker");
+	snprintf(num, sizeof(num), "%d", n);
+	run_plain(argv, "/tmp/test_probe_forker.plain");
+	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_forker.plain"));
+	live_set_follow_forks(l, follow);
+	live_set_proc_hook(l, on_fork_event, &c);
+	pid = launch_to(l, argv, "/tmp/test_probe_forker.traced");
+	c.parent = pid;
+	rc = pid > 0 ? live_probe_insert(l, pid, sym(pid, exe, "forker_fn"), count_by_pid, &c) : -1;
+	ok(rc == 0 && run_headless(l) == 0, "forker %d%s runs to exit 0", n,
+	   follow ? " (following children)" : "");
+	ok(!strcmp(plain, slurp("/tmp/test_probe_forker.traced")) && strstr(plain, "children ok"),
+	   "every child exited as untraced (none died of SIGTRAP): %.*s", (int)strcspn(plain, "\n"),
+	   plain);
+	ok(c.parent_hits == (unsigned long)n, "parent hits %lu, want %d", c.parent_hits, n);
+	if (follow)
+		ok(c.child_hits == (unsigned long)n && c.forks == (unsigned long)n &&
+			   c.exits == (unsigned long)n && !c.bad_exits,
+		   "followed children: %lu hits, %lu fork and %lu exit events, want %d each",
+		   c.child_hits, c.forks, c.exits, n);
+	else
+		ok(c.child_hits == 0 && c.forks == (unsigned long)n,
+		   "unfollowed children are not counted (%lu), %lu fork events", c.child_hits,
+		   c.forks);
+	live_free(l);
+}
+
+/* ---- (e) a signal storm ---- */
+
+static void test_storm(void)
+{
+	char exe[PATH_MAX], plain[4096], traced[4096];
+	char *argv[] = {exe, NULL};
+	struct live *l = new_live();
+	struct counter c;
+	long calls = -1;
+	pid_t pid;
+	char *nl;
+
+	fixture(exe, sizeof(exe), "storm");
+	run_plain(argv, "/tmp/test_probe_storm.plain");
+	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_storm.plain"));
+	pid = launch_to(l, argv, "/tmp/test_probe_storm.traced");
+	ok(pid > 0 && !probe_at(l, pid, sym(pid, exe, "storm_fn"), &c) && run_headless(l) == 0,
+	   "storm runs to exit 0 under a probe");
+	snprintf(traced, sizeof(traced), "%s", slurp("/tmp/test_probe_storm.traced"));
+	nl = strchr(traced, '\n');
+	if (nl)
+		sscanf(nl + 1, "calls %ld", &calls);
+	nl = strchr(plain, '\n');
+	ok(nl && !strncmp(plain, traced, (size_t)(nl - plain + 1)),
+	   "every signal delivered, handler counts as untraced: %.*s", nl ? (int)(nl - plain) : 0,
+	   plain);
+	ok(c.hits == (unsigned long)calls && !c.bad, "storm_fn hits %lu == calls %ld", c.hits,
+	   calls);
+	live_free(l);
+}
+
+/* ---- exec and the loader hook ---- */
+
+struct exec_ctx {
+	struct live *l;
+	const char *exe;
+	struct counter c;
+	unsigned long execs, forks, reinserted;
+};
+
+static void on_exec_event(void *ctx, const struct live_proc_event *ev)
+{
+	struct exec_ctx *x = ctx;
+
+	if (ev->kind == LIVE_EV_FORK)
+		x->forks++;
+	if (ev->kind != LIVE_EV_EXEC)
+		return;
+	x->execs++;
+	/* The probes are gone with the old image: place it again in the new one. */
+	if (live_probe_insert(x->l, ev->pid, sym(ev->pid, x->exe, "child_work"), count_hit,
+			      &x->c) == 0) {
+		x->c.addr = sym(ev->pid, x->exe, "child_work");
+		x->reinserted++;
+	}
+}
+
+static void test_exec(void)
+{
+	char exe[PATH_MAX], plain[4096];
+	char *argv[] = {exe, NULL};
+	struct exec_ctx x = {0};
+	pid_t pid;
+
+	fixture(exe, sizeof(exe), "forkexec");
+	run_plain(argv, "/tmp/test_probe_fe.plain");
+	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_fe.plain"));
+	x.l = new_live();
+	x.exe = exe;
+	live_set_proc_hook(x.l, on_exec_event, &x);
+	pid = launch_to(x.l, argv, "/tmp/test_probe_fe.traced");
+	ok(pid > 0 && !probe_at(x.l, pid, sym(pid, exe, "child_work"), &x.c) &&
+		   run_headless(x.l) == 0,
+	   "forkexec (fork, vfork, exec) runs to exit 0 under a probe");
+	ok(!strcmp(plain, slurp("/tmp/test_probe_fe.traced")), "output identical to untraced");
+	ok(x.execs == 1 && x.reinserted == 1 && x.forks == 2, "exec and fork events (%lu, %lu)",
+	   x.execs, x.forks);
+	ok(x.c.hits == 2, "child_work hit before (parent) and after exec: %lu", x.c.hits);
+	live_free(x.l);
+}
+
+struct libs_ctx {
+	struct live *l;
+	struct counter c;
+	unsigned long calls;
+	bool placed;
+};
+
+static void on_libs(void *ctx, pid_t pid)
+{
+	struct libs_ctx *x = ctx;
+	struct module_set *set = NULL;
+
+	x->calls++;
+	if (x->placed || module_set_from_pid(pid, &set))
+		return;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct elfsym_func *f;
+
+		if (!strstr(set->mods[i].path, "libplugin.so"))
+			continue;
+		f = elfsym_find(set->mods[i].syms, "plugin_fn");
+		if (f && !probe_at(x->l, pid, f->addr + set->mods[i].bias, &x->c))
+			x->placed = true;
+	}
+	module_set_free(set);
+}
+
+static void test_libs_hook(void)
+{
+	char exe[PATH_MAX], lib[PATH_MAX], plain[4096];
+	char *argv[] = {exe, lib, NULL};
+	struct libs_ctx x = {0};
+	pid_t pid;
+
+	fixture(exe, sizeof(exe), "dlopen");
+	fixture(lib, sizeof(lib), "libplugin.so");
+	run_plain(argv, "/tmp/test_probe_dl.plain");
+	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_dl.plain"));
+	x.l = new_live();
+	pid = launch_to(x.l, argv, "/tmp/test_probe_dl.traced");
+	live_set_libs_hook(x.l, on_libs, &x);
+	ok(pid > 0 && run_headless(x.l) == 0, "dlopen fixture runs to exit 0 with the hook");
+	ok(!strcmp(plain, slurp("/tmp/test_probe_dl.traced")), "output identical to untraced");
+	ok(x.placed && x.calls >= 2, "hook called at consistent link maps (%lu), probe placed",
+	   x.calls);
+	ok(x.c.hits == 2 && !x.c.bad, "plugin_fn hits %lu, want 2", x.c.hits);
+	live_free(x.l);
+}
+
+/* ---- while-stepping and a probe's stop ---- */
+
+struct ws_ctx {
+	uint64_t rips[ZOO_ROUNDS][4];
+	unsigned hits, steps, bad;
+};
+
+static enum probe_verdict ws_hit(void *ctx, const struct probe_hit *h)
+{
+	struct ws_ctx *w = ctx;
+
+	if (h->step == 0) {
+		w->hits++;
+		return PROBE_STEP;
+	}
+	w->steps++;
+	if (w->hits && w->hits <= ZOO_ROUNDS && h->step < 4)
+		w->rips[w->hits - 1][h->step] = h->regs->rip;
+	else
+		w->bad++;
+	return h->step < 3 ? PROBE_STEP : PROBE_RESUME;
+}
+
+static enum probe_verdict stop_once(void *ctx, const struct probe_hit *h)
+{
+	struct counter *c = ctx;
+
+	return ++c->hits == 1 ? PROBE_STOP_ALL : PROBE_RESUME;
+}
+
+static void test_stepping(void)
+{
+	char exe[PATH_MAX], plain[1 << 16];
+	char *argv[] = {exe, NULL};
+	struct live *l = new_live();
+	struct ws_ctx w = {0};
+	struct counter leaf, stop = {0};
+	uint64_t a_call, a_leaf, a_lea;
+	struct rsp_stop st;
+	int good = 0, rc = -1;
+	pid_t pid;
+
+	fixture(exe, sizeof(exe), "zoo");
+	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_zoo.plain"));
+	pid = launch_to(l, argv, "/tmp/test_probe_zoo.traced");
+	a_call = sym(pid, exe, "zoo_call_site");
+	a_leaf = sym(pid, exe, "zoo_leaf");
+	a_lea = sym(pid, exe, "zoo_lea");
+	ok(!live_probe_insert(l, pid, a_call, ws_hit, &w) && !probe_at(l, pid, a_leaf, &leaf) &&
+		   !live_probe_insert(l, pid, a_lea, stop_once, &stop),
+	   "while-stepping probe, a probe in the stepped code, a stopping probe");
+	if (!live_resume_all(l) && next_stop(l, &st) == 1)
+		ok(st.kind == RSP_STOP_SIGNAL && st.reason == RSP_REASON_SWBREAK &&
+			   st.signo == SIGTRAP && st.thread.tid == pid,
+		   "PROBE_STOP_ALL reported as a SIGTRAP breakpoint stop");
+	else
+		ok(0, "PROBE_STOP_ALL reported");
+	for (;;) {
+		if (live_resume_all(l) || next_stop(l, &st) != 1)
+			break;
+		if (st.kind == RSP_STOP_EXITED) {
+			rc = st.status;
+			break;
+		}
+	}
+	ok(rc == 0 && !strcmp(plain, slurp("/tmp/test_probe_zoo.traced")),
+	   "zoo exits 0, output identical");
+	ok(stop.hits == ZOO_ROUNDS,
+	   "stopping probe's site counted once per call after the stop "
+	   "(%lu)",
+	   stop.hits);
+	for (int r = 0; r < ZOO_ROUNDS; r++)
+		good += w.rips[r][1] == a_leaf && w.rips[r][2] == a_leaf + 5 &&
+			w.rips[r][3] == a_call + 5;
+	ok(w.hits == ZOO_ROUNDS && w.steps == 3 * ZOO_ROUNDS && !w.bad && good == ZOO_ROUNDS,
+	   "3 steps after each hit: into the callee, over its probed first instruction, back "
+	   "(%d of %d)",
+	   good, ZOO_ROUNDS);
+	ok(leaf.hits == 2 * ZOO_ROUNDS && !leaf.bad,
+	   "a probe reached while stepping still counts (%lu)", leaf.hits);
+	live_free(l);
+}
+
+/* ---- endings in the middle of step-overs ---- */
+
+struct life_ctx {
+	struct live *l;
+	const char *exe;
+	struct counter fn, sc, fn2, sc2;
+	unsigned long execs, thread_exits, exits;
+};
+
+static void on_life_event(void *ctx, const struct live_proc_event *ev)
+{
+	struct life_ctx *x = ctx;
+
+	x->thread_exits += ev->kind == LIVE_EV_THREAD_EXIT;
+	x->exits += ev->kind == LIVE_EV_EXIT;
+	if (ev->kind != LIVE_EV_EXEC)
+		return;
+	x->execs++;
+	probe_at(x->l, ev->pid, sym(ev->pid, x->exe, "life_fn"), &x->fn2);
+	probe_at(x->l, ev->pid, sym(ev->pid, x->exe, "life_syscall_site"), &x->sc2);
+}
+
+static void test_lifecycle(void)
+{
+	char exe[PATH_MAX], plain[4096];
+	char *argv[] = {exe, NULL};
+	struct life_ctx x = {0};
+	pid_t pid;
+
+	fixture(exe, sizeof(exe), "lifecycle");
+	run_plain(argv, "/tmp/test_probe_life.plain");
+	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_life.plain"));
+	x.l = new_live();
+	x.exe = exe;
+	live_set_proc_hook(x.l, on_life_event, &x);
+	pid = launch_to(x.l, argv, "/tmp/test_probe_life.traced");
+	ok(pid > 0 && !probe_at(x.l, pid, sym(pid, exe, "life_fn"), &x.fn) &&
+		   !probe_at(x.l, pid, sym(pid, exe, "life_syscall_site"), &x.sc) &&
+		   run_headless(x.l) == 0,
+	   "thread exits, exec from a thread and exit_group, all in stepped syscalls: exit 0");
+	ok(!strcmp(plain, slurp("/tmp/test_probe_life.traced")), "output identical: %s", plain);
+	ok(x.execs == 1 && x.sc.hits == 5 && x.sc2.hits == 1 && x.fn.hits >= 4000 &&
+		   x.fn2.hits >= 2001 && x.thread_exits >= 4 && x.exits == 1,
+	   "hits %lu+%lu syscalls %lu+%lu, %lu thread exits, %lu exec, %lu exit", x.fn.hits,
+	   x.fn2.hits, x.sc.hits, x.sc2.hits, x.thread_exits, x.execs, x.exits);
+	live_free(x.l);
+}
+
+/* ---- a client single-stepping through probed code ---- */
+
+static uint64_t pc_of(struct live *l, struct rsp_ptid th)
+{
+	uint8_t g[4096], avail[128];
+	uint64_t pc = 0;
+
+	if (!ops->read_regs(l, th, g, avail))
+		memcpy(&pc, g + ops->reg_layout(l)->regs[X86_64_RIP].offset, 8);
+	return pc;
+}
+
+static int client_step(struct live *l, struct rsp_ptid th, uint64_t *pc)
+{
+	struct rsp_resume_action step = {.kind = RSP_RESUME_STEP, .thread = th};
+	struct rsp_stop st;
+
+	if (ops->resume(l, &step, 1) || next_stop(l, &st) != 1 || st.reason != RSP_REASON_TRACE ||
+	    st.thread.tid != th.tid)
+		return -1;
+	*pc = pc_of(l, th);
+	return 0;
+}
+
+static void test_client_step(void)
+{
+	char exe[PATH_MAX], plain[1 << 16];
+	char *argv[] = {exe, NULL};
+	struct rsp_client_features f = {.swbreak = true, .multiprocess = true};
+	struct rsp_resume_action cont = {.kind = RSP_RESUME_CONTINUE, .thread = {-1, -1}};
+	struct live *l = new_live();
+	struct counter c_site, c_leaf, c_mov, c_fault;
+	uint64_t a_call, a_site, a_leaf, a_mov, a_fault, pcs[4] = {0};
+	struct rsp_stop st;
+	int rounds = 0, good = 0, faults = 0, rc = -1;
+	pid_t pid;
+
+	fixture(exe, sizeof(exe), "zoo");
+	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_zoo.plain"));
+	ops->set_client_features(l, &f);
+	pid = launch_to(l, argv, "/tmp/test_probe_zoo.traced");
+	a_call = sym(pid, exe, "zoo_call");
+	a_site = sym(pid, exe, "zoo_call_site");
+	a_leaf = sym(pid, exe, "zoo_leaf");
+	a_mov = sym(pid, exe, "zoo_riprel_mov");
+	a_fault = sym(pid, exe, "zoo_fault");
+	ok(!probe_at(l, pid, a_site, &c_site) && !probe_at(l, pid, a_leaf, &c_leaf) &&
+		   !probe_at(l, pid, a_mov, &c_mov) && !probe_at(l, pid, a_fault, &c_fault) &&
+		   !ops->insert_point(l, RSP_POINT_SW, a_call, 1) &&
+		   !ops->insert_point(l, RSP_POINT_SW, a_mov, 1),
+	   "probes, and client breakpoints before one and on another (out of line)");
+	ops->resume(l, &cont, 1);
+	while (next_stop(l, &st) == 1 && st.kind == RSP_STOP_SIGNAL) {
+		struct rsp_ptid th = st.thread;
+		uint64_t pc = pc_of(l, th);
+
+		if (st.reason == RSP_REASON_SIGNAL && st.signo == SIGSEGV) {
+			/* The probed load faulted in its slot: reported at the site. */
+			struct rsp_resume_action sig = {
+				.kind = RSP_RESUME_CONTINUE, .thread = {-1, -1}, .signo = SIGSEGV};
+
+			faults += pc == a_fault;
+			ops->resume(l, &sig, 1);
+			continue;
+		}
+		if (st.reason != RSP_REASON_SWBREAK)
+			break;
+		if (pc == a_call) {
+			/* zoo_call: step onto the probed call, through it (emulated) onto the
+			 * probed leaf, and over that one. */
+			rounds++;
+			ops->remove_point(l, RSP_POINT_SW, a_call, 1);
+			good += !client_step(l, th, &pcs[0]) && !client_step(l, th, &pcs[1]) &&
+				!client_step(l, th, &pcs[2]) && pcs[0] == a_site &&
+				pcs[1] == a_leaf && pcs[2] == a_leaf + 5;
+			ops->insert_point(l, RSP_POINT_SW, a_call, 1);
+		} else if (pc == a_mov) {
+			ops->remove_point(l, RSP_POINT_SW, a_mov, 1);
+			good += !client_step(l, th, &pcs[3]) && pcs[3] == a_mov + 7;
+			ops->insert_point(l, RSP_POINT_SW, a_mov, 1);
+		} else {
+			printf("# stop at 0x%llx\n", (unsigned long long)pc);
+			break;
+		}
+		ops->resume(l, &cont, 1);
+	}
+
+	if (st.kind == RSP_STOP_EXITED)
+		rc = st.status;
+	ok(rc == 0 && !strcmp(plain, slurp("/tmp/test_probe_zoo.traced")),
+	   "zoo exits 0 after %d rounds, output identical", rounds);
+	ok(good == 2 * ZOO_ROUNDS, "client steps land where they should (%d of %d)", good,
+	   2 * ZOO_ROUNDS);
+	ok(c_site.hits == ZOO_ROUNDS && c_leaf.hits == 2 * ZOO_ROUNDS && c_mov.hits == ZOO_ROUNDS &&
+		   !c_site.bad && !c_leaf.bad && !c_mov.bad,
+	   "stepped probes counted once each (%lu %lu %lu)", c_site.hits, c_leaf.hits, c_mov.hits);
+	ok(faults == ZOO_ROUNDS && c_fault.hits == ZOO_ROUNDS,
+	   "a fault in an out-of-line step is the client's SIGSEGV at the site (%d)", faults);
+	live_free(l);
+}
+
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX], probe[PATH_MAX];
@@ -462,6 +890,14 @@ int main(int argc, char **argv)
 	test_hammer(5, false);
 	test_hammer(1, true);
 	test_client_breakpoint();
+	test_forks(1000, false);
+	test_forks(50, true);
+	test_storm();
+	test_exec();
+	test_libs_hook();
+	test_stepping();
+	test_lifecycle();
+	test_client_step();
 	printf("1..%d\n", n_test);
 	return failed;
 }
