@@ -467,6 +467,7 @@ static int detach_proc(struct live *l, struct proc *p)
 	if (!p)
 		return 0;
 	live_bkpt_mem(l, p, &mem);
+	probe_before_detach(l, p);
 	if (p == l->cur)
 		rc = bkpt_remove_all(l->bk, &mem);
 	else if (!p->vfork_child)

@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -132,6 +133,7 @@ void live_bkpt_mem(struct live *l, struct proc *p, struct bkpt_mem *mem)
 
 void live_drop_proc(struct live *l, struct proc *p)
 {
+	probe_proc_gone(l, p);
 	if (p->memfd >= 0)
 		close(p->memfd);
 	if (p == l->cur) {
@@ -144,8 +146,17 @@ void live_drop_proc(struct live *l, struct proc *p)
 		l->sel = 0;
 	proc_remove(&l->pt, p);
 	/* Following a fork child: once the parent is gone, the child is the one debugged. */
-	if (!l->cur && l->pt.procs && !l->pt.procs->fork_child)
+	if (!l->cur && l->pt.procs && !l->pt.procs->fork_child) {
 		l->cur = l->pt.procs;
+		/* Its probes' int3s were kept in its own table: that one becomes cur's. */
+		if (l->cur->ps && l->cur->ps->own_bk) {
+			struct bkpt_table *empty = l->bk;
+
+			l->bk = l->cur->ps->own_bk;
+			l->cur->ps->own_bk = NULL;
+			bkpt_table_free(empty);
+		}
+	}
 }
 
 /* The process memory and breakpoint packets act on: Hg's, else cur. */
@@ -669,27 +680,81 @@ static int op_file_readlink(void *t, const char *path, char *buf, size_t cap, si
 
 /* ---- injected syscalls (lldb _M/_m; later the step-over scratch page) ---- */
 
-/* Run one syscall in stopped thread th: `syscall` is written over the bytes at
- * rip, executed with a single step, and regs and bytes are restored exactly. */
-static int inject_syscall(struct live *l, struct proc_thread *th, const uint64_t args[7],
-			  uint64_t *ret)
+/* Borrow the two bytes at rip for a `syscall` (the client's injections: every thread is
+ * stopped). */
+static int borrow_rip(struct live *l, struct proc_thread *th, taddr_t rip, uint8_t orig[2])
 {
 	static const uint8_t insn[2] = {0x0f, 0x05};
-	struct user_regs_struct saved, r;
-	uint8_t orig[2];
 	size_t done;
-	int rc, status;
+	int rc = live_mem_read_raw(l, th->proc, rip, orig, 2, &done);
+
+	if (rc || done != 2)
+		return rc ? rc : -EIO;
+	return live_mem_write_raw(l, th->proc, rip, insn, 2);
+}
+
+/* A signal arriving while the injected syscall runs: kept for later. */
+static void keep_signal(struct proc_thread *th, int sig, bool engine)
+{
+	siginfo_t si;
+
+	if (!engine) {
+		memset(&th->pending, 0, sizeof(th->pending));
+		th->has_pending = true;
+		th->pending.reason = RSP_REASON_SIGNAL;
+		th->pending.signo = sig;
+		return;
+	}
+	if (th->nsigq < PROC_SIGQ_MAX && !ptr_getsiginfo(th->tid, &si))
+		th->sigq[th->nsigq++] = si;
+}
+
+/* Single-step th once and wait for the step's SIGTRAP. */
+static int step_wait(struct live *l, struct proc_thread *th, bool engine)
+{
+	int rc = ptr_step(th->tid, 0), status;
+
+	while (!rc) {
+		pid_t w = waitpid(th->tid, &status, __WALL);
+
+		if (w < 0)
+			return -errno;
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			return -ESRCH;
+		if (WSTOPSIG(status) == SIGTRAP && !(status >> 16))
+			return 0;
+		if ((status >> 16) == PTRACE_EVENT_STOP)
+			th->interrupting = false; /* an earlier interrupt, not the step */
+		/* Anything else (a signal arriving meanwhile): keep it for later, step on.
+		 */
+		if (!(status >> 16) && WSTOPSIG(status) != SIGTRAP)
+			keep_signal(th, WSTOPSIG(status), engine);
+		rc = ptr_step(th->tid, 0);
+	}
+	return rc;
+}
+
+/* Run one syscall in stopped thread th: executed with a single step at the gadget (or
+ * `syscall` written over the bytes at rip), and regs (and bytes) restored exactly. */
+int live_inject_syscall(struct live *l, struct proc_thread *th, taddr_t gadget,
+			const uint64_t args[7], uint64_t *ret)
+{
+	struct user_regs_struct saved, r, got;
+	taddr_t at;
+	uint8_t orig[2];
+	int rc, tries;
 
 	rc = ptr_getregs(th->tid, &saved);
 	if (rc)
 		return rc;
-	rc = live_mem_read_raw(l, th->proc, saved.rip, orig, 2, &done);
-	if (rc || done != 2)
-		return rc ? rc : -EIO;
-	rc = live_mem_write_raw(l, th->proc, saved.rip, insn, 2);
-	if (rc)
-		return rc;
+	at = gadget ? gadget : saved.rip;
+	if (!gadget) {
+		rc = borrow_rip(l, th, saved.rip, orig);
+		if (rc)
+			return rc;
+	}
 	r = saved;
+	r.rip = at;
 	r.rax = args[0];
 	r.rdi = args[1];
 	r.rsi = args[2];
@@ -699,38 +764,25 @@ static int inject_syscall(struct live *l, struct proc_thread *th, const uint64_t
 	r.r9 = args[6];
 	/* No syscall restart on the way out of a previous interrupted syscall. */
 	r.orig_rax = (unsigned long long)-1;
-	rc = ptr_setregs(th->tid, &r);
-	if (!rc)
-		rc = ptr_step(th->tid, 0);
-	while (!rc) {
-		pid_t w = waitpid(th->tid, &status, __WALL);
-
-		if (w < 0) {
-			rc = -errno;
+	for (tries = 0, rc = -EAGAIN; tries < 3; tries++) {
+		rc = ptr_setregs(th->tid, &r);
+		if (!rc)
+			rc = step_wait(l, th, gadget != 0);
+		if (!rc)
+			rc = ptr_getregs(th->tid, &got);
+		if (rc)
+			break;
+		if (got.rip == at + 2) {
+			*ret = got.rax;
 			break;
 		}
-		if (WIFEXITED(status) || WIFSIGNALED(status)) {
-			rc = -ESRCH;
-			break;
-		}
-		if (WSTOPSIG(status) == SIGTRAP && !(status >> 16))
-			break;
-		/* Anything else (a signal arriving meanwhile): keep it for later, step on.
-		 */
-		if (!(status >> 16) && WSTOPSIG(status) != SIGTRAP) {
-			th->has_pending = true;
-			th->pending.reason = RSP_REASON_SIGNAL;
-			th->pending.signo = WSTOPSIG(status);
-		}
-		rc = ptr_step(th->tid, 0);
+		/* Stopped inside a syscall (an exec event): that step only finished it. */
+		rc = -EAGAIN;
 	}
 	if (rc == -ESRCH)
 		return rc;
-	if (!rc) {
-		rc = ptr_getregs(th->tid, &r);
-		*ret = r.rax;
-	}
-	live_mem_write_raw(l, th->proc, saved.rip, orig, 2);
+	if (!gadget)
+		live_mem_write_raw(l, th->proc, saved.rip, orig, 2);
 	ptr_setregs(th->tid, &saved);
 	return rc;
 }
@@ -766,7 +818,7 @@ static int op_alloc_mem(void *t, uint64_t size, bool r, bool w, bool x, taddr_t 
 	args[4] = MAP_PRIVATE | MAP_ANONYMOUS;
 	args[5] = (uint64_t)-1;
 	args[6] = 0;
-	rc = inject_syscall(l, th, args, &ret);
+	rc = live_inject_syscall(l, th, 0, args, &ret);
 	if (rc)
 		return rc;
 	if (ret > (uint64_t)-4096)
@@ -793,7 +845,7 @@ static int op_free_mem(void *t, taddr_t addr)
 		return -ENOENT;
 	args[1] = addr;
 	args[2] = l->allocs[i].size;
-	rc = inject_syscall(l, th, args, &ret);
+	rc = live_inject_syscall(l, th, 0, args, &ret);
 	if (rc)
 		return rc;
 	if (ret > (uint64_t)-4096)

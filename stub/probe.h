@@ -5,6 +5,7 @@
 #ifndef TRACESTUB_STUB_PROBE_H
 #define TRACESTUB_STUB_PROBE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -61,5 +62,11 @@ void live_set_proc_hook(struct live *l, live_proc_fn fn, void *ctx);
 
 /* Headless: resume every thread of every process (no client), pass every signal. */
 int live_resume_all(struct live *l);
+
+/* Headless -f: fork children keep running traced with a copy of the parent's probes (same
+ * owners; hit.pid tells them apart) instead of being cleaned and detached. vfork children of
+ * a probed process are always kept traced until they exec or exit (their memory is the
+ * parent's, int3s included); their hits reach the owners only when following. */
+void live_set_follow_forks(struct live *l, bool on);
 
 #endif

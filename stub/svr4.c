@@ -7,7 +7,7 @@
 
 #include "stub/procfs.h"
 
-static int auxv_get(pid_t pid, uint64_t type, uint64_t *val)
+int svr4_auxv(pid_t pid, uint64_t type, uint64_t *val)
 {
 	uint8_t buf[4096];
 	size_t len = 0;
@@ -46,16 +46,14 @@ static int read_cstr(svr4_read_fn rd, void *ctx, uint64_t addr, char *dst, size_
 	return -ENOSPC;
 }
 
-int svr4_libraries(pid_t pid, svr4_read_fn rd, void *ctx, struct rsp_library *out, size_t cap,
-		   size_t *n, char *strings, size_t strcap)
+int svr4_rdebug(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *rdebug_out)
 {
-	uint64_t phdr = 0, phnum = 0, bias = 0, dyn = 0, rdebug = 0, lm = 0;
-	size_t used = 0, k = 0;
+	uint64_t phdr = 0, phnum = 0, bias = 0, dyn = 0, rdebug = 0;
 	bool have_bias = false;
 	int r;
 
-	*n = 0;
-	if ((r = auxv_get(pid, AT_PHDR, &phdr)) < 0 || (r = auxv_get(pid, AT_PHNUM, &phnum)) < 0)
+	*rdebug_out = 0;
+	if ((r = svr4_auxv(pid, AT_PHDR, &phdr)) < 0 || (r = svr4_auxv(pid, AT_PHNUM, &phnum)) < 0)
 		return r;
 	for (uint64_t i = 0; i < phnum; i++) {
 		Elf64_Phdr ph;
@@ -91,6 +89,21 @@ int svr4_libraries(pid_t pid, svr4_read_fn rd, void *ctx, struct rsp_library *ou
 			break;
 		}
 	}
+	*rdebug_out = rdebug;
+	return 0;
+}
+
+int svr4_libraries(pid_t pid, svr4_read_fn rd, void *ctx, struct rsp_library *out, size_t cap,
+		   size_t *n, char *strings, size_t strcap)
+{
+	uint64_t rdebug = 0, lm = 0;
+	size_t used = 0, k = 0;
+	int r;
+
+	*n = 0;
+	r = svr4_rdebug(pid, rd, ctx, &rdebug);
+	if (r < 0)
+		return r;
 	if (!rdebug)
 		return 0; /* loader has not initialised r_debug yet */
 	/* struct r_debug { int r_version; struct link_map *r_map; ... } */
