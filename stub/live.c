@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "stub/hostio.h"
+#include "stub/ltrace.h"
 #include "stub/procfs.h"
 #include "stub/ptrace.h"
 #include "stub/svr4.h"
@@ -138,6 +139,7 @@ void live_drop_proc(struct live *l, struct proc *p)
 		close(p->memfd);
 	if (p == l->cur) {
 		l->cur = NULL;
+		ltrace_process_gone(l->tr);
 		bkpt_forget_all(l->bk);
 		hwdebug_init(&l->hw);
 		memset(l->allocs, 0, sizeof(l->allocs));
@@ -251,6 +253,8 @@ static int op_read_regs(void *t, struct rsp_ptid id, uint8_t *buf, uint8_t *avai
 	struct regset rs;
 	int rc;
 
+	if (ltrace_frame_selected(l->tr))
+		return ltrace_frame_regs(l->tr, buf, avail);
 	if (!th)
 		return -ESRCH;
 	rc = fetch(l, th->tid, &rs);
@@ -301,8 +305,15 @@ static int op_write_reg(void *t, struct rsp_ptid id, unsigned regno, const uint8
 static int op_read_mem(void *t, taddr_t addr, uint8_t *buf, size_t len, size_t *done)
 {
 	struct live *l = t;
-	int rc;
 
+	if (ltrace_frame_selected(l->tr))
+		return ltrace_frame_mem(l->tr, addr, buf, len, done);
+	return live_read_live_mem(l, addr, buf, len, done);
+}
+
+int live_read_live_mem(struct live *l, taddr_t addr, uint8_t *buf, size_t len, size_t *done)
+{
+	int rc;
 	struct proc *p = mem_proc(l);
 
 	*done = 0;
@@ -571,6 +582,13 @@ static int svr4_rd(void *ctx, uint64_t addr, void *buf, size_t len)
 	return done == len ? 0 : -EIO;
 }
 
+int live_exec_bias(struct live *l, uint64_t *bias)
+{
+	if (!l->cur)
+		return -ESRCH;
+	return svr4_exec_bias(l->cur->pid, svr4_rd, l, bias);
+}
+
 static int op_list_libraries(void *t, struct rsp_library *out, size_t cap, size_t *n)
 {
 	struct live *l = t;
@@ -617,6 +635,11 @@ static int op_region_info(void *t, taddr_t addr, struct rsp_region_info *out)
 	if (!l->cur)
 		return -ESRCH;
 	return procfs_region(l->cur->pid, addr, out);
+}
+
+int live_region(struct live *l, taddr_t addr, struct rsp_region_info *out)
+{
+	return op_region_info(l, addr, out);
 }
 
 /* ---- host I/O: forwarded to the hostio backend when there is one ---- */
@@ -903,6 +926,7 @@ static const struct rsp_target_ops live_ops = {
 	.alloc_mem = op_alloc_mem,
 	.free_mem = op_free_mem,
 	.set_client_features = op_set_client_features,
+	.trace = &ltrace_trace_ops,
 };
 
 const struct rsp_target_ops *live_target_ops(void)
@@ -974,8 +998,9 @@ struct live *live_new(const struct live_config *cfg)
 	l->sigfd = l->evfd = l->epfd = -1;
 	build_layout(l);
 	l->bk = bkpt_table_new();
+	l->tr = ltrace_new(l, &l->layout);
 	hwdebug_init(&l->hw);
-	if (!l->bk || proc_table_init(&l->pt) || setup_fds(l)) {
+	if (!l->bk || !l->tr || proc_table_init(&l->pt) || setup_fds(l)) {
 		live_free(l);
 		return NULL;
 	}
@@ -999,6 +1024,7 @@ void live_free(struct live *l)
 		live_release_all(l);
 		proc_table_fini(&l->pt);
 	}
+	ltrace_free(l->tr);
 	bkpt_table_free(l->bk);
 	if (l->epfd >= 0)
 		close(l->epfd);
@@ -1017,6 +1043,16 @@ void live_free(struct live *l)
 int live_event_fd(const struct live *l)
 {
 	return l->epfd;
+}
+
+struct ltrace *live_trace(struct live *l)
+{
+	return l->tr;
+}
+
+pid_t live_current_pid(const struct live *l)
+{
+	return l->cur ? l->cur->pid : 0;
 }
 
 bool live_has_process(const struct live *l)

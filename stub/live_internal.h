@@ -26,6 +26,7 @@ struct live {
 	pid_t sel;	       /* Hg's process for memory/breakpoints (fork children); 0 = cur */
 	struct bkpt_table *bk; /* sites of cur's address space */
 	struct hwdebug hw;     /* applied to every thread of cur */
+	struct ltrace *tr;     /* gdb tracepoints */
 	int epfd, sigfd, evfd; /* epoll over signalfd(SIGCHLD) + eventfd (self wake) */
 	bool wake_pending;     /* a queued stop waits for live_handle_events */
 	struct rsp_client_features feat;

@@ -11,6 +11,7 @@
 #include "protocol/session.h"
 #include "stub/comm.h"
 #include "stub/live.h"
+#include "stub/ltrace.h"
 
 volatile sig_atomic_t server_quit;
 
@@ -107,6 +108,8 @@ static enum end serve(const struct server_config *cfg, struct conn *c, const sig
 			break;
 	}
 	rsp_session_free(s);
+	/* QTDisconnected: without it, a run does not outlive its client (gdbserver too). */
+	ltrace_client_gone(live_trace(cfg->live));
 	return server_quit ? END_EXIT : end;
 }
 

@@ -46,13 +46,11 @@ static int read_cstr(svr4_read_fn rd, void *ctx, uint64_t addr, char *dst, size_
 	return -ENOSPC;
 }
 
-int svr4_rdebug(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *rdebug_out)
+int svr4_exec_bias(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *bias)
 {
-	uint64_t phdr = 0, phnum = 0, bias = 0, dyn = 0, rdebug = 0;
-	bool have_bias = false;
+	uint64_t phdr = 0, phnum = 0;
 	int r;
 
-	*rdebug_out = 0;
 	if ((r = svr4_auxv(pid, AT_PHDR, &phdr)) < 0 || (r = svr4_auxv(pid, AT_PHNUM, &phnum)) < 0)
 		return r;
 	for (uint64_t i = 0; i < phnum; i++) {
@@ -61,12 +59,26 @@ int svr4_rdebug(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *rdebug_out)
 		if (rd(ctx, phdr + i * sizeof ph, &ph, sizeof ph) < 0)
 			return -EIO;
 		if (ph.p_type == PT_PHDR) {
-			bias = phdr - ph.p_vaddr;
-			have_bias = true;
+			*bias = phdr - ph.p_vaddr;
+			return 0;
 		}
 	}
-	if (!have_bias)
+	return -ENOENT;
+}
+
+int svr4_rdebug(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *rdebug_out)
+{
+	uint64_t phdr = 0, phnum = 0, bias = 0, dyn = 0, rdebug = 0;
+	int r;
+
+	*rdebug_out = 0;
+	r = svr4_exec_bias(pid, rd, ctx, &bias);
+	if (r == -ENOENT)
 		return 0; /* static executable without PT_PHDR: no dynamic loader list */
+	if (r < 0)
+		return r;
+	if ((r = svr4_auxv(pid, AT_PHDR, &phdr)) < 0 || (r = svr4_auxv(pid, AT_PHNUM, &phnum)) < 0)
+		return r;
 	for (uint64_t i = 0; i < phnum; i++) {
 		Elf64_Phdr ph;
 
