@@ -589,6 +589,13 @@ int live_exec_bias(struct live *l, uint64_t *bias)
 	return svr4_exec_bias(l->cur->pid, svr4_rd, l, bias);
 }
 
+int live_exec_span(struct live *l, uint64_t *lo, uint64_t *hi)
+{
+	if (!l->cur)
+		return -ESRCH;
+	return svr4_exec_span(l->cur->pid, svr4_rd, l, lo, hi);
+}
+
 static int op_list_libraries(void *t, struct rsp_library *out, size_t cap, size_t *n)
 {
 	struct live *l = t;

@@ -53,6 +53,8 @@ pid_t live_current_pid(const struct live *l);
 int live_region(struct live *l, taddr_t addr, struct rsp_region_info *out);
 /* Load bias of the current process's main executable (0 for non-PIE). */
 int live_exec_bias(struct live *l, uint64_t *bias);
+/* Link-time span [lo, hi) of the current process's main executable. */
+int live_exec_span(struct live *l, uint64_t *lo, uint64_t *hi);
 /* Memory of the current process, int3s shadowed, whatever trace frame is selected. */
 int live_read_live_mem(struct live *l, taddr_t addr, uint8_t *buf, size_t len, size_t *done);
 

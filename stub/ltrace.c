@@ -368,6 +368,7 @@ static int op_start(void *t)
 		tp->installed = true;
 		tp->pid = pid;
 	}
+	lt_note_exe(tr);
 	tr->running = true;
 	tr->ever_run = true;
 	tr->stop = RSP_TSTOP_UNKNOWN;

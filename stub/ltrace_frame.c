@@ -198,7 +198,13 @@ int lt_frame_info(void *t, struct rsp_tframe_item *out, size_t cap, size_t *n)
 
 int lt_read_buffer(void *t, uint64_t off, uint8_t *buf, size_t len, size_t *done)
 {
-	return tracebuf_read(lt_of(t)->tb, off, buf, len, done);
+	struct ltrace *tr = lt_of(t);
+	int rc = tracebuf_read(tr->tb, off, buf, len, done);
+
+	/* qTBuffer feeds gdb's tsave, and gdb opens trace files at link addresses. */
+	if (!rc)
+		lt_link_view(tr, off, buf, *done);
+	return rc;
 }
 
 int lt_tsv_value(void *t, uint32_t num, int64_t *val)

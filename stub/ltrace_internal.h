@@ -74,6 +74,8 @@ struct ltrace {
 	uint64_t start_us, stop_us;
 	uint64_t expr_errors;
 	char user[LT_NOTE_MAX], notes[LT_NOTE_MAX], stop_note[LT_NOTE_MAX];
+	/* PIE: the main executable's load bias and link-time span, taken at QTStart */
+	uint64_t exe_bias, exe_lo, exe_hi;
 	/* frame selection */
 	int64_t sel; /* -1: live */
 };
@@ -99,6 +101,12 @@ int lt_unselect_frame(void *t);
 int lt_frame_info(void *t, struct rsp_tframe_item *out, size_t cap, size_t *n);
 int lt_read_buffer(void *t, uint64_t off, uint8_t *buf, size_t len, size_t *done);
 int lt_tsv_value(void *t, uint32_t num, int64_t *val);
+
+/* ltrace_view.c: the frame stream as trace files see the program (main executable at its
+ * link addresses, PIE included): patch buf, bytes [off, off+len) of the stream. */
+void lt_link_view(struct ltrace *tr, uint64_t off, uint8_t *buf, size_t len);
+/* Take the main executable's bias and span (at the start of a run). */
+void lt_note_exe(struct ltrace *tr);
 
 /* ltrace_save.c */
 int lt_save(void *t, const char *path);

@@ -14,6 +14,7 @@
 #include "protocol/tpfmt.h"
 #include "stub/live.h"
 #include "stub/tfile.h"
+#include "stub/tracebuf.h"
 
 #define SAVE_TEXT  (256 * 1024)
 #define SAVE_LINES 4096
@@ -111,6 +112,26 @@ static int bias_field(struct ltrace *tr, char *buf, size_t cap)
 	return 0;
 }
 
+/* The frames as files see them (lt_link_view) in a buffer of their own. */
+static struct tracebuf *file_view(struct ltrace *tr)
+{
+	struct tracebuf_stats st;
+	struct tracebuf *tb;
+	uint8_t *s;
+	size_t done = 0;
+
+	tracebuf_stats(tr->tb, &st);
+	s = malloc(st.used ? st.used : 1);
+	tb = tracebuf_new(st.used + TRACEBUF_FRAME_HDR + 64);
+	if (!s || !tb || lt_read_buffer(tr->l, 0, s, st.used, &done) || done != st.used ||
+	    tracebuf_set_regs_size(tb, tr->layout->g_size) || tracebuf_load(tb, s, st.used)) {
+		tracebuf_free(tb);
+		tb = NULL;
+	}
+	free(s);
+	return tb;
+}
+
 int lt_save(void *t, const char *path)
 {
 	struct ltrace *tr = lt_of(t);
@@ -147,8 +168,12 @@ int lt_save(void *t, const char *path)
 		h.tps = l->v + first;
 		h.ntps = l->n - first;
 	}
-	if (!rc)
-		rc = tfile_write(path, &h, tr->tb);
+	if (!rc) {
+		struct tracebuf *view = file_view(tr);
+
+		rc = view ? tfile_write(path, &h, view) : -ENOMEM;
+		tracebuf_free(view);
+	}
 out:
 	if (l)
 		free(l->text);

@@ -3,6 +3,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "stub/procfs.h"
@@ -64,6 +65,30 @@ int svr4_exec_bias(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *bias)
 		}
 	}
 	return -ENOENT;
+}
+
+int svr4_exec_span(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t phdr = 0, phnum = 0;
+	int r;
+
+	*lo = UINT64_MAX;
+	*hi = 0;
+	if ((r = svr4_auxv(pid, AT_PHDR, &phdr)) < 0 || (r = svr4_auxv(pid, AT_PHNUM, &phnum)) < 0)
+		return r;
+	for (uint64_t i = 0; i < phnum; i++) {
+		Elf64_Phdr ph;
+
+		if (rd(ctx, phdr + i * sizeof ph, &ph, sizeof ph) < 0)
+			return -EIO;
+		if (ph.p_type != PT_LOAD)
+			continue;
+		if (ph.p_vaddr < *lo)
+			*lo = ph.p_vaddr;
+		if (ph.p_vaddr + ph.p_memsz > *hi)
+			*hi = ph.p_vaddr + ph.p_memsz;
+	}
+	return *hi ? 0 : -ENOENT;
 }
 
 int svr4_rdebug(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *rdebug_out)

@@ -21,6 +21,8 @@ int svr4_auxv(pid_t pid, uint64_t type, uint64_t *val);
 /* Load bias of pid's main executable (AT_PHDR minus PT_PHDR's p_vaddr). -ENOENT without a
  * PT_PHDR (static executable). */
 int svr4_exec_bias(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *bias);
+/* Link-time span [lo, hi) of the main executable's PT_LOAD segments. -ENOENT if none. */
+int svr4_exec_span(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *lo, uint64_t *hi);
 int svr4_rdebug(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *rdebug);
 int svr4_libraries(pid_t pid, svr4_read_fn rd, void *ctx, struct rsp_library *out, size_t cap,
 		   size_t *n, char *strings, size_t strcap);
