@@ -443,9 +443,30 @@ static int op_tp_get(void *t, size_t idx, struct rsp_tp_info *out)
 	return 0;
 }
 
+/* The one tracepoint at addr, NULL if none or several. */
+static struct lt_tp *find_addr(struct ltrace *tr, taddr_t addr)
+{
+	struct lt_tp *found = NULL;
+
+	for (size_t i = 0; i < tr->ntps; i++) {
+		if (tr->tps[i]->def.addr != addr)
+			continue;
+		if (found)
+			return NULL;
+		found = tr->tps[i];
+	}
+	return found;
+}
+
 static int op_tp_hits(void *t, uint32_t num, taddr_t addr, uint64_t *hits, uint64_t *bytes)
 {
-	struct lt_tp *tp = lt_find(lt_of(t), num, addr);
+	struct ltrace *tr = lt_of(t);
+	struct lt_tp *tp = lt_find(tr, num, addr);
+
+	/* A gdb that reconnected and re-created the target's tracepoint N as its own M asks
+	 * `qTP:M:addr` (gdb 13, seen here; gdbserver answers E01): match by address. */
+	if (!tp)
+		tp = find_addr(tr, addr);
 
 	if (!tp)
 		return -ENOENT;
