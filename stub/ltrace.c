@@ -560,4 +560,6 @@ void ltrace_process_gone(struct ltrace *tr)
 {
 	for (size_t i = 0; i < tr->ntps; i++)
 		tr->tps[i]->installed = false;
+	/* The frames stay readable (tfind, tsave) after the program is gone. */
+	lt_end_run(tr, RSP_TSTOP_ERROR, 0, "the traced process is gone");
 }
