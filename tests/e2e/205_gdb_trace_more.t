@@ -19,6 +19,8 @@ our $TODO;
 my %TODO_GS = (
     'tsave -r wrote a file' => 'gdbserver 13 has no QTSave ("Target does not support this command")',
     'tsave -r file: tdump of frame 0' => 'gdbserver 13 has no QTSave',
+    'condition a == 3 + while-stepping 2: 1 hit x 3 frames' =>
+        'gdbserver 13 starts while-stepping when the condition is false (PROTOCOL.md 3.5)',
     'tfull' => 'gdbserver 13 never reports tfull: once full it counts 0-byte frames (seen in its tsave file)',
     'a 4000-byte buffer holds fewer than 10 frames' => 'gdbserver 13 counts 0-byte frames when full',
     'reconnect: frame 9 has a = 9' =>
@@ -73,6 +75,11 @@ for my $srv (gdb_servers()) {
     like($o, qr/^Collected 6 trace frames\.$/m, $T->('disable during the run: hits 0..5 collected, none after'));
     like($o, qr/^Found trace frame 5, tracepoint 2\n\$2 = 5\n/m, $T->('frame 5 is the hit where gdb stopped'));
     like($o, qr/tracepoint already hit 6 times/, $T->('hit count 6'));
+
+    # ---- while-stepping only after a hit whose condition held ----
+    $o = session($srv, ['trace traced if a == 3', 'actions', 'collect a', 'while-stepping 2',
+        'collect local', 'end', 'end', 'break done', 'tstart', 'continue', 'tstop', 'tstatus']);
+    like($o, qr/^Collected 3 trace frames\.$/m, $T->('condition a == 3 + while-stepping 2: 1 hit x 3 frames'));
 
     # ---- a tracepoint created during the run ----
     $o = session($srv, ['trace traced', 'actions', 'collect a', 'end', 'break traced if a == 5',
