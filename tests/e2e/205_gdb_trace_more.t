@@ -93,9 +93,15 @@ for my $srv (gdb_servers()) {
 
     # ---- a full linear buffer stops the run ----
     $o = session($srv, ['set trace-buffer-size 4000', 'trace traced', 'actions', 'collect $regs',
-        'end', 'break done', 'tstart', 'continue', 'tstatus']);
+        'end', 'break done', 'tstart', 'continue', 'tstatus',
+        $srv eq 'tracestub' ? 'monitor tstats' : ()]);
     like($o, qr/^Trace stopped because the buffer was full\.$/m, $T->('tfull'));
     my ($n) = $o =~ /^Collected (\d+) trace frames\./m;
+    if ($srv eq 'tracestub') {
+        # Every hit is either stored or counted as dropped (the hit that found it full).
+        like($o, qr/^tracepoint 2 at 0xADDR: hits (\d+), stored \Q@{[$n \/\/ -1]}\E, dropped 1, /m,
+            'tracestub: monitor tstats: stored = frames, the refused hit counted as dropped');
+    }
     ok(defined $n && $n >= 1 && $n < 10, $T->('a 4000-byte buffer holds fewer than 10 frames'));
     like($o, qr/^Trace buffer has \d+ bytes of 4000 bytes free/m, $T->('tstatus: buffer size 4000'));
 
