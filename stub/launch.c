@@ -368,21 +368,24 @@ int live_run(void *t, char *const *argv, size_t argc, struct rsp_stop *out)
 	size_t i;
 	int rc;
 
-	if (!argc || !argv)
+	if (!argv)
 		return -EINVAL;
-	if (!argv[0][0] && (!l->last_argv || !l->last_argv[0]))
+	if ((!argc || !argv[0][0]) && (!l->last_argv || !l->last_argv[0]))
 		return -ENOENT;
 	if (l->cur)
 		live_kill(l, l->cur->pid);
+	if (!argc) { /* R: the last program with its last arguments */
+		rc = live_launch(l, l->last_argv);
+		if (!rc)
+			*out = l->last;
+		return rc;
+	}
 	v = calloc(argc + 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	v[0] = argv[0][0] ? argv[0] : l->last_argv[0];
 	for (i = 1; i < argc; i++)
 		v[i] = argv[i];
-	if (argc == 1 && !argv[0][0] && l->last_argv)
-		for (i = 1; l->last_argv[i] && i < argc; i++)
-			v[i] = l->last_argv[i];
 	rc = live_launch(l, v);
 	free(v);
 	if (!rc)
