@@ -53,6 +53,23 @@ sub start_with {
     return start_server($srv, %o);
 }
 
+# Copy a server's stderr to a file as it comes (a --debug log outgrows the pipe the harness
+# reads only at the end). Returns a sub giving the text once the server is gone.
+sub log_to_file {
+    my ($s) = @_;
+    my $f = "$tmp/log" . ++$n;
+    my $pid = fork // die;
+    if (!$pid) {
+        open my $o, '>', $f or POSIX::_exit(1);
+        my $b;
+        print $o $b while sysread $s->{errfh}, $b, 65536;
+        close $o;
+        POSIX::_exit(0);
+    }
+    close delete $s->{errfh};
+    return sub { waitpid $pid, 0; return TS::slurp($f) };
+}
+
 my ($sig_out) = untraced($sig);
 
 for my $srv (gdb_servers()) {
@@ -98,6 +115,7 @@ for my $srv (gdb_servers()) {
     # Without vCont gdb falls back to c, C (signal delivery), s and S (step into the handler).
     my @dbg = $srv eq 'tracestub' ? ('--debug') : ();
     $s = start_with($srv, ['--disable-packet=vCont', @dbg], launch => [$sig]);
+    my $log = log_to_file($s);
     ($o) = run_gdb($s, prog => $sig,
         cmds => ['break usr1_handler', 'continue', 'continue', 'bt 1', 'next', 'next', 'continue',
             'stepi', 'bt 1', 'delete', 'continue', 'continue']);
@@ -110,7 +128,8 @@ for my $srv (gdb_servers()) {
         $T->('no vCont: stepi with the signal pending (S) enters the handler'));
     like($o, qr/^\[Inferior 1 \(process PID\) exited normally\]$/m, $T->('no vCont: exits normally'));
     wait_server($s, 10);
-    my $err = stop_server($s);
+    stop_server($s);
+    my $err = $log->();
     is(TS::slurp($s->{out}), $sig_out, $T->('no vCont: output identical to untraced'));
     if ($srv eq 'tracestub') {
         my %seen = map { $_ => 1 } $err =~ /^<- (c|C1e|s|S1e|vCont\?)$/mg;    # gdb's SIGUSR1 is 0x1e
