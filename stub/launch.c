@@ -456,6 +456,27 @@ int live_kill(void *t, int64_t pid)
 	return 0;
 }
 
+/* A fork child can be reported (and detached by gdb) before its first stop has come;
+ * ptrace detaches only a stopped tracee, so collect those stops first. */
+static void collect_first_stops(struct live *l, pid_t pid)
+{
+	for (;;) {
+		struct proc *p = proc_find(&l->pt, pid);
+		struct proc_thread *th = p ? p->threads : NULL;
+		int status;
+		pid_t tid;
+
+		while (th && !th->initial_stop)
+			th = th->next;
+		if (!th)
+			return;
+		tid = th->tid;
+		if (waitpid(tid, &status, __WALL) != tid)
+			return;
+		live_handle_status(l, tid, status);
+	}
+}
+
 static int detach_proc(struct live *l, struct proc *p)
 {
 	struct proc_thread *th;
@@ -463,6 +484,10 @@ static int detach_proc(struct live *l, struct proc *p)
 	pid_t pid = p->pid;
 	int rc;
 
+	collect_first_stops(l, pid);
+	p = proc_find(&l->pt, pid);
+	if (!p)
+		return 0;
 	rc = live_stop_all_sync(l, p);
 	if (rc)
 		return rc == -ESRCH ? 0 : rc;

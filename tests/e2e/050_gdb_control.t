@@ -75,6 +75,8 @@ for my $srv (gdb_servers()) {
     if (!$kid) { exec($spin, $ready, $prog) or POSIX::_exit(127) }
     $line = read_fifo_line($ready, 10, $s);
     ($pid) = ($line // '') =~ /^(\d+)/;
+    # One progress report first: the attach then finds the loop running (ticks > 0).
+    like(read_fifo_line($prog, 10, $s) // '', qr/^\d+$/, $T->('attach: program ticking before attach'));
     $s = start_server($srv, attach => $kid);
     ($o) = run_gdb($s, prog => $spin, cmds => ['bt', 'print ticks > 0', 'detach']);
     like($o, qr/^#\d+  (0xADDR in )?main \(argc=3, argv=0xADDR\) at tests\/fixtures\/spin.c:\d+$/m,
