@@ -70,6 +70,7 @@ for my $srv (gdb_servers()) {
     my $kid = fork // die;
     if (!$kid) { exec($spin, $ready, $prog) or POSIX::_exit(127) }
     read_fifo_line($ready, 10);
+    read_fifo_line($prog, 10);    # the loop runs (ticks > 0) before the attach
     $s = start_server($srv, attach => $kid);
     ($o) = run_gdb($s, prog => $spin, cmds => ['print ticks > 0']);
     like($o, qr/^\$1 = 1$/m, $T->('qAttached: attached'));
