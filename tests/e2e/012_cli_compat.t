@@ -248,9 +248,11 @@ waitpid $kid, 0;
 # is served and finds the program stopped. gdbserver 13 never answers the second client.
 for my $srv (gdb_servers()) {
     my $ready = make_fifo('again' . ++$n);
-    my $s = start_with($srv, [], serve_again => 1, launch => [$spin, $ready]);
+    my $tick = make_fifo('tick' . $n);
+    my $s = start_with($srv, [], serve_again => 1, launch => [$spin, $ready, $tick]);
     my $g = spawn_gdb($s, prog => $spin, cmds => ['continue']);
     like(read_fifo_line($ready, 10, $s) // '', qr/^\d+ ready$/, "$srv: first client continued the program");
+    like(read_fifo_line($tick, 10, $s) // '', qr/^\d+$/, "$srv: the program ticks");
     kill 'KILL', -$g->{pid}, $g->{pid};
     waitpid $g->{pid}, 0;
     local $TODO = $srv eq 'gdbserver' ? 'gdbserver 13 waits for the running program and never answers the next client' : undef;

@@ -27,11 +27,14 @@ for my $srv (gdb_servers()) {
     my $T = sub { $TODO = $srv eq 'tracestub' ? $TODO_TS{ $_[0] } : undef; "$srv: $_[0]" };
 
     # Ctrl-C: continue, wait for "ready" from the running program, SIGINT the gdb process.
+    # One progress report first, so the loop has ticked before the interrupt.
     my $ready = make_fifo('ready' . ++$n);
-    my $s = start_server($srv, launch => [$spin, $ready]);
+    my $tick1 = make_fifo('tick' . $n);
+    my $s = start_server($srv, launch => [$spin, $ready, $tick1]);
     my $g = spawn_gdb($s, prog => $spin, cmds => ['continue', 'print ticks > 0', 'kill']);
     my $line = read_fifo_line($ready, 10, $s);
     like($line // '', qr/^\d+ ready$/, $T->('spin running under gdb'));
+    like(read_fifo_line($tick1, 10, $s) // '', qr/^\d+$/, $T->('spin ticking under gdb'));
     my ($pid) = ($line // '') =~ /^(\d+)/;
     kill 'INT', $g->{pid};
     my $o = norm(finish_child($g, 30));
