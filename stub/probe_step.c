@@ -421,9 +421,12 @@ int probe_on_trap(struct live *l, struct proc_thread *th)
 	s = probe_site_find(ps, r.rip - 1);
 	if (!s)
 		return stale_trap(l, th, &r);
-	/* Only the int3 itself (SI_KERNEL): a single step or a sent SIGTRAP can end at
-	 * site + 1 too when the site's instruction is one byte long. */
-	if (ptr_getsiginfo(th->tid, &si) || si.si_code != SI_KERNEL)
+	/* Only the int3 itself (SI_KERNEL) counts. site + 1 is inside the displaced
+	 * instruction unless it is one byte long: then a single step, a debug-register trap
+	 * or a sent SIGTRAP can end there too and siginfo must tell. */
+	if ((s->insn.len == 1 || th->resume == RSP_RESUME_STEP ||
+	     th->resume == RSP_RESUME_RANGE_STEP) &&
+	    (ptr_getsiginfo(th->tid, &si) || si.si_code != SI_KERNEL))
 		return 0;
 	hit(l, th, s, &r);
 	return 1;
