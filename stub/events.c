@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <linux/kcmp.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -350,6 +352,13 @@ static void on_exec(struct live *l, struct proc_thread *th)
 	live_settle(l, th);
 }
 
+/* A child made by clone(CLONE_VM) without CLONE_VFORK is reported as a fork but shares
+ * the parent's memory, int3s included: "cleaning" it would clean the parent. */
+static bool shares_vm(pid_t a, pid_t b)
+{
+	return syscall(SYS_kcmp, a, b, KCMP_VM, 0, 0) == 0;
+}
+
 static void on_new_child(struct live *l, struct proc_thread *th, int ev)
 {
 	struct proc *p = th->proc, *c;
@@ -373,7 +382,7 @@ static void on_new_child(struct live *l, struct proc_thread *th, int ev)
 	c = proc_add(&l->pt, (pid_t)msg);
 	if (c) {
 		c->parent = p->pid;
-		c->vfork_child = ev == PTRACE_EVENT_VFORK;
+		c->vfork_child = ev == PTRACE_EVENT_VFORK || shares_vm(p->pid, c->pid);
 		c->fork_child = !(c->vfork_child ? l->feat.vfork_events : l->feat.fork_events);
 		nt = proc_thread_add(&l->pt, c, (pid_t)msg);
 		if (nt) {

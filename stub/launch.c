@@ -460,6 +460,8 @@ static int detach_proc(struct live *l, struct proc *p)
 	pid_t pid = p->pid;
 	int rc;
 
+	if (probe_keep_on_detach(l, p))
+		return 0;
 	rc = live_stop_all_sync(l, p);
 	if (rc)
 		return rc == -ESRCH ? 0 : rc;

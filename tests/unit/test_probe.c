@@ -98,6 +98,18 @@ static int run_plain(char *const *argv, const char *out_path)
 	return st;
 }
 
+/* Untraced run of argv, its stdout kept as TAG.plain and copied into out. */
+static int untraced(char *const *argv, const char *tag, char *out, size_t cap)
+{
+	char name[64];
+	int st;
+
+	snprintf(name, sizeof(name), "%s.plain", tag);
+	st = run_plain(argv, T(name));
+	snprintf(out, cap, "%s", slurp(T(name)));
+	return st;
+}
+
 /* Launch under the live engine (stopped at exec), its stdout into out_path. */
 static pid_t launch_to(struct live *l, char *const *argv, const char *out_path)
 {
@@ -252,8 +264,7 @@ static void test_zoo(void)
 	pid_t pid;
 
 	fixture(exe, sizeof(exe), "zoo");
-	st = run_plain(argv, T("zoo.plain"));
-	snprintf(plain, sizeof(plain), "%s", slurp(T("zoo.plain")));
+	st = untraced(argv, "zoo", plain, sizeof(plain));
 	ok(WIFEXITED(st) && !WEXITSTATUS(st) && strlen(plain) > 100, "zoo runs untraced");
 	pid = launch_to(l, argv, T("zoo.traced"));
 	ok(pid > 0, "zoo launched");
@@ -347,8 +358,7 @@ static void test_hammer(int runs, bool force_inline)
 	struct timespec t0;
 
 	hammer_argv(exe, sizeof(exe), argv, a1, a2, a3, calls, 0);
-	run_plain(argv, T("hammer.plain"));
-	snprintf(plain, sizeof(plain), "%s", slurp(T("hammer.plain")));
+	untraced(argv, "hammer", plain, sizeof(plain));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int r = 0; r < runs; r++) {
 		struct live *l = new_live();
@@ -450,8 +460,7 @@ static void test_client_breakpoint(void)
 	pid_t pid;
 
 	hammer_argv(exe, sizeof(exe), argv, a1, a2, a3, calls, other);
-	run_plain(argv, T("hammer.plain"));
-	snprintf(plain, sizeof(plain), "%s", slurp(T("hammer.plain")));
+	untraced(argv, "hammer", plain, sizeof(plain));
 	ops->set_client_features(l, &f);
 	pid = launch_to(l, argv, T("hammer.traced"));
 	a_other = sym(pid, exe, "hammer_other");
@@ -533,8 +542,7 @@ static void test_forks(int n, bool follow)
 
 	fixture(exe, sizeof(exe), "forker");
 	snprintf(num, sizeof(num), "%d", n);
-	run_plain(argv, T("forker.plain"));
-	snprintf(plain, sizeof(plain), "%s", slurp(T("forker.plain")));
+	untraced(argv, "forker", plain, sizeof(plain));
 	live_set_follow_forks(l, follow);
 	live_set_proc_hook(l, on_fork_event, &c);
 	pid = launch_to(l, argv, T("forker.traced"));
@@ -558,6 +566,53 @@ static void test_forks(int n, bool follow)
 	live_free(l);
 }
 
+/* The same under a client that sees fork and vfork and detaches the children (gdb's
+ * detach-on-fork): a vfork child runs in the probed memory of its parent. */
+static void test_client_forks(void)
+{
+	char exe[PATH_MAX], num[16], plain[4096];
+	char *argv[] = {exe, num, NULL};
+	struct rsp_client_features f = {
+		.swbreak = true, .multiprocess = true, .fork_events = true, .vfork_events = true};
+	struct rsp_resume_action cont = {.kind = RSP_RESUME_CONTINUE, .thread = {-1, -1}};
+	struct fork_count c = {0};
+	struct live *l = new_live();
+	unsigned long detached = 0, other = 0;
+	struct rsp_stop st;
+	pid_t pid;
+
+	fixture(exe, sizeof(exe), "forker");
+	snprintf(num, sizeof(num), "%d", 40);
+	untraced(argv, "cforker", plain, sizeof(plain));
+	uint8_t pass[65] = {0};
+
+	pass[SIGCHLD] = 1; /* as gdb's QPassSignals */
+	ops->set_client_features(l, &f);
+	ops->pass_signals(l, pass, sizeof(pass));
+	pid = launch_to(l, argv, T("cforker.traced"));
+	c.parent = pid;
+	ok(pid > 0 && !live_probe_insert(l, pid, sym(pid, exe, "forker_fn"), count_by_pid, &c),
+	   "forker under a client with fork events");
+	ops->resume(l, &cont, 1);
+	while (next_stop(l, &st) == 1 && st.kind == RSP_STOP_SIGNAL) {
+		if (st.reason == RSP_REASON_FORK || st.reason == RSP_REASON_VFORK)
+			detached += ops->detach(l, st.child.pid) == 0;
+		else if (st.reason != RSP_REASON_VFORKDONE)
+			other++;
+		if (ops->resume(l, &cont, 1))
+			break;
+	}
+	ok(st.kind == RSP_STOP_EXITED && !st.status && detached == 40 && !other,
+	   "exit 0 after 40 fork/vfork stops, children detached (%lu, %lu other stops)", detached,
+	   other);
+	ok(!strcmp(plain, slurp(T("cforker.traced"))),
+	   "no child died of SIGTRAP, vfork children included: %.*s", (int)strcspn(plain, "\n"),
+	   plain);
+	ok(c.parent_hits == 40 && c.child_hits == 0, "parent hits %lu, children's not counted",
+	   c.parent_hits);
+	live_free(l);
+}
+
 /* ---- (e) a signal storm ---- */
 
 static void test_storm(void)
@@ -571,8 +626,7 @@ static void test_storm(void)
 	char *nl;
 
 	fixture(exe, sizeof(exe), "storm");
-	run_plain(argv, T("storm.plain"));
-	snprintf(plain, sizeof(plain), "%s", slurp(T("storm.plain")));
+	untraced(argv, "storm", plain, sizeof(plain));
 	pid = launch_to(l, argv, T("storm.traced"));
 	ok(pid > 0 && !probe_at(l, pid, sym(pid, exe, "storm_fn"), &c) && run_headless(l) == 0,
 	   "storm runs to exit 0 under a probe");
@@ -623,8 +677,7 @@ static void test_exec(void)
 	pid_t pid;
 
 	fixture(exe, sizeof(exe), "forkexec");
-	run_plain(argv, T("fe.plain"));
-	snprintf(plain, sizeof(plain), "%s", slurp(T("fe.plain")));
+	untraced(argv, "fe", plain, sizeof(plain));
 	x.l = new_live();
 	x.exe = exe;
 	live_set_proc_hook(x.l, on_exec_event, &x);
@@ -678,8 +731,7 @@ static void test_libs_hook(void)
 
 	fixture(exe, sizeof(exe), "dlopen");
 	fixture(lib, sizeof(lib), "libplugin.so");
-	run_plain(argv, T("dl.plain"));
-	snprintf(plain, sizeof(plain), "%s", slurp(T("dl.plain")));
+	untraced(argv, "dl", plain, sizeof(plain));
 	x.l = new_live();
 	pid = launch_to(x.l, argv, T("dl.traced"));
 	live_set_libs_hook(x.l, on_libs, &x);
@@ -804,8 +856,7 @@ static void test_lifecycle(void)
 	pid_t pid;
 
 	fixture(exe, sizeof(exe), "lifecycle");
-	run_plain(argv, T("life.plain"));
-	snprintf(plain, sizeof(plain), "%s", slurp(T("life.plain")));
+	untraced(argv, "life", plain, sizeof(plain));
 	x.l = new_live();
 	x.exe = exe;
 	live_set_proc_hook(x.l, on_life_event, &x);
@@ -950,6 +1001,7 @@ int main(int argc, char **argv)
 	test_client_breakpoint();
 	test_forks(1000, false);
 	test_forks(50, true);
+	test_client_forks();
 	test_storm();
 	test_exec();
 	test_libs_hook();
