@@ -873,6 +873,41 @@ static void test_lifecycle(void)
 	live_free(x.l);
 }
 
+/* ---- Go: its own threads and signals (SIGURG preemption), stack-check prologues ---- */
+
+static void test_go(void)
+{
+	static const char *const names[] = {"main.main", "runtime.mallocgc", "runtime.newproc",
+					    "main.busy", "runtime.gcStart"};
+	char exe[PATH_MAX], plain[4096];
+	char *argv[] = {exe, NULL};
+	struct counter c[5], c2;
+	struct live *l;
+	int placed = 0;
+	pid_t pid;
+
+	fixture(exe, sizeof(exe), "go_hello");
+	if (access(exe, X_OK)) {
+		skip("go_hello not built");
+		return;
+	}
+	untraced(argv, "go", plain, sizeof(plain));
+	l = new_live();
+	pid = launch_to(l, argv, T("go.traced"));
+	for (int i = 0; i < 5; i++)
+		placed += pid > 0 && !probe_at(l, pid, sym(pid, exe, names[i]), &c[i]);
+	/* main.main + 5: cmp 0x10(%r14),%r12, the stack check (reads memory: out of line) */
+	placed += pid > 0 && !probe_at(l, pid, sym(pid, exe, "main.main") + 5, &c2);
+	ok(placed == 6 && run_headless(l) == 0, "Go program with 6 probes runs to exit 0");
+	ok(!strcmp(plain, slurp(T("go.traced"))), "output identical: %.*s",
+	   (int)strcspn(plain, "\n"), plain);
+	ok(c[0].hits == 1 && c2.hits == 1 && c[1].hits > 0 && c[2].hits >= 4 && c[3].hits == 4 &&
+		   !c[0].bad && !c[1].bad && !c2.bad,
+	   "main.main %lu, its stack check %lu, mallocgc %lu, newproc %lu, busy %lu, gcStart %lu",
+	   c[0].hits, c2.hits, c[1].hits, c[2].hits, c[3].hits, c[4].hits);
+	live_free(l);
+}
+
 /* ---- a client single-stepping through probed code ---- */
 
 static uint64_t pc_of(struct live *l, struct rsp_ptid th)
@@ -1007,6 +1042,7 @@ int main(int argc, char **argv)
 	test_libs_hook();
 	test_stepping();
 	test_lifecycle();
+	test_go();
 	test_client_step();
 	printf("1..%d\n", n_test);
 	snprintf(self, sizeof(self), "rm -rf '%s'", tmpdir);
