@@ -352,6 +352,14 @@ static void on_exec(struct live *l, struct proc_thread *th)
 	live_settle(l, th);
 }
 
+static void wait_first_stop(struct live *l, pid_t tid)
+{
+	int status;
+
+	if (waitpid(tid, &status, __WALL) == tid)
+		live_handle_status(l, tid, status);
+}
+
 /* A child made by clone(CLONE_VM) without CLONE_VFORK is reported as a fork but shares
  * the parent's memory, int3s included: "cleaning" it would clean the parent. */
 static bool shares_vm(pid_t a, pid_t b)
@@ -407,6 +415,10 @@ static void on_new_child(struct live *l, struct proc_thread *th, int ev)
 			}
 		}
 		replay_orphan(l, (pid_t)msg);
+		/* The client reads the reported child next: its first stop must have been seen
+		 * (gdbserver waits for it too). Bounded: the kernel stops a new child at once. */
+		if (nt && proc_find(&l->pt, (pid_t)msg) && !c->fork_child && nt->initial_stop)
+			wait_first_stop(l, nt->tid);
 		if (c && proc_find(&l->pt, (pid_t)msg) && !c->fork_child) {
 			pe.reason = ev == PTRACE_EVENT_VFORK ? RSP_REASON_VFORK : RSP_REASON_FORK;
 			pe.addr = msg;
