@@ -427,6 +427,40 @@ static void test_pass_count(void)
 	live_free(l);
 }
 
+/* Probes placed and removed while every thread runs: a thread is stopped just long enough
+ * to map the scratch page; removal while threads may be stepping the slot. */
+static void test_while_running(void)
+{
+	char exe[PATH_MAX], a1[16], a2[24], a3[24], *argv[5], plain[4096];
+	struct live *l = new_live();
+	struct counter c_fn, c_mid;
+	int rc_in = -1, rc_out = -1;
+	pid_t pid;
+
+	hammer_argv(exe, sizeof(exe), argv, a1, a2, a3, 5000, 0);
+	untraced(argv, "running", plain, sizeof(plain));
+	pid = launch_to(l, argv, T("running.traced"));
+	if (pid > 0 && !probe_at(l, pid, sym(pid, exe, "hammer_fn"), &c_fn) &&
+	    !live_resume_all(l)) {
+		rc_in = probe_at(l, pid, sym(pid, exe, "hammer_mid"), &c_mid);
+		for (int i = 0; i < 200 && c_fn.hits < 4000; i++) {
+			struct rsp_stop st;
+			struct pollfd pfd = {.fd = live_event_fd(l), .events = POLLIN};
+
+			if (live_handle_events(l, &st) || poll(&pfd, 1, 1000) < 0)
+				break;
+		}
+		rc_out = live_probe_remove(l, pid, c_mid.addr, count_hit, &c_mid);
+	}
+	ok(rc_in == 0 && rc_out == 0 && run_headless(l) == 0,
+	   "out-of-line probe inserted and removed while 8 threads run: exit 0");
+	ok(!strcmp(plain, slurp(T("running.traced"))) && c_fn.hits == HAMMER_THREADS * 5000 &&
+		   c_mid.hits > 0 && !c_mid.bad,
+	   "same result, entry probe exact (%lu), the other counted while it was in (%lu)",
+	   c_fn.hits, c_mid.hits);
+	live_free(l);
+}
+
 /* What gdb does at its breakpoint: z0, step the thread, Z0, continue. */
 static int client_step_over(struct live *l, struct rsp_ptid th, uint64_t addr)
 {
@@ -1033,6 +1067,7 @@ int main(int argc, char **argv)
 	test_hammer(5, false);
 	test_hammer(1, true);
 	test_pass_count();
+	test_while_running();
 	test_client_breakpoint();
 	test_forks(1000, false);
 	test_forks(50, true);
