@@ -8,7 +8,7 @@
 set -u
 cd "$(dirname "$0")/.."
 W=build/bench/workload F=build/bench/floor TS=build/tracestub PB=build/bench/probebench
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 N_FAST=${N_FAST:-20000}   # hits for the ptrace floors and the probe engine
 N_SLOW=${N_SLOW:-2000}     # hits for the debugger-driven configurations
 addr=0x$(nm "$W" | awk '$3=="f"{print $1}')

@@ -514,6 +514,7 @@ void live_handle_status(struct live *l, pid_t tid, int status)
 		if (p == l->cur && hwdebug_any(&l->hw))
 			hwdebug_apply(&l->hw, tid);
 		if (ev == PTRACE_EVENT_STOP) {
+			th->interrupting = false; /* attach's PTRACE_INTERRUPT, if any, is done */
 			if (p != l->cur && !p->engine_owned) {
 				maybe_finish(l, p);
 				return;

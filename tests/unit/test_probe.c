@@ -461,6 +461,45 @@ static void test_while_running(void)
 	live_free(l);
 }
 
+/* Attach to a running program, probe it, detach in the middle: it goes on untouched. */
+static void test_attach_detach(void)
+{
+	char exe[PATH_MAX], a1[16], a2[24], a3[24], *argv[5], plain[4096];
+	struct live *l = new_live();
+	struct counter c_fn, c_mid;
+	int st = -1, fd, placed = 0;
+	pid_t pid;
+
+	hammer_argv(exe, sizeof(exe), argv, a1, a2, a3, 20000, 0);
+	untraced(argv, "attach", plain, sizeof(plain));
+	fd = open(T("attach.traced"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	pid = fork();
+	if (pid == 0) {
+		dup2(fd, 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fd);
+	if (!live_attach(l, pid)) {
+		placed += !probe_at(l, pid, sym(pid, exe, "hammer_fn"), &c_fn);
+		placed += !probe_at(l, pid, sym(pid, exe, "hammer_mid"), &c_mid);
+		live_resume_all(l);
+		for (int i = 0; i < 200 && c_mid.hits < 2000; i++) {
+			struct rsp_stop s;
+			struct pollfd pfd = {.fd = live_event_fd(l), .events = POLLIN};
+
+			if (live_handle_events(l, &s) || poll(&pfd, 1, 1000) < 0)
+				break;
+		}
+	}
+	ok(placed == 2 && c_fn.hits > 0 && c_mid.hits > 0 && ops->detach(l, pid) == 0,
+	   "attached, probed (%lu, %lu hits), detached while running", c_fn.hits, c_mid.hits);
+	live_free(l);
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && !WEXITSTATUS(st) && !strcmp(plain, slurp(T("attach.traced"))),
+	   "the program runs on to the same result");
+}
+
 /* What gdb does at its breakpoint: z0, step the thread, Z0, continue. */
 static int client_step_over(struct live *l, struct rsp_ptid th, uint64_t addr)
 {
@@ -1068,6 +1107,7 @@ int main(int argc, char **argv)
 	test_hammer(1, true);
 	test_pass_count();
 	test_while_running();
+	test_attach_detach();
 	test_client_breakpoint();
 	test_forks(1000, false);
 	test_forks(50, true);
