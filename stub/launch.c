@@ -486,7 +486,7 @@ static int detach_proc(struct live *l, struct proc *p)
 
 	collect_first_stops(l, pid);
 	p = proc_find(&l->pt, pid);
-	if (!p)
+	if (!p || probe_keep_on_detach(l, p))
 		return 0;
 	rc = live_stop_all_sync(l, p);
 	if (rc)
