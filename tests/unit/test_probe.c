@@ -467,23 +467,42 @@ static void test_attach_detach(void)
 	char exe[PATH_MAX], a1[16], a2[24], a3[24], *argv[5], plain[4096];
 	struct live *l = new_live();
 	struct counter c_fn, c_mid;
-	int st = -1, fd, placed = 0;
+	char *wargv[6], dummy;
+	int st = -1, fd, placed = 0, go[2], exec_done[2];
 	pid_t pid;
 
 	hammer_argv(exe, sizeof(exe), argv, a1, a2, a3, 20000, 0);
 	untraced(argv, "attach", plain, sizeof(plain));
+	memcpy(wargv, argv, 4 * sizeof(*argv));
+	wargv[4] = (char *)"wait";
+	wargv[5] = NULL;
 	fd = open(T("attach.traced"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (pipe(go) || pipe2(exec_done, O_CLOEXEC)) {
+		ok(0, "pipes for attach");
+		live_free(l);
+		return;
+	}
 	pid = fork();
 	if (pid == 0) {
 		dup2(fd, 1);
-		execv(argv[0], argv);
+		dup2(go[0], 0);
+		close(exec_done[0]);
+		execv(wargv[0], wargv);
 		_exit(127);
 	}
 	close(fd);
-	if (!live_attach(l, pid)) {
+	close(go[0]);
+	close(exec_done[1]);
+	/* EOF once the exec closed the write end: the program image is in place. */
+	if (read(exec_done[0], &dummy, 1) != 0 || live_attach(l, pid))
+		pid = -pid;
+	close(exec_done[0]);
+	if (pid > 0) {
 		placed += !probe_at(l, pid, sym(pid, exe, "hammer_fn"), &c_fn);
 		placed += !probe_at(l, pid, sym(pid, exe, "hammer_mid"), &c_mid);
 		live_resume_all(l);
+		if (write(go[1], "g", 1) != 1)
+			placed = 0;
 		for (int i = 0; i < 200 && c_mid.hits < 2000; i++) {
 			struct rsp_stop s;
 			struct pollfd pfd = {.fd = live_event_fd(l), .events = POLLIN};
@@ -495,7 +514,8 @@ static void test_attach_detach(void)
 	ok(placed == 2 && c_fn.hits > 0 && c_mid.hits > 0 && ops->detach(l, pid) == 0,
 	   "attached, probed (%lu, %lu hits), detached while running", c_fn.hits, c_mid.hits);
 	live_free(l);
-	waitpid(pid, &st, 0);
+	close(go[1]);
+	waitpid(pid > 0 ? pid : -pid, &st, 0);
 	ok(WIFEXITED(st) && !WEXITSTATUS(st) && !strcmp(plain, slurp(T("attach.traced"))),
 	   "the program runs on to the same result");
 }
