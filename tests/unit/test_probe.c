@@ -229,6 +229,21 @@ static struct live *new_live(void)
 	return live_new(&cfg);
 }
 
+/* Fixture NAME (argv[0] = exe) run untraced into plain, then launched under a new engine
+ * with a proc hook; its output goes to NAME.traced. */
+static pid_t start_hooked(struct live **l, char *exe, char **argv, const char *name, char *plain,
+			  size_t cap, live_proc_fn fn, void *ctx)
+{
+	char traced[64];
+
+	fixture(exe, PATH_MAX, name);
+	untraced(argv, name, plain, cap);
+	snprintf(traced, sizeof(traced), "%s.traced", name);
+	*l = new_live();
+	live_set_proc_hook(*l, fn, ctx);
+	return launch_to(*l, argv, T(traced));
+}
+
 /* ---- (a) the zoo ---- */
 
 struct zoo_site {
@@ -769,16 +784,12 @@ static void test_exec(void)
 	struct exec_ctx x = {0};
 	pid_t pid;
 
-	fixture(exe, sizeof(exe), "forkexec");
-	untraced(argv, "fe", plain, sizeof(plain));
-	x.l = new_live();
+	pid = start_hooked(&x.l, exe, argv, "forkexec", plain, sizeof(plain), on_exec_event, &x);
 	x.exe = exe;
-	live_set_proc_hook(x.l, on_exec_event, &x);
-	pid = launch_to(x.l, argv, T("fe.traced"));
 	ok(pid > 0 && !probe_at(x.l, pid, sym(pid, exe, "child_work"), &x.c) &&
 		   run_headless(x.l) == 0,
 	   "forkexec (fork, vfork, exec) runs to exit 0 under a probe");
-	ok(!strcmp(plain, slurp(T("fe.traced"))), "output identical to untraced");
+	ok(!strcmp(plain, slurp(T("forkexec.traced"))), "output identical to untraced");
 	ok(x.execs == 1 && x.reinserted == 1 && x.forks == 2, "exec and fork events (%lu, %lu)",
 	   x.execs, x.forks);
 	ok(x.c.hits == 2, "child_work hit before (parent) and after exec: %lu", x.c.hits);
@@ -948,17 +959,14 @@ static void test_lifecycle(void)
 	struct life_ctx x = {0};
 	pid_t pid;
 
-	fixture(exe, sizeof(exe), "lifecycle");
-	untraced(argv, "life", plain, sizeof(plain));
-	x.l = new_live();
+	pid = start_hooked(&x.l, exe, argv, "lifecycle", plain, sizeof(plain), on_life_event, &x);
 	x.exe = exe;
-	live_set_proc_hook(x.l, on_life_event, &x);
-	pid = launch_to(x.l, argv, T("life.traced"));
 	ok(pid > 0 && !probe_at(x.l, pid, sym(pid, exe, "life_fn"), &x.fn) &&
 		   !probe_at(x.l, pid, sym(pid, exe, "life_syscall_site"), &x.sc) &&
 		   run_headless(x.l) == 0,
 	   "thread exits, exec from a thread and exit_group, all in stepped syscalls: exit 0");
-	ok(!strcmp(plain, slurp(T("life.traced"))), "output identical (%zu bytes)", strlen(plain));
+	ok(!strcmp(plain, slurp(T("lifecycle.traced"))), "output identical (%zu bytes)",
+	   strlen(plain));
 	ok(x.execs == 1 && x.sc.hits == 5 && x.sc2.hits == 1 && x.fn.hits >= 4000 &&
 		   x.fn2.hits >= 2001 && x.thread_exits >= 4 && x.exits == 1,
 	   "hits %lu+%lu syscalls %lu+%lu, %lu thread exits, %lu exec, %lu exit", x.fn.hits,
