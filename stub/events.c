@@ -34,6 +34,7 @@ void live_wake(struct live *l)
 
 	if (write(l->evfd, &one, sizeof(one)) < 0)
 		live_log(l, "eventfd write: %s", strerror(errno));
+	l->wake_pending = true;
 }
 
 int live_resume_thread(struct proc_thread *th, enum rsp_resume_kind kind, int sig)
@@ -581,8 +582,11 @@ static void drain_fds(struct live *l)
 
 	while (read(l->sigfd, si, sizeof(si)) > 0)
 		;
-	while (read(l->evfd, &v, sizeof(v)) > 0)
-		;
+	/* Only live_wake writes the eventfd: skip the read (a syscall per hit) otherwise. */
+	if (l->wake_pending)
+		while (read(l->evfd, &v, sizeof(v)) > 0)
+			;
+	l->wake_pending = false;
 }
 
 void live_defer_status(struct live *l, pid_t tid, int status)

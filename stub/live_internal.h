@@ -190,6 +190,11 @@ static inline struct probe_site *probe_site_find(const struct probe_space *ps, t
 
 /* probe.c */
 void probe_set_error(struct live *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* p's (empty) probe space, with its own breakpoint table unless p is cur. NULL on no memory. */
+struct probe_space *probe_space_new(struct live *l, struct proc *p);
+/* Free every site (memory untouched) and the scratch bookkeeping. */
+void probe_space_clear(struct probe_space *ps);
+void probe_site_link(struct probe_space *ps, struct probe_site *s);
 /* Drop one busy reference of s (freed if it was removed meanwhile). */
 void probe_site_unbusy(struct live *l, struct proc *p, struct probe_site *s);
 /* A stopped thread of p to run injected syscalls on; NULL if none could be stopped. *held is
@@ -203,6 +208,18 @@ void probe_release_thread(struct live *l, struct proc_thread *th, bool held);
 int probe_slot_assign(struct live *l, struct proc *p, struct probe_space *ps, struct probe_site *s);
 void probe_slot_release(struct probe_site *s);
 void probe_chunks_forget(struct probe_space *ps);
+
+/* probe_step.c: held signals */
+void probe_hold_signal(struct live *l, struct proc_thread *th, const siginfo_t *si);
+/* A synchronous fault of the instruction (SIGSEGV/BUS/FPE/ILL from the kernel)? */
+bool probe_is_fault(const siginfo_t *si);
+
+/* probe_inline.c */
+/* Step th over s in place with the process's other threads held; *r (rip == s->addr) is
+ * written first and holds the registers after. 0, -EFAULT (the instruction faulted: its
+ * status is deferred as the thread's next stop), -errno. */
+int probe_inline_step(struct live *l, struct proc_thread *th, struct probe_site *s,
+		      struct user_regs_struct *r);
 
 /* probe_libs.c */
 /* Place the r_brk hook in p if a libs hook is set (no-op otherwise). */

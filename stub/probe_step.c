@@ -2,7 +2,8 @@
  * SIGTRAP at a probed int3 fetches the registers once, finds the site by rip - 1, runs the
  * owners, and steps over the displaced instruction without removing the int3: emulated
  * and continued at once, or single-stepped in its scratch slot and fixed up, or (last
- * resort) inline with the other threads held. Only the hitting thread stops. Signals that
+ * resort, stub/probe_inline.c) inline with the other threads held. Only the hitting thread
+ * stops. Signals that
  * arrive during a step-over are held on the thread and delivered after it. No malloc and
  * no formatted logging here unless --debug. */
 #include <errno.h>
@@ -64,7 +65,7 @@ void probe_requeue_signals(struct live *l, struct proc_thread *th)
 	th->nsigq = 0;
 }
 
-static bool is_fault(const siginfo_t *si)
+bool probe_is_fault(const siginfo_t *si)
 {
 	switch (si->si_signo) {
 	case SIGSEGV:
@@ -202,9 +203,6 @@ static enum probe_verdict call_owners(struct live *l, struct proc_thread *th, st
 
 /* ---- stepping over ---- */
 
-static int inline_step(struct live *l, struct proc_thread *th, struct probe_site *s,
-		       struct user_regs_struct *r);
-
 static int step_thread(struct live *l, struct proc_thread *th)
 {
 	int rc = live_resume_thread(th, RSP_RESUME_STEP, 0);
@@ -246,7 +244,7 @@ static void step_over(struct live *l, struct proc_thread *th, struct probe_site 
 		}
 		return;
 	case X86_64_STEP_INLINE:
-		if (inline_step(l, th, s, r))
+		if (probe_inline_step(l, th, s, r))
 			break;
 		probe_site_unbusy(l, th->proc, s);
 		after_stepover(l, th, r);
@@ -431,7 +429,7 @@ int probe_on_trap(struct live *l, struct proc_thread *th)
 
 /* ---- stops during a step-over ---- */
 
-static void hold_signal(struct live *l, struct proc_thread *th, const siginfo_t *si)
+void probe_hold_signal(struct live *l, struct proc_thread *th, const siginfo_t *si)
 {
 	if (th->nsigq < PROC_SIGQ_MAX)
 		th->sigq[th->nsigq++] = *si;
@@ -496,7 +494,7 @@ static void step_trap(struct live *l, struct proc_thread *th)
 	 * In place (while-stepping) rip may legitimately stay put. */
 	if ((th->so == PROC_SO_WSTEP || r.rip == th->so_site->slot) &&
 	    !ptr_getsiginfo(th->tid, &si) && si.si_code <= 0) {
-		hold_signal(l, th, &si);
+		probe_hold_signal(l, th, &si);
 		step_thread(l, th);
 		return;
 	}
@@ -531,7 +529,7 @@ int probe_on_step_stop(struct live *l, struct proc_thread *th, int status)
 		si.si_signo = sig;
 		si.si_code = SI_USER;
 	}
-	if (is_fault(&si)) {
+	if (probe_is_fault(&si)) {
 		if (th->so == PROC_SO_OOL) {
 			fault_in_slot(l, th, sig);
 			return 1;
@@ -540,7 +538,7 @@ int probe_on_step_stop(struct live *l, struct proc_thread *th, int status)
 		th->ws_fn = NULL;
 		return 0;
 	}
-	hold_signal(l, th, &si);
+	probe_hold_signal(l, th, &si);
 	step_thread(l, th);
 	return 1;
 }
@@ -548,113 +546,4 @@ int probe_on_step_stop(struct live *l, struct proc_thread *th, int status)
 void probe_step_continue(struct live *l, struct proc_thread *th)
 {
 	step_thread(l, th);
-}
-
-/* ---- inline: the other threads held while the original byte is back ---- */
-
-static bool all_held(const struct proc *p, const struct proc_thread *self)
-{
-	for (const struct proc_thread *t = p->threads; t; t = t->next)
-		if (t != self && t->running && !t->initial_stop && !t->deferred)
-			return false;
-	return true;
-}
-
-/* Stop every other running thread of th's process; statuses that are not our interrupts'
- * are kept for later (live_defer_status). */
-static int hold_others(struct live *l, struct proc_thread *th)
-{
-	struct proc *p = th->proc;
-	pid_t pid = p->pid;
-
-	for (struct proc_thread *t = p->threads; t; t = t->next) {
-		if (t == th || !t->running || t->initial_stop)
-			continue;
-		if (!t->interrupting && !ptr_interrupt(t->tid))
-			t->interrupting = true;
-	}
-	while (!all_held(p, th)) {
-		struct proc_thread *t;
-		int status;
-		pid_t w = waitpid(-1, &status, __WALL);
-
-		if (w < 0)
-			return -errno;
-		t = proc_thread_find(&l->pt, w);
-		if (t && t->proc == p && t->running && WIFSTOPPED(status) &&
-		    (status >> 16) == PTRACE_EVENT_STOP) {
-			t->interrupting = false;
-			t->running = false;
-			t->held = true;
-			continue;
-		}
-		live_defer_status(l, w, status); /* stopped (or gone): handled later, in order */
-		if (!proc_find(&l->pt, pid))
-			return -ESRCH;
-	}
-	return 0;
-}
-
-static void release_others(struct live *l, struct proc *p)
-{
-	for (struct proc_thread *t = p->threads; t; t = t->next) {
-		if (!t->held)
-			continue;
-		t->held = false;
-		live_settle(l, t);
-	}
-}
-
-/* Single-step the original instruction in place. Faults are kept for the normal path. */
-static int step_in_place(struct live *l, struct proc_thread *th)
-{
-	for (;;) {
-		int status;
-		siginfo_t si;
-
-		if (ptr_step(th->tid, 0))
-			return -ESRCH;
-		if (waitpid(th->tid, &status, __WALL) < 0)
-			return -errno;
-		if (!WIFSTOPPED(status)) {
-			live_defer_status(l, th->tid, status);
-			return -ESRCH;
-		}
-		if ((status >> 16) == PTRACE_EVENT_STOP) {
-			th->interrupting = false; /* an earlier interrupt: not the step */
-			continue;
-		}
-		if ((status >> 16) || WSTOPSIG(status) == SIGTRAP)
-			return 0;
-		if (ptr_getsiginfo(th->tid, &si))
-			return -ESRCH;
-		if (is_fault(&si)) {
-			live_defer_status(l, th->tid, status);
-			return -EFAULT;
-		}
-		hold_signal(l, th, &si);
-	}
-}
-
-static int inline_step(struct live *l, struct proc_thread *th, struct probe_site *s,
-		       struct user_regs_struct *r)
-{
-	uint8_t trap = X86_64_BREAKPOINT_BYTE;
-	int rc = hold_others(l, th);
-
-	if (!rc)
-		rc = live_mem_write_raw(l, th->proc, s->addr, s->insn.bytes, 1);
-	if (!rc)
-		rc = ptr_setregs(th->tid, r);
-	if (!rc)
-		rc = step_in_place(l, th);
-	if (!s->dead)
-		live_mem_write_raw(l, th->proc, s->addr, &trap, 1);
-	if (!rc)
-		rc = ptr_getregs(th->tid, r);
-	if (proc_find(&l->pt, th->proc->pid))
-		release_others(l, th->proc);
-	if (rc == -EFAULT)
-		th->running = true; /* its fault status is deferred: handled as a signal stop */
-	return rc;
 }

@@ -229,6 +229,21 @@ static struct live *new_live(void)
 	return live_new(&cfg);
 }
 
+/* Fixture NAME (argv[0] = exe) run untraced into plain, then launched under a new engine
+ * with a proc hook; its output goes to NAME.traced. */
+static pid_t start_hooked(struct live **l, char *exe, char **argv, const char *name, char *plain,
+			  size_t cap, live_proc_fn fn, void *ctx)
+{
+	char traced[64];
+
+	fixture(exe, PATH_MAX, name);
+	untraced(argv, name, plain, cap);
+	snprintf(traced, sizeof(traced), "%s.traced", name);
+	*l = new_live();
+	live_set_proc_hook(*l, fn, ctx);
+	return launch_to(*l, argv, T(traced));
+}
+
 /* ---- (a) the zoo ---- */
 
 struct zoo_site {
@@ -467,23 +482,42 @@ static void test_attach_detach(void)
 	char exe[PATH_MAX], a1[16], a2[24], a3[24], *argv[5], plain[4096];
 	struct live *l = new_live();
 	struct counter c_fn, c_mid;
-	int st = -1, fd, placed = 0;
+	char *wargv[6], dummy;
+	int st = -1, fd, placed = 0, go[2], exec_done[2];
 	pid_t pid;
 
 	hammer_argv(exe, sizeof(exe), argv, a1, a2, a3, 20000, 0);
 	untraced(argv, "attach", plain, sizeof(plain));
+	memcpy(wargv, argv, 4 * sizeof(*argv));
+	wargv[4] = (char *)"wait";
+	wargv[5] = NULL;
 	fd = open(T("attach.traced"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (pipe(go) || pipe2(exec_done, O_CLOEXEC)) {
+		ok(0, "pipes for attach");
+		live_free(l);
+		return;
+	}
 	pid = fork();
 	if (pid == 0) {
 		dup2(fd, 1);
-		execv(argv[0], argv);
+		dup2(go[0], 0);
+		close(exec_done[0]);
+		execv(wargv[0], wargv);
 		_exit(127);
 	}
 	close(fd);
-	if (!live_attach(l, pid)) {
+	close(go[0]);
+	close(exec_done[1]);
+	/* EOF once the exec closed the write end: the program image is in place. */
+	if (read(exec_done[0], &dummy, 1) != 0 || live_attach(l, pid))
+		pid = -pid;
+	close(exec_done[0]);
+	if (pid > 0) {
 		placed += !probe_at(l, pid, sym(pid, exe, "hammer_fn"), &c_fn);
 		placed += !probe_at(l, pid, sym(pid, exe, "hammer_mid"), &c_mid);
 		live_resume_all(l);
+		if (write(go[1], "g", 1) != 1)
+			placed = 0;
 		for (int i = 0; i < 200 && c_mid.hits < 2000; i++) {
 			struct rsp_stop s;
 			struct pollfd pfd = {.fd = live_event_fd(l), .events = POLLIN};
@@ -495,7 +529,8 @@ static void test_attach_detach(void)
 	ok(placed == 2 && c_fn.hits > 0 && c_mid.hits > 0 && ops->detach(l, pid) == 0,
 	   "attached, probed (%lu, %lu hits), detached while running", c_fn.hits, c_mid.hits);
 	live_free(l);
-	waitpid(pid, &st, 0);
+	close(go[1]);
+	waitpid(pid > 0 ? pid : -pid, &st, 0);
 	ok(WIFEXITED(st) && !WEXITSTATUS(st) && !strcmp(plain, slurp(T("attach.traced"))),
 	   "the program runs on to the same result");
 }
@@ -749,16 +784,12 @@ static void test_exec(void)
 	struct exec_ctx x = {0};
 	pid_t pid;
 
-	fixture(exe, sizeof(exe), "forkexec");
-	untraced(argv, "fe", plain, sizeof(plain));
-	x.l = new_live();
+	pid = start_hooked(&x.l, exe, argv, "forkexec", plain, sizeof(plain), on_exec_event, &x);
 	x.exe = exe;
-	live_set_proc_hook(x.l, on_exec_event, &x);
-	pid = launch_to(x.l, argv, T("fe.traced"));
 	ok(pid > 0 && !probe_at(x.l, pid, sym(pid, exe, "child_work"), &x.c) &&
 		   run_headless(x.l) == 0,
 	   "forkexec (fork, vfork, exec) runs to exit 0 under a probe");
-	ok(!strcmp(plain, slurp(T("fe.traced"))), "output identical to untraced");
+	ok(!strcmp(plain, slurp(T("forkexec.traced"))), "output identical to untraced");
 	ok(x.execs == 1 && x.reinserted == 1 && x.forks == 2, "exec and fork events (%lu, %lu)",
 	   x.execs, x.forks);
 	ok(x.c.hits == 2, "child_work hit before (parent) and after exec: %lu", x.c.hits);
@@ -928,17 +959,14 @@ static void test_lifecycle(void)
 	struct life_ctx x = {0};
 	pid_t pid;
 
-	fixture(exe, sizeof(exe), "lifecycle");
-	untraced(argv, "life", plain, sizeof(plain));
-	x.l = new_live();
+	pid = start_hooked(&x.l, exe, argv, "lifecycle", plain, sizeof(plain), on_life_event, &x);
 	x.exe = exe;
-	live_set_proc_hook(x.l, on_life_event, &x);
-	pid = launch_to(x.l, argv, T("life.traced"));
 	ok(pid > 0 && !probe_at(x.l, pid, sym(pid, exe, "life_fn"), &x.fn) &&
 		   !probe_at(x.l, pid, sym(pid, exe, "life_syscall_site"), &x.sc) &&
 		   run_headless(x.l) == 0,
 	   "thread exits, exec from a thread and exit_group, all in stepped syscalls: exit 0");
-	ok(!strcmp(plain, slurp(T("life.traced"))), "output identical (%zu bytes)", strlen(plain));
+	ok(!strcmp(plain, slurp(T("lifecycle.traced"))), "output identical (%zu bytes)",
+	   strlen(plain));
 	ok(x.execs == 1 && x.sc.hits == 5 && x.sc2.hits == 1 && x.fn.hits >= 4000 &&
 		   x.fn2.hits >= 2001 && x.thread_exits >= 4 && x.exits == 1,
 	   "hits %lu+%lu syscalls %lu+%lu, %lu thread exits, %lu exec, %lu exit", x.fn.hits,
