@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 W=build/bench/workload F=build/bench/floor TS=build/tracestub PB=build/bench/probebench
 ROUNDS=${ROUNDS:-5}
 N_FAST=${N_FAST:-20000}   # hits for the ptrace floors and the probe engine
-N_SLOW=${N_SLOW:-2000}     # hits for the debugger-driven configurations
+N_SLOW=${N_SLOW:-2000}     # extra hits for gdb break+continue (marginal cost, see rundiff)
+N_TRACE=${N_TRACE:-10000}  # extra hits for the gdb tracepoint rows
 addr=0x$(nm "$W" | awk '$3=="f"{print $1}')
 now() { date +%s%N; }
 declare -A res tput
@@ -22,6 +23,14 @@ run() {
 	t0=$(now); "$@" >/dev/null 2>&1; t1=$(now)
 	local base=${untraced[$n]}
 	res[$name]+="$(( (t1 - t0 - base) / n )) "
+}
+# rundiff NAME N FN SERVER: a gdb session FN with 200 and with 200+N calls of f; the per-hit
+# cost is the difference over N, so gdb's start-up and file transfers do not count.
+rundiff() {
+	local name=$1 n=$2 fn=$3 srv=$4 t0 t1 t2 t3
+	t0=$(now); "$fn" "$srv" - "$W" 200 >/dev/null 2>&1; t1=$(now)
+	t2=$(now); "$fn" "$srv" - "$W" "$((200 + n))" >/dev/null 2>&1; t3=$(now)
+	res[$name]+="$(( ((t3 - t2) - (t1 - t0)) / n )) "
 }
 declare -A untraced
 measure_untraced() { # N [THREADS]
@@ -50,7 +59,10 @@ gdb_break() { # server command as "$@": gdb break + silent continue
 	gdb -nx -batch -x "$TMP/b.gdb" "$W"
 }
 gdb_trace() {
-	printf '%s\n' "set pagination off" "target remote | $*" "trace f" "actions 1" \
+	# From main on: gdbserver refuses tracepoints set before the libraries load (E01).
+	# A 64 MiB buffer: gdbserver's 2.5 KB frames fill the default 5 MiB in 2,130 hits.
+	printf '%s\n' "set pagination off" "target remote | $*" "break main" "continue" \
+		"set trace-buffer-size 67108864" "trace f" "actions 2" \
 		'collect $regs' 'collect *(unsigned char (*)[64])$rsp' end tstart continue tstatus \
 		>"$TMP/t.gdb"
 	gdb -nx -batch -x "$TMP/t.gdb" "$W"
@@ -70,10 +82,10 @@ for r in $(seq "$ROUNDS"); do
 	probe "probe engine, 10000 probes" "$N_FAST" 1 9999
 	probe "probe engine, 2 threads" "$N_FAST" 2 0
 	probe "probe engine, 8 threads" "$N_FAST" 8 0
-	run "gdb break+continue, gdbserver" "$N_SLOW" gdb_break gdbserver - "$W" "$N_SLOW"
-	run "gdb break+continue, tracestub" "$N_SLOW" gdb_break "$TS" - "$W" "$N_SLOW"
-	run "gdb tracepoint, gdbserver" "$N_SLOW" gdb_trace gdbserver - "$W" "$N_SLOW"
-	[ $have_trace = 1 ] && run "gdb tracepoint, tracestub" "$N_SLOW" gdb_trace "$TS" - "$W" "$N_SLOW"
+	rundiff "gdb break+continue, gdbserver" "$N_SLOW" gdb_break gdbserver
+	rundiff "gdb break+continue, tracestub" "$N_SLOW" gdb_break "$TS"
+	rundiff "gdb tracepoint, gdbserver" "$N_TRACE" gdb_trace gdbserver
+	[ $have_trace = 1 ] && rundiff "gdb tracepoint, tracestub" "$N_TRACE" gdb_trace "$TS"
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)], a[1], a[NR]}'; }
