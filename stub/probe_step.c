@@ -45,6 +45,32 @@ static int apply_writes(struct live *l, struct proc *p, const struct x86_64_memw
 	return 0;
 }
 
+/* The memory fast path of an out-of-line site that is a plain mov to or from memory: the
+ * access done with process_vm_readv/writev (which respect page protections, unlike
+ * /proc/PID/mem), the registers updated, no second stop. False when the memory is not
+ * accessible (the real instruction must run and fault) or hardware watchpoints are set
+ * (they must see the access). */
+static bool mem_fast(struct live *l, struct proc_thread *th, struct probe_site *s,
+		     struct user_regs_struct *r)
+{
+	struct x86_64_memwrite acc;
+	uint8_t buf[8];
+	struct iovec lo, re;
+	bool store;
+
+	if (hwdebug_any(&l->hw) || x86_64_insn_mem_plan(&s->insn, r, &acc, &store))
+		return false;
+	lo.iov_base = store ? acc.bytes : buf;
+	lo.iov_len = acc.len;
+	re.iov_base = (void *)(uintptr_t)acc.addr;
+	re.iov_len = acc.len;
+	if ((store ? process_vm_writev(th->proc->pid, &lo, 1, &re, 1, 0)
+		   : process_vm_readv(th->proc->pid, &lo, 1, &re, 1, 0)) != (ssize_t)acc.len)
+		return false;
+	x86_64_insn_mem_finish(&s->insn, r, buf);
+	return ptr_setregs(th->tid, r) == 0;
+}
+
 /* ---- held signals ---- */
 
 /* Give a held signal back to the kernel as pending for the thread. rt_tgsigqueueinfo
@@ -232,6 +258,12 @@ static void step_over(struct live *l, struct proc_thread *th, struct probe_site 
 		after_stepover(l, th, r);
 		return;
 	case X86_64_STEP_OUT_OF_LINE:
+		if (mem_fast(l, th, s, r)) {
+			l->emulated++;
+			probe_site_unbusy(l, th->proc, s);
+			after_stepover(l, th, r);
+			return;
+		}
 		r->rip = s->slot;
 		if (ptr_setregs(th->tid, r))
 			break;

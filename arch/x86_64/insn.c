@@ -197,6 +197,42 @@ static bool plan_emulation(const ZydisDecodedInstruction *in, const ZydisDecoded
 	}
 }
 
+/* mov between a 32/64-bit GPR and a plain memory operand (no fs/gs, GPR or rip base, GPR
+ * index): planned for the memory fast path of an out-of-line site. */
+static bool plan_memmov(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
+			struct x86_64_emu *e)
+{
+	const ZydisDecodedOperand *m, *r;
+	bool load;
+
+	if (in->mnemonic != ZYDIS_MNEMONIC_MOV || in->address_width != 64 ||
+	    (in->attributes & ZYDIS_ATTRIB_HAS_LOCK))
+		return false;
+	load = ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY;
+	m = load ? &ops[1] : &ops[0];
+	r = load ? &ops[0] : &ops[1];
+	if (m->type != ZYDIS_OPERAND_TYPE_MEMORY || !op_is_gpr64_32(r) ||
+	    m->mem.segment == ZYDIS_REGISTER_FS || m->mem.segment == ZYDIS_REGISTER_GS)
+		return false;
+	if (m->mem.base != ZYDIS_REGISTER_NONE && m->mem.base != ZYDIS_REGISTER_RIP &&
+	    !is_gpr(m->mem.base, 64))
+		return false;
+	if (m->mem.index != ZYDIS_REGISTER_NONE && !is_gpr(m->mem.index, 64))
+		return false;
+	memset(e, 0, sizeof(*e));
+	e->op = load ? X86_64_EMU_LOAD : X86_64_EMU_STORE;
+	e->width = op_is_gpr(r, 32) ? 4 : 8;
+	e->dst = load ? gpr_slot(r->reg.value) : X86_64_EMU_NOREG;
+	e->src = load ? X86_64_EMU_NOREG : gpr_slot(r->reg.value);
+	e->base = m->mem.base == ZYDIS_REGISTER_RIP    ? X86_64_EMU_RIP
+		  : m->mem.base == ZYDIS_REGISTER_NONE ? X86_64_EMU_NOREG
+						       : gpr_slot(m->mem.base);
+	e->index = m->mem.index == ZYDIS_REGISTER_NONE ? X86_64_EMU_NOREG : gpr_slot(m->mem.index);
+	e->scale = m->mem.scale;
+	e->imm = m->mem.disp.value;
+	return true;
+}
+
 static bool has_riprel(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops, int *idx)
 {
 	for (int i = 0; i < in->operand_count; i++)
@@ -266,7 +302,7 @@ static void classify(const ZydisDecodedInstruction *in, const ZydisDecodedOperan
 		out->strategy = X86_64_STEP_INLINE;
 	else if (plan_emulation(in, ops, &out->emu))
 		out->strategy = X86_64_STEP_EMULATE;
-	else
+	else if (!plan_memmov(in, ops, &out->emu))
 		out->emu.op = X86_64_EMU_NONE;
 }
 
@@ -345,6 +381,39 @@ static uint64_t lea_addr(const struct x86_64_insn *insn, const uint64_t *slot)
 static void set_dst(uint64_t *slot, const struct x86_64_emu *e, uint64_t v)
 {
 	slot[e->dst] = e->width == 4 ? (uint32_t)v : v;
+}
+
+int x86_64_insn_mem_plan(const struct x86_64_insn *insn, const struct user_regs_struct *regs,
+			 struct x86_64_memwrite *acc, bool *store)
+{
+	const struct x86_64_emu *e = &insn->emu;
+	const uint64_t *slot = (const uint64_t *)regs;
+
+	if (insn->strategy != X86_64_STEP_OUT_OF_LINE ||
+	    (e->op != X86_64_EMU_LOAD && e->op != X86_64_EMU_STORE))
+		return -ENOTSUP;
+	memset(acc, 0, sizeof(*acc));
+	acc->addr = lea_addr(insn, slot);
+	acc->len = e->width;
+	*store = e->op == X86_64_EMU_STORE;
+	if (*store)
+		for (unsigned i = 0; i < e->width; i++)
+			acc->bytes[i] = (uint8_t)(slot[e->src] >> (8 * i));
+	return 0;
+}
+
+void x86_64_insn_mem_finish(const struct x86_64_insn *insn, struct user_regs_struct *regs,
+			    const uint8_t *loaded)
+{
+	const struct x86_64_emu *e = &insn->emu;
+	uint64_t v = 0;
+
+	if (e->op == X86_64_EMU_LOAD) {
+		for (unsigned i = 0; i < e->width; i++)
+			v |= (uint64_t)loaded[i] << (8 * i);
+		set_dst((uint64_t *)regs, e, v);
+	}
+	regs->rip = insn->addr + insn->len;
 }
 
 int x86_64_insn_emulate(const struct x86_64_insn *insn, struct user_regs_struct *regs,

@@ -49,6 +49,11 @@ enum x86_64_emu_op {
 	X86_64_EMU_LEA,	     /* lea disp(base,index,scale),dst */
 	X86_64_EMU_JMP,	     /* jmp target */
 	X86_64_EMU_CALL,     /* call target */
+	/* With strategy OUT_OF_LINE: a mov between a GPR and memory, done in registers when
+	 * its memory is accessible (x86_64_insn_mem_plan), else executed out of line so that a
+	 * fault happens for real. */
+	X86_64_EMU_LOAD,  /* mov disp(base,index,scale),dst (width 4: zero-extend) */
+	X86_64_EMU_STORE, /* mov src,disp(base,index,scale) (width 4 or 8) */
 };
 #define X86_64_EMU_NOREG 0xff
 #define X86_64_EMU_RIP	 0xfe
@@ -91,6 +96,16 @@ struct x86_64_memwrite {
  * decoding: cheap enough for the hit path). Returns 0 or -ENOTSUP. */
 int x86_64_insn_emulate(const struct x86_64_insn *insn, struct user_regs_struct *regs,
 			struct x86_64_memwrite *writes, size_t *nwrites);
+
+/* For an X86_64_EMU_LOAD/STORE instruction: the memory access it makes with regs: acc->addr
+ * and acc->len, and for a store the bytes (acc->bytes). *store says which. -ENOTSUP for any
+ * other instruction. */
+int x86_64_insn_mem_plan(const struct x86_64_insn *insn, const struct user_regs_struct *regs,
+			 struct x86_64_memwrite *acc, bool *store);
+/* Finish it after the access succeeded: a load's value (loaded, acc->len bytes) into its
+ * register; rip past the instruction. */
+void x86_64_insn_mem_finish(const struct x86_64_insn *insn, struct user_regs_struct *regs,
+			    const uint8_t *loaded);
 
 /* Produce code to execute insn out of line at scratch address `to`: rip-relative operands
  * and relative branches re-targeted. Writes at most X86_64_OOL_MAX bytes to out, *len set.

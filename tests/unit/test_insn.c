@@ -554,9 +554,48 @@ static void test_sweep(void)
 	ok(decoded > 100000 && bad == 0, "random bytes: decode/relocate/fixup/emulate invariants");
 }
 
+/* Plain movs to and from memory: out of line, with the memory fast path planned. */
+static void test_memmov(void)
+{
+	static const uint8_t load[] = {0x48, 0x8b, 0x55, 0xf8};	     /* mov -0x8(%rbp),%rdx */
+	static const uint8_t store32[] = {0x89, 0x7d, 0xec};	     /* mov %edi,-0x14(%rbp) */
+	static const uint8_t riprel[] = {0x8b, 0x05, 0x10, 0, 0, 0}; /* mov 0x10(%rip),%eax */
+	static const uint8_t fsload[] = {0x64, 0x48, 0x8b, 0x04, 0x25, 0x28, 0, 0, 0};
+	struct user_regs_struct r;
+	struct x86_64_memwrite acc;
+	struct x86_64_insn in;
+	uint8_t v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	bool store = true;
+
+	memset(&r, 0, sizeof(r));
+	r.rbp = 0x7ffe1000;
+	x86_64_insn_decode(load, sizeof(load), ADDR, &in);
+	ok(in.strategy == X86_64_STEP_OUT_OF_LINE && in.emu.op == X86_64_EMU_LOAD &&
+		   x86_64_insn_mem_plan(&in, &r, &acc, &store) == 0 && !store &&
+		   acc.addr == 0x7ffe0ff8 && acc.len == 8,
+	   "mov -0x8(%rbp),%rdx: a load of 8 bytes at rbp-8");
+	x86_64_insn_mem_finish(&in, &r, v);
+	ok(r.rdx == 0x0807060504030201ull && r.rip == ADDR + 4, "load finished: rdx, rip");
+	r.rdi = 0xaabbccdd11223344ull;
+	x86_64_insn_decode(store32, sizeof(store32), ADDR, &in);
+	ok(x86_64_insn_mem_plan(&in, &r, &acc, &store) == 0 && store && acc.len == 4 &&
+		   acc.addr == 0x7ffe0fec && acc.bytes[0] == 0x44 && acc.bytes[3] == 0x11,
+	   "mov %edi,-0x14(%rbp): a 4-byte store of edi");
+	x86_64_insn_decode(riprel, sizeof(riprel), ADDR, &in);
+	r.rax = ~0ull;
+	ok(x86_64_insn_mem_plan(&in, &r, &acc, &store) == 0 && acc.addr == ADDR + 6 + 0x10,
+	   "mov 0x10(%rip),%eax: rip-relative address");
+	x86_64_insn_mem_finish(&in, &r, v);
+	ok(r.rax == 0x04030201, "32-bit load zero-extends");
+	x86_64_insn_decode(fsload, sizeof(fsload), ADDR, &in);
+	ok(x86_64_insn_mem_plan(&in, &r, &acc, &store) == -ENOTSUP,
+	   "mov %fs:0x28,%rax: no fast path (segment base)");
+}
+
 int main(void)
 {
-	printf("1..64\n");
+	printf("1..70\n");
+	test_memmov();
 	test_simple();
 	test_riprel();
 	test_branches();
@@ -566,7 +605,7 @@ int main(void)
 	test_native_pushf();
 	test_native_reloc();
 	test_sweep();
-	if (n_test != 64)
-		printf("# planned 64, ran %d\n", n_test);
+	if (n_test != 70)
+		printf("# planned 70, ran %d\n", n_test);
 	return n_fail ? 1 : 0;
 }
