@@ -89,19 +89,18 @@ static int find_fde(struct cfi *c, uint64_t pc, Dwarf_Fde *fde)
 	return -ENOENT;
 }
 
-/* One CFI step: regs in the callee -> regs in the caller. pc is link-time. */
-static int cfi_step(struct cfi *c, uint64_t pc, const struct cfi_regs *in, cfi_read_fn rd,
-		    void *rctx, struct cfi_regs *out)
+/* The CFA at link-time pc for the registers in; fde gets the FDE. */
+static int cfa_of(struct cfi *c, uint64_t pc, const struct cfi_regs *in, Dwarf_Fde *fde,
+		  uint64_t *cfa)
 {
-	Dwarf_Fde fde;
-	if (find_fde(c, pc, &fde) != 0)
+	if (find_fde(c, pc, fde) != 0)
 		return -ENOENT;
 	Dwarf_Small vt;
 	Dwarf_Signed rel, reg, off;
 	Dwarf_Ptr blk;
 	Dwarf_Addr row;
 	Dwarf_Error de = NULL;
-	if (dwarf_get_fde_info_for_cfa_reg3(fde, pc, &vt, &rel, &reg, &off, &blk, &row, &de) !=
+	if (dwarf_get_fde_info_for_cfa_reg3(*fde, pc, &vt, &rel, &reg, &off, &blk, &row, &de) !=
 	    DW_DLV_OK) {
 		if (de)
 			dwarf_dealloc_error(c->dbg, de);
@@ -110,7 +109,30 @@ static int cfi_step(struct cfi *c, uint64_t pc, const struct cfi_regs *in, cfi_r
 	/* CFA as an expression (PLT stubs) is not evaluated: treated as no CFI. */
 	if (vt != DW_EXPR_OFFSET || reg < 0 || reg >= CFI_NREGS || !(in->valid & (1u << reg)))
 		return -ENOENT;
-	uint64_t cfa = in->r[reg] + (uint64_t)off;
+	*cfa = in->r[reg] + (uint64_t)off;
+	return 0;
+}
+
+int cfi_cfa(struct cfi *c, uint64_t pc, const struct cfi_regs *regs, uint64_t *cfa)
+{
+	Dwarf_Fde fde;
+
+	return cfa_of(c, pc, regs, &fde, cfa);
+}
+
+/* One CFI step: regs in the callee -> regs in the caller. pc is link-time. */
+static int cfi_step(struct cfi *c, uint64_t pc, const struct cfi_regs *in, cfi_read_fn rd,
+		    void *rctx, struct cfi_regs *out)
+{
+	Dwarf_Fde fde;
+	Dwarf_Small vt;
+	Dwarf_Signed rel, reg, off;
+	Dwarf_Ptr blk;
+	Dwarf_Addr row;
+	Dwarf_Error de = NULL;
+	uint64_t cfa;
+	if (cfa_of(c, pc, in, &fde, &cfa))
+		return -ENOENT;
 	*out = (struct cfi_regs){0};
 	for (int col = 0; col < CFI_NREGS; col++) {
 		if (col == 7)

@@ -45,7 +45,7 @@ int main(void)
 	int have = es && elfsym_offset_to_vaddr(es, 0x26000, &text_va) == 0;
 	elfsym_free(es);
 	ok(module_set_from_maps(maps, strlen(maps), &set) == 0 && set->n == 1, "one x mapping");
-	ok(have && set && set->n == 1 && set->mods[0].bias == 0x7f0000100000 - text_va,
+	ok(have && set && set->n == 1 && set->mods[0]->bias == 0x7f0000100000 - text_va,
 	   "bias = start - vaddr(offset)");
 	module_set_free(set);
 	return 0;
