@@ -38,7 +38,8 @@ enum rsp_match { RSP_MATCH_EXACT, RSP_MATCH_PREFIX };
  * that must be non-NULL for the packet to be served (0 = none); `feature` is
  * advertised in qSupported (as given, e.g. "qXfer:auxv:read+") when the packet
  * is served and not disabled; `avail` (may be NULL) is an extra condition, e.g.
- * for trace ops. */
+ * for trace ops. An entry with fn NULL only advertises its feature (a second
+ * feature of the same packet) and is never dispatched. */
 struct rsp_packet_def {
 	const char *name;
 	enum rsp_match match;
@@ -49,13 +50,28 @@ struct rsp_packet_def {
 };
 #define RSP_OP(member) (offsetof(struct rsp_target_ops, member) + 1)
 
+/* Defines has_<member>(), an `avail` hook for a packet served by one member of
+ * the trace ops (s->ops->trace, which may be NULL); needs protocol/trace_ops.h. */
+#define RSP_TRACE_AVAIL(member)                                                                    \
+	static bool has_##member(const struct rsp_session *s)                                      \
+	{                                                                                          \
+		return s->ops->trace && s->ops->trace->member;                                     \
+	}
+
 /* Packet families; each array ends with an entry whose name is NULL. A new
  * family is one pkt_*.c file plus one X(...) line here. */
 #define RSP_PACKET_FAMILIES(X)                                                                     \
 	X(general)                                                                                 \
-	X(regs) X(mem) X(run) X(threads) X(xfer) X(vfile) X(launch) X(points)
+	X(regs) X(mem) X(run) X(threads) X(xfer) X(vfile) X(launch) X(points) X(trace) X(tframe)
 #define RSP_DECLARE_FAMILY(f) extern const struct rsp_packet_def rsp_pkts_##f[];
 RSP_PACKET_FAMILIES(RSP_DECLARE_FAMILY)
+
+/* Upload positions of qTfP/qTsP and qTfV/qTsV (pkt_tframe.c). */
+struct rsp_trace_cursor {
+	size_t tp;   /* tp_get index */
+	size_t item; /* within it: 0 = T, then A, S and Z items */
+	size_t tsv;  /* tsv_get index */
+};
 
 struct rsp_session {
 	struct rsp_session_config cfg;
@@ -91,6 +107,7 @@ struct rsp_session {
 	int state; /* enum rsp_session_state */
 	int write_err;
 	const char *err_msg; /* message for Enn;hex when error strings are on, may be NULL */
+	struct rsp_trace_cursor tcur;
 };
 
 /* Send one framed packet (lead '$' or '%'); remembered for `-` resend. 0 or

@@ -58,7 +58,7 @@ static const struct rsp_packet_def *lookup(const uint8_t *pkt, size_t len)
 	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
 		for (const struct rsp_packet_def *d = families[f]; d->name; d++) {
 			size_t n = strlen(d->name);
-			if (n > len || memcmp(d->name, pkt, n))
+			if (!d->fn || n > len || memcmp(d->name, pkt, n))
 				continue;
 			if (d->match == RSP_MATCH_EXACT && n != len)
 				continue;

@@ -24,25 +24,36 @@ struct tracebuf;
 
 /* A frame being written: blocks are appended in place in the arena. */
 struct tracebuf_builder {
-	uint8_t *base; /* frame header */
-	size_t cap;    /* bytes reserved (header included) */
-	size_t len;    /* bytes written (header included) */
-	bool failed;   /* a block did not fit: commit still stores what fits */
+	uint8_t *base;	  /* frame header */
+	size_t cap;	  /* bytes reserved (header included) */
+	size_t len;	  /* bytes written (header included) */
+	bool failed;	  /* a block did not fit: commit still stores what fits */
+	size_t regs_size; /* R block size the buffer holds (0 = not fixed yet: the first R
+			   * block fixes it at commit) */
 };
 
-/* NULL on no memory. size = arena bytes (TRACEBUF_DEFAULT_SIZE if 0). */
+/* NULL on no memory or a size outside [TRACEBUF_FRAME_HDR, UINT32_MAX]. size = arena bytes
+ * (TRACEBUF_DEFAULT_SIZE if 0). The frame index (4 bytes per smallest possible frame) is
+ * allocated here too. */
 struct tracebuf *tracebuf_new(size_t size);
 void tracebuf_free(struct tracebuf *tb);
 /* Drop every frame and the counters. */
 void tracebuf_clear(struct tracebuf *tb);
-/* New arena size (clears). 0 or -ENOMEM (old arena kept). */
+/* New arena size (clears; 0 = default). 0, -ENOMEM or -EINVAL (size out of range); on
+ * error the old arena is kept. */
 int tracebuf_resize(struct tracebuf *tb, size_t size);
 void tracebuf_set_circular(struct tracebuf *tb, bool on);
 bool tracebuf_is_circular(const struct tracebuf *tb);
+/* 'R' blocks carry no length: every frame's R block has the size of the target's g packet
+ * (a trace file's "R" line). 0 = unknown (then fixed by the first committed R block).
+ * -EBUSY when frames with another R size are held. */
+int tracebuf_set_regs_size(struct tracebuf *tb, size_t len);
+size_t tracebuf_regs_size(const struct tracebuf *tb);
 
 /* Reserve room for a frame of at most max bytes (header included) for tracepoint tpnum.
  * Circular: evicts the oldest frames as needed. Returns 0, -ENOSPC when the linear buffer
- * is full (tracebuf_is_full then true) or max exceeds the arena. */
+ * is full (tracebuf_is_full then true, until clear) or max exceeds the arena; -EINVAL when max
+ * is below TRACEBUF_FRAME_HDR or tpnum is 0. One frame at a time. */
 int tracebuf_begin(struct tracebuf *tb, uint16_t tpnum, size_t max, struct tracebuf_builder *b);
 /* Append an 'R' block of len bytes; returns where to write them, NULL if it does not fit. */
 uint8_t *tracebuf_put_regs(struct tracebuf_builder *b, size_t len);
@@ -73,9 +84,12 @@ struct tracebuf_frame {
 	uint16_t tpnum;
 	const uint8_t *blocks; /* size bytes of blocks, borrowed until the next write */
 	uint32_t size;
+	size_t regs_size; /* of its R block (tracebuf_regs_size) */
 };
 /* -ENOENT if no such frame. */
 int tracebuf_frame(const struct tracebuf *tb, uint64_t num, struct tracebuf_frame *out);
+/* Offset of frame num's header in the tracebuf_read stream; -ENOENT if no such frame. */
+int tracebuf_frame_offset(const struct tracebuf *tb, uint64_t num, uint64_t *off);
 
 /* Block iteration within a frame. *off starts at 0. Returns 1 and fills the block, 0 at the
  * end, -EINVAL on a malformed block. */
@@ -101,8 +115,9 @@ int tracebuf_frame_regs(const struct tracebuf_frame *fr, const uint8_t **regs, s
  * bytes from off. *done = 0 at the end; -EINVAL when off > used. */
 int tracebuf_read(const struct tracebuf *tb, uint64_t off, uint8_t *buf, size_t len, size_t *done);
 
-/* Load a frame stream (a trace file's frames, without the terminator) into an empty
- * buffer large enough; -EINVAL on malformed frames, -ENOSPC. */
+/* Replace the content by a frame stream (a trace file's frames, without the terminator);
+ * set the R size first. -EINVAL on malformed frames (tpnum 0, size past the end, bad
+ * block), -ENOSPC when it does not fit; the buffer is left empty on error. */
 int tracebuf_load(struct tracebuf *tb, const uint8_t *stream, size_t len);
 
 #endif

@@ -1,10 +1,12 @@
 /* libFuzzer entry point: raw client bytes through framing and dispatch of one RSP session
- * backed by the in-memory fake target. The first byte picks the configuration; the rest is
- * fed in pieces, and whenever the session waits a stop is reported (kind from the input). */
+ * backed by the in-memory fake target (with its tracepoint ops unless mode bit 2 is set).
+ * The first byte picks the configuration; the rest is fed in pieces, and whenever the
+ * session waits a stop is reported (kind from the input). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#define FAKE_TARGET_TRACE
 #include "protocol/session.h"
 #include "tests/unit/fake_target.h"
 
@@ -20,6 +22,7 @@ static int sink(void *ctx, const uint8_t *buf, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fake fk;
+	static struct fake_trace tr;
 	struct rsp_target_ops ops;
 	struct rsp_session_config cfg = {0};
 	struct rsp_session *s;
@@ -33,8 +36,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	fake_init(&fk, &ops);
 	fk.nlibs = mode & 3;
+	/* Mode bit 2 also takes the trace ops away, so both halves of every trace packet's
+	 * availability are fuzzed. */
 	if (mode & 4)
 		ops.write_reg = NULL;
+	else
+		fake_trace_init(&fk, &tr, &ops);
 	cfg.ops = &ops;
 	cfg.target = &fk;
 	cfg.write = sink;

@@ -2,7 +2,9 @@
  * and tests/fuzz/fuzz_rsp.c (included by path). Header-only with static functions because
  * each unit test is its own program. Registers: rax rbx rip eflags st0 (st0 always
  * unavailable); memory: 0x1000 bytes at 0x1000; threads 0x64 "main" and 0x65 "worker" of
- * pid 0x64; one file "/f" (fd 5). */
+ * pid 0x64; one file "/f" (fd 5). With FAKE_TARGET_TRACE defined before the include,
+ * fake_trace_init() adds tracepoint ops (see the end of the file); without it the ops stay
+ * NULL, so existing tests see no trace packets. */
 #ifndef TRACESTUB_TESTS_FAKE_TARGET_H
 #define TRACESTUB_TESTS_FAKE_TARGET_H
 
@@ -17,6 +19,8 @@
 #define FAKE_MEM_BASE 0x1000
 #define FAKE_MEM_SIZE 0x1000
 #define FAKE_G_SIZE   38
+
+struct fake_trace;
 
 struct fake {
 	uint8_t regs[2][FAKE_G_SIZE]; /* per thread */
@@ -43,6 +47,7 @@ struct fake {
 	int64_t fs_pid;
 	char argv0[64];
 	size_t argc;
+	struct fake_trace *tr; /* FAKE_TARGET_TRACE: tracepoint state, NULL otherwise */
 };
 
 static const struct rsp_reg_info fake_regs[] = {
@@ -528,5 +533,9 @@ static inline void fake_init(struct fake *f, struct rsp_target_ops *ops)
 		.set_client_features = fk_set_features,
 	};
 }
+
+#ifdef FAKE_TARGET_TRACE
+#include "tests/unit/fake_trace.h"
+#endif
 
 #endif
