@@ -180,8 +180,12 @@ static void fill(struct trace_hitctx *hc, struct tfunc *f, int depth, int64_t go
 }
 
 /* Count an event and emit it; -n reached stops new events. */
-static void emit(struct trace *t)
+static void emit(struct trace_hitctx *hc, const struct tfunc *f)
 {
+	struct trace *t = hc->t;
+
+	if (t->tf)
+		trace_tfile_frame(hc, f, t->ev.type == TEVENT_RETURN);
 	t->ev.seq = ++t->seq;
 	if (t->ev.type != TEVENT_RETURN) {
 		t->events++;
@@ -209,7 +213,7 @@ static void collect_args(struct trace_hitctx *hc, struct tfunc *f, enum tevent_t
 	struct tevent *ev = &hc->t->ev;
 
 	tevent_init(ev, type);
-	hc->nstr = 0;
+	hc->nstr = hc->nreads = 0;
 	if (hc->t->cli->args || hc->t->cli->specs[f->spec].cond.present)
 		ev->nargs = trace_collect(hc, &f->plan, false, f->plan.at_entry, ev->args,
 					  TEVENT_MAX_VALUES);
@@ -277,7 +281,7 @@ static void on_entry(struct trace_hitctx *hc, struct tfunc *f)
 		arm(hc, c, ra);
 	trace_collect_extras(hc);
 	f->calls++;
-	emit(t);
+	emit(hc, f);
 }
 
 static struct tcall *find_call(struct trace *t, struct tthread *th, const struct tfunc *f,
@@ -305,12 +309,12 @@ static void finish(struct trace_hitctx *hc, struct tthread *th, struct tcall *c)
 		pop(t, th);
 	pop(t, th);
 	tevent_init(ev, TEVENT_RETURN);
-	hc->nstr = 0;
+	hc->nstr = hc->nreads = 0;
 	if (t->cli->args)
 		ev->nrets = trace_collect(hc, &f->plan, true, false, ev->rets, TEVENT_MAX_VALUES);
 	fill(hc, f, th->depth, th->goid);
 	ev->duration_ns = hc->hit->time_ns > t0 ? hc->hit->time_ns - t0 : 0;
-	emit(t);
+	emit(hc, f);
 	release_if_idle(t, th);
 }
 
@@ -386,7 +390,7 @@ static void on_hit(struct trace_hitctx *hc, struct tfunc *f)
 	t->ev.addr = hc->hit->addr;
 	trace_collect_extras(hc);
 	f->calls++;
-	emit(t);
+	emit(hc, f);
 }
 
 enum probe_verdict trace_handle(struct tsite *site, const struct probe_hit *hit)

@@ -31,7 +31,7 @@ static ssize_t read_some(struct trace_hitctx *hc, uint64_t addr, void *buf, size
 	return hc->t->env.readv(hc->t->env.ctx, hc->hit->pid, &l, &r, 1);
 }
 
-static bool fpregs(struct trace_hitctx *hc)
+bool trace_fpregs(struct trace_hitctx *hc)
 {
 	if (!hc->fp_tried) {
 		hc->fp_tried = true;
@@ -48,7 +48,7 @@ static int dwreg_bytes(struct trace_hitctx *hc, int dwreg, uint8_t *out)
 	uint64_t v;
 
 	if (dwreg >= 17 && dwreg <= 32) {
-		if (!fpregs(hc))
+		if (!trace_fpregs(hc))
 			return -ENODATA;
 		memcpy(out, (const uint8_t *)hc->fp.xmm_space + 16 * (dwreg - 17), 16);
 		return 16;
@@ -163,7 +163,7 @@ static int from_abi(struct trace_hitctx *hc, const struct tval_plan *p, enum x86
 			memcpy(buf + pt->offset, &v, n < 8 ? n : 8);
 			break;
 		case X86_64_IN_SSE:
-			if (!fpregs(hc))
+			if (!trace_fpregs(hc))
 				return -ENODATA;
 			memcpy(buf + pt->offset, (const uint8_t *)hc->fp.xmm_space + 16 * pt->reg,
 			       n < 16 ? n : 16);
@@ -194,6 +194,12 @@ static int64_t get_i(const uint8_t *b, uint32_t size)
 	return (int64_t)(v << sh) >> sh;
 }
 
+static void note_read(struct trace_hitctx *hc, uint64_t addr, const uint8_t *b, size_t len)
+{
+	if (hc->nreads < sizeof(hc->reads) / sizeof(hc->reads[0]) && len)
+		hc->reads[hc->nreads++] = (typeof(hc->reads[0])){addr, b, (uint16_t)len};
+}
+
 static uint8_t *strbuf(struct trace_hitctx *hc)
 {
 	unsigned n = sizeof(hc->t->strbuf) / sizeof(hc->t->strbuf[0]);
@@ -218,6 +224,7 @@ static void cstring(struct trace_hitctx *hc, uint64_t addr, struct tvalue *v)
 		return;
 	}
 	nul = memchr(b, 0, (size_t)n);
+	note_read(hc, addr, b, nul ? (size_t)(nul - b) + 1 : (size_t)n);
 	v->kind = TV_STR;
 	v->v.s.bytes = b;
 	v->v.s.len = nul ? (size_t)(nul - b) : (size_t)n;
@@ -239,6 +246,7 @@ static void gostring(struct trace_hitctx *hc, uint64_t addr, uint64_t len, struc
 		v->v.err = -EFAULT;
 		return;
 	}
+	note_read(hc, addr, b, want);
 	v->v.s.len = want;
 	v->v.s.truncated = want < len;
 }
@@ -290,6 +298,7 @@ static void goslice(struct trace_hitctx *hc, const struct dwtype *t, const uint8
 		n = TRACE_STR_MAX / es;
 	buf = strbuf(hc);
 	if (buf && !trace_read(hc, addr, buf, n * es)) {
+		note_read(hc, addr, buf, n * es);
 		v->v.sl.elems = buf;
 		v->v.sl.n = (unsigned)n;
 	}

@@ -30,6 +30,7 @@
 
 struct module;
 struct module_set;
+struct trace_tfile;
 struct printer;
 struct tsummary;
 
@@ -108,6 +109,7 @@ struct tfunc {
 	unsigned nexits;
 	struct x86_64_site *exits; /* runtime addresses */
 	uint64_t morestack_site;   /* Go: the call to runtime.morestack in the prologue, or 0 */
+	unsigned tpnum;		   /* -o: trace-file tracepoint of calls (returns: +1), 0 none */
 	uint64_t calls;
 	struct tfunc *next; /* in the space */
 };
@@ -127,10 +129,14 @@ struct tsite {
 	struct tsite *next; /* in the space (or the return-site list) */
 };
 
-/* One address space: a process, or processes sharing one until exec. */
+/* One address space: a process. A followed fork child has its own, whose probes (copied by
+ * the engine) still point at the parent's functions and sites: so a space that exits or
+ * execs is only marked dead and freed at the end. */
 struct tspace {
 	pid_t pid;
+	bool dead;
 	struct module_set *mods;
+	struct module *exe; /* the executable's module, NULL if not found */
 	struct tmod **tmods;
 	size_t ntmods;
 	struct tfunc *funcs;
@@ -193,6 +199,9 @@ struct trace {
 	bool stop_requested; /* the loop must remove the probes */
 	struct tsummary *summary;
 	struct trace_out out;
+	struct trace_tfile *tf; /* -o FILE, NULL without */
+	unsigned ntp;		/* trace-file tracepoint numbers handed out */
+	pid_t main_pid;
 	/* per-event scratch */
 	struct tevent ev;
 	uint8_t strbuf[TEVENT_MAX_VALUES * 2][TRACE_STR_MAX];
@@ -204,8 +213,11 @@ struct trace {
 struct tspace *trace_space_new(struct trace *t, pid_t pid);
 void trace_space_free(struct trace *t, struct tspace *s);
 struct tspace *trace_space_find(struct trace *t, pid_t pid);
-/* Read the maps again and resolve every spec against modules not seen before. 0 or -errno. */
-int trace_space_refresh(struct trace *t, struct tspace *s);
+/* Read the maps again; resolve every spec against modules not seen before (resolve false:
+ * only note them, their probes are already there, as in a fork child). 0 or -errno. */
+int trace_space_refresh(struct trace *t, struct tspace *s, bool resolve);
+/* The process is gone or has exec'd: its probes went with it. */
+void trace_space_kill(struct trace *t, struct tspace *s);
 /* The module holding runtime address addr, NULL if none. */
 struct tmod *trace_mod_at(struct tspace *s, uint64_t addr);
 /* Does MODULE of a MODULE:FUNC spec name m ("libpq.so.5" names libpq.so.5.15)? */
@@ -241,7 +253,16 @@ struct trace_hitctx {
 	bool fp_tried, fp_ok;
 	struct user_fpregs_struct fp;
 	unsigned nstr; /* string buffers used */
+	/* target memory read for values (strings, slice elements), for -o's M blocks */
+	struct {
+		uint64_t addr;
+		const uint8_t *bytes;
+		uint16_t len;
+	} reads[TEVENT_MAX_VALUES * 2];
+	unsigned nreads;
 };
+/* Fetch the hit thread's x87/SSE registers once (hc->fp, hc->fp_ok); true when available. */
+bool trace_fpregs(struct trace_hitctx *hc);
 /* Read len bytes at addr of the hit's process. 0 or -errno (-EFAULT when short). */
 int trace_read(struct trace_hitctx *hc, uint64_t addr, void *buf, size_t len);
 /* The arguments (or, results true, the results at a return) of plan pl into out; a struct
@@ -279,6 +300,13 @@ enum probe_verdict trace_handle(struct tsite *site, const struct probe_hit *hit)
 void trace_calls_forget(struct trace *t, pid_t pid, pid_t tid);
 /* Calls still open (for the report at the end). */
 size_t trace_calls_open(const struct trace *t);
+
+/* trace_tfile.c */
+int trace_tfile_open(struct trace *t);
+/* One frame for the event at this hit (ret: the function's return tracepoint). */
+void trace_tfile_frame(struct trace_hitctx *hc, const struct tfunc *f, bool ret);
+/* Write the file, say how to open it in gdb (on out), free. */
+void trace_tfile_close(struct trace *t, FILE *out);
 
 /* trace_out.c */
 int trace_out_open(struct trace *t);

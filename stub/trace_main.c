@@ -61,15 +61,16 @@ static void on_libs(void *ctx, pid_t pid)
 	struct session *ss = ctx;
 	struct tspace *s = trace_space_find(ss->t, pid);
 
-	if (s)
-		trace_space_refresh(ss->t, s);
+	if (s && !ss->t->stopping)
+		trace_space_refresh(ss->t, s, true);
 }
 
-static void new_space(struct session *ss, pid_t pid)
+/* resolve false: a fork child, which got a copy of its parent's probes. */
+static void new_space(struct session *ss, pid_t pid, bool resolve)
 {
 	struct tspace *s = trace_space_new(ss->t, pid);
 
-	if (!s || trace_space_refresh(ss->t, s))
+	if (!s || trace_space_refresh(ss->t, s, resolve))
 		fprintf(stderr, "tracestub trace: cannot read the modules of process %d\n",
 			(int)pid);
 }
@@ -80,7 +81,7 @@ static void drop_space(struct session *ss, pid_t pid)
 
 	trace_calls_forget(ss->t, pid, 0);
 	if (s)
-		trace_space_free(ss->t, s);
+		trace_space_kill(ss->t, s);
 }
 
 static void on_proc(void *ctx, const struct live_proc_event *ev)
@@ -89,14 +90,13 @@ static void on_proc(void *ctx, const struct live_proc_event *ev)
 
 	switch (ev->kind) {
 	case LIVE_EV_FORK:
-		if (ss->t->cli->follow_forks && !ss->t->stopping)
-			new_space(ss, ev->child);
+		if (ss->t->cli->follow_forks)
+			new_space(ss, ev->child, false);
 		break;
 	case LIVE_EV_EXEC:
 		/* The old image's probes are gone with it: start over on the new one. */
 		drop_space(ss, ev->pid);
-		if (!ss->t->stopping)
-			new_space(ss, ev->pid);
+		new_space(ss, ev->pid, !ss->t->stopping);
 		break;
 	case LIVE_EV_EXIT:
 		if (ev->pid == ss->main_pid) {
@@ -124,7 +124,7 @@ static int start(struct session *ss)
 				(int)c->pid, strerror(-r));
 			return r;
 		}
-		ss->main_pid = c->pid;
+		ss->main_pid = ss->t->main_pid = c->pid;
 	} else {
 		r = live_launch(ss->l, c->prog_argv);
 		if (r) {
@@ -137,9 +137,9 @@ static int start(struct session *ss)
 				c->prog_argv[0]);
 			return -ESRCH;
 		}
-		ss->main_pid = (pid_t)st.thread.pid;
+		ss->main_pid = ss->t->main_pid = (pid_t)st.thread.pid;
 	}
-	new_space(ss, ss->main_pid);
+	new_space(ss, ss->main_pid, true);
 	return 0;
 }
 
@@ -255,10 +255,8 @@ static int setup(struct session *ss, struct tracecli *cli)
 	struct live_config lc = {0};
 
 	t->cli = cli;
-	if (cli->gdbtrace_path) {
-		fprintf(stderr, "tracestub trace: -o (gdb trace file) is not available yet\n");
-		return -ENOTSUP;
-	}
+	if (cli->gdbtrace_path && trace_tfile_open(t))
+		return -ENOMEM;
 	if (cli->stack_bytes && !(t->stackbuf = malloc(cli->stack_bytes)))
 		return -ENOMEM;
 	if (trace_calls_init(t) || trace_out_open(t))
@@ -283,6 +281,7 @@ static void teardown(struct session *ss)
 	if (ss->l)
 		trace_remove_all(t);
 	trace_out_close(t);
+	trace_tfile_close(t, stderr);
 	trace_report_unresolved(t, stderr);
 	if (t->dropped_calls)
 		fprintf(stderr, "tracestub trace: %llu calls not followed (more than %d open)\n",
@@ -308,10 +307,8 @@ int trace_main(int argc, char **argv)
 	ss.t = calloc(1, sizeof(*ss.t));
 	if (!ss.t)
 		return 1;
-	if (setup(&ss, &cli)) {
-		code = cli.gdbtrace_path ? 2 : 1;
+	if (setup(&ss, &cli))
 		goto out;
-	}
 	/* After live_new: a launched program starts with the mask we had before it. */
 	sigemptyset(&quit);
 	sigaddset(&quit, SIGINT);

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "stub/dwarfinfo.h"
 #include "stub/elfsym.h"
@@ -18,9 +19,18 @@
 struct tspace *trace_space_find(struct trace *t, pid_t pid)
 {
 	for (struct tspace *s = t->spaces; s; s = s->next)
-		if (s->pid == pid)
+		if (s->pid == pid && !s->dead)
 			return s;
 	return NULL;
+}
+
+void trace_space_kill(struct trace *t, struct tspace *s)
+{
+	s->dead = true;
+	for (struct tsite *x = s->sites; x; x = x->next)
+		x->placed = false;
+	for (struct tsite *x = s->retsites; x; x = x->next)
+		x->placed = false;
 }
 
 struct tspace *trace_space_new(struct trace *t, pid_t pid)
@@ -125,13 +135,19 @@ static struct tfunc *new_func(struct trace *t, struct tspace *s, struct tmod *tm
 			      enum tfunc_kind kind, const char *name, uint64_t addr)
 {
 	struct tfunc *f;
+	unsigned tp = 0;
 
 	if (find_func(s, addr, kind))
 		return NULL;
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
-	*f = (struct tfunc){.space = s,
+	if (t->tf && t->ntp + 2 <= 65534) {
+		t->ntp += 2;
+		tp = t->ntp - 1;
+	}
+	*f = (struct tfunc){.tpnum = tp,
+			    .space = s,
 			    .mod = tm,
 			    .spec = spec,
 			    .kind = kind,
@@ -329,18 +345,38 @@ static void resolve_module(struct trace *t, struct tspace *s, struct tmod *tm)
 	}
 }
 
-int trace_space_refresh(struct trace *t, struct tspace *s)
+/* The module of the executable: the one whose file /proc/PID/exe is. */
+static struct module *exe_module(struct tspace *s)
+{
+	char link[64], path[4096];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)s->pid);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0)
+		return NULL;
+	path[n] = '\0';
+	for (size_t i = 0; i < s->mods->n; i++)
+		if (!strcmp(s->mods->mods[i]->path, path))
+			return s->mods->mods[i];
+	return NULL;
+}
+
+int trace_space_refresh(struct trace *t, struct tspace *s, bool resolve)
 {
 	size_t nnew = 0;
 	int err = module_set_update_pid(s->mods, s->pid, &nnew);
 
 	if (err)
 		return err;
+	if (!s->exe)
+		s->exe = exe_module(s);
 	for (size_t i = s->mods->n - nnew; i < s->mods->n; i++) {
 		struct tmod *tm = add_tmod(s, s->mods->mods[i]);
 		if (!tm)
 			return -ENOMEM;
-		resolve_module(t, s, tm);
+		if (resolve)
+			resolve_module(t, s, tm);
 	}
 	return 0;
 }

@@ -11,8 +11,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "arch/x86_64/regs.h"
 #include "stub/module.h"
 #include "stub/summary.h"
+#include "stub/tfile.h"
+#include "stub/tracebuf.h"
 #include "stub/trace_internal.h"
 
 static int n_test;
@@ -312,6 +315,60 @@ static void test_go(void)
 	end_session();
 }
 
+/* -o: one frame per event, R + stack + the SQL text, a call and a return tracepoint */
+static void test_tfile(void)
+{
+	char path[] = "/tmp/test_trace_core.XXXXXX";
+	int fd = mkstemp(path);
+	char *argv[] = {"trace", "-e", "PQexec", "-o", path, "--", "x", NULL};
+	struct tfile *tf = NULL;
+	struct tracebuf_frame fr;
+	struct tracebuf_block blk;
+	struct tfunc *f;
+	struct tsite *entry;
+	bool sql = false, regs = false;
+	size_t off = 0;
+	char err[128];
+	FILE *sink = fopen("/dev/null", "w");
+
+	close(fd);
+	session(argv, 7);
+	trace_tfile_open(&T);
+	T.main_pid = getpid();
+	f = func("PQexec", 0x30000, 0x30040, false);
+	f->tpnum = 1;
+	entry = site(f, TS_ENTRY, 0x30000, 0);
+	add_exit(f, X86_64_SITE_RET, 0x30010);
+	stack[10] = 0x4444;
+	R = (struct user_regs_struct){.rsi = (uint64_t)(uintptr_t) "SELECT 42",
+				      .rsp = (uint64_t)(uintptr_t)&stack[10]};
+	hit(entry, 100, 1);
+	hit(S->sites, 100, 1);
+	trace_tfile_close(&T, sink);
+	fclose(sink);
+	int rr = tfile_read(path, &tf, err, sizeof(err));
+	ok(!rr && tf->complete && tf->ntps == 6 &&
+		   !strncmp(tf->tps[0], "T1:0000000000030000", 19) &&
+		   !strncmp(tf->tps[3], "T2:0000000000030010", 19),
+	   "trace file: complete, call (T1) and return (T2) tracepoints");
+	ok(tf && !tracebuf_frame(tf->tb, 0, &fr) && fr.tpnum == 1 &&
+		   tracebuf_frame(tf->tb, 1, &fr) == 0 && fr.tpnum == 2 &&
+		   tracebuf_frame(tf->tb, 2, &fr) == -ENOENT,
+	   "two frames: the call, then the return");
+	tracebuf_frame(tf->tb, 0, &fr);
+	while (tracebuf_next_block(&fr, &off, &blk) == 1) {
+		if (blk.type == 'R')
+			regs = blk.len == x86_64_g_size();
+		if (blk.type == 'M' && blk.addr == R.rsi && blk.len == 10 &&
+		    !memcmp(blk.data, "SELECT 42", 10))
+			sql = true;
+	}
+	ok(regs && sql, "call frame: registers and the query string (NUL included) as M");
+	tfile_free(tf);
+	unlink(path);
+	end_session();
+}
+
 static void test_protos(void)
 {
 	const struct tproto *p = trace_proto_find("PQsendQuery"), *q;
@@ -332,6 +389,7 @@ int main(void)
 	test_c();
 	test_cond_and_count();
 	test_go();
+	test_tfile();
 	test_protos();
 	printf("1..%d\n", n_test);
 	return 0;
