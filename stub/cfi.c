@@ -73,7 +73,8 @@ void cfi_free(struct cfi *c)
 	free(c);
 }
 
-static int find_fde(struct cfi *c, uint64_t pc, Dwarf_Fde *fde)
+static int find_fde_range(struct cfi *c, uint64_t pc, Dwarf_Fde *fde, uint64_t *lo_out,
+			  uint64_t *hi_out)
 {
 	for (int i = 0; i < 2; i++) {
 		Dwarf_Addr lo, hi;
@@ -81,12 +82,35 @@ static int find_fde(struct cfi *c, uint64_t pc, Dwarf_Fde *fde)
 		if (!c->have[i])
 			continue;
 		int r = dwarf_get_fde_at_pc(c->fde[i], pc, fde, &lo, &hi, &de);
-		if (r == DW_DLV_OK)
+		if (r == DW_DLV_OK) {
+			*lo_out = lo;
+			*hi_out = hi;
 			return 0;
+		}
 		if (de)
 			dwarf_dealloc_error(c->dbg, de);
 	}
 	return -ENOENT;
+}
+
+static int find_fde(struct cfi *c, uint64_t pc, Dwarf_Fde *fde)
+{
+	uint64_t lo, hi;
+
+	return find_fde_range(c, pc, fde, &lo, &hi);
+}
+
+int cfi_fde_range(struct cfi *c, uint64_t pc, uint64_t *lo, uint64_t *hi)
+{
+	Dwarf_Fde fde;
+	uint64_t l, h;
+
+	if (find_fde_range(c, pc, &fde, &l, &h))
+		return -ENOENT;
+	/* libdwarf's hi is the last byte covered */
+	*lo = l;
+	*hi = h + 1;
+	return 0;
 }
 
 /* The CFA at link-time pc for the registers in; fde gets the FDE. */

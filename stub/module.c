@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86_64/funcscan.h"
 #include "stub/cfi.h"
 #include "stub/dwarfinfo.h"
 #include "stub/elfsym.h"
@@ -26,6 +27,22 @@ static bool seen_path(struct module_set *set, const char *path)
 		if (set->mods[i]->mapped && !strcmp(set->mods[i]->path, path))
 			return true;
 	return false;
+}
+
+/* A stripped program has no symbol for main; its _start passes main to __libc_start_main,
+ * and its CFI says where main ends: enough to name backtrace frames "main". */
+static void synthesize_main(struct module *m)
+{
+	uint64_t entry = elfsym_entry(m->syms), off, addr, lo, hi;
+	size_t len;
+	const uint8_t *img = elfsym_image(m->syms, &len);
+
+	if (!entry || elfsym_find(m->syms, "main") ||
+	    elfsym_vaddr_to_offset(m->syms, entry, &off) || off >= len ||
+	    x86_64_find_main(img + off, len - off < 128 ? len - off : 128, entry, &addr) ||
+	    !module_cfi(m) || cfi_fde_range(m->cfi, addr, &lo, &hi) || lo != addr)
+		return;
+	elfsym_add(m->syms, "main", addr, hi - lo);
 }
 
 static int add_module(struct module_set *set, const char *path, uint64_t start, uint64_t end,
@@ -64,6 +81,7 @@ static int add_module(struct module_set *set, const char *path, uint64_t start, 
 			     .dwarf_err = 1};
 	set->mods = nm;
 	set->mods[set->n++] = m;
+	synthesize_main(m);
 	return 0;
 }
 

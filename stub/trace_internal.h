@@ -103,6 +103,7 @@ struct tfunc {
 	uint64_t addr;	     /* runtime address of the entry / hit probe */
 	uint64_t start, end; /* runtime function range ([start, start) when unknown) */
 	bool go;
+	bool placed;  /* its entry (or hit) probe is in */
 	bool ra_only; /* exits unknown: the return is caught at the caller's return site */
 	const struct dwfunc *dw;
 	struct tplan plan;

@@ -319,7 +319,11 @@ int trace_main(int argc, char **argv)
 	ss.t->start_ns = trace_now_ns();
 	if (sfd < 0 || start(&ss))
 		goto out;
-	live_resume_all(ss.l);
+	r = live_resume_all(ss.l);
+	if (r == -ENOSYS) {
+		fprintf(stderr, "tracestub trace: %s\n", live_last_error(ss.l));
+		goto out;
+	}
 	if (loop(&ss, sfd))
 		fprintf(stderr, "tracestub trace: event loop failed: %s\n", strerror(errno));
 	code = exit_code(&ss, &sig);

@@ -416,7 +416,8 @@ void trace_report_unresolved(struct trace *t, FILE *f)
 	}
 	for (struct tspace *s = t->spaces; s; s = s->next)
 		for (struct tfunc *fn = s->funcs; fn; fn = fn->next)
-			if (fn->kind == TF_FUNC && !fn->calls && never++ < 20)
+			if (fn->kind == TF_FUNC && fn->placed && !fn->calls &&
+			    !t->cli->specs[fn->spec].glob && never++ < 20)
 				fprintf(f, "%s%s",
 					never == 1 ? "tracestub trace: never called: " : ", ",
 					fn->name);

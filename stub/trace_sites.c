@@ -123,6 +123,7 @@ int trace_place(struct trace *t, struct tfunc *f)
 {
 	if (!put_site(t, f, f->kind == TF_FUNC ? TS_ENTRY : TS_HIT, f->addr, 0))
 		return -EINVAL;
+	f->placed = true;
 	if (f->kind == TF_FUNC)
 		place_exits(t, f);
 	return 0;

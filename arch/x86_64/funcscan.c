@@ -160,3 +160,30 @@ int x86_64_indirect_target(const struct x86_64_indirect *ind, const struct user_
 	}
 	return rd(rctx, a, target, 8);
 }
+
+int x86_64_find_main(const uint8_t *code, size_t len, uint64_t entry, uint64_t *main_addr)
+{
+	ZydisDecoder dec;
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	uint64_t found = 0;
+	size_t off = 0;
+
+	if (ZYAN_FAILED(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)))
+		return -ENOENT;
+	for (int n = 0; n < 32 && off < len; n++) {
+		if (ZYAN_FAILED(ZydisDecoderDecodeFull(&dec, code + off, len - off, &in, ops)))
+			return -ENOENT;
+		if (in.meta.category == ZYDIS_CATEGORY_CALL)
+			break;
+		if (in.mnemonic == ZYDIS_MNEMONIC_LEA &&
+		    ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    ops[0].reg.value == ZYDIS_REGISTER_RDI && ops[1].mem.base == ZYDIS_REGISTER_RIP)
+			found = entry + off + in.length + (uint64_t)ops[1].mem.disp.value;
+		off += in.length;
+	}
+	if (!found)
+		return -ENOENT;
+	*main_addr = found;
+	return 0;
+}

@@ -51,6 +51,11 @@ typedef int (*x86_64_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
 int x86_64_indirect_target(const struct x86_64_indirect *ind, const struct user_regs_struct *regs,
 			   x86_64_read_fn rd, void *rctx, uint64_t *target);
 
+/* main of a stripped program from its entry code (code = bytes at entry): the glibc _start
+ * loads main's address into rdi (lea disp(%rip)) before its first call. 0 and *main, or
+ * -ENOENT. */
+int x86_64_find_main(const uint8_t *code, size_t len, uint64_t entry, uint64_t *main_addr);
+
 /* Value of a general-purpose register by enum x86_64_regno (0..16, rip included). */
 int x86_64_gpr_value(const struct user_regs_struct *regs, int regno, uint64_t *val);
 

@@ -88,6 +88,15 @@ int main(void)
 	   "undecodable tail: -EINVAL, sites before it kept");
 	ok(!x86_64_funcscan(body, sizeof(body), 0x1000, NULL, 0, &n) && n == 6,
 	   "count without storage");
+	/* glibc's _start (Debian 12 psql): lea -0x11db(%rip),%rdi at 0x19ea4; call *... */
+	static const uint8_t start[] = {0x31, 0xed, 0x49, 0x89, 0xd1, 0x5e, 0x48, 0x89, 0xe2,
+					0x48, 0x83, 0xe4, 0xf0, 0x50, 0x54, 0x45, 0x31, 0xc0,
+					0x31, 0xc9, 0x48, 0x8d, 0x3d, 0x25, 0xee, 0xff, 0xff,
+					0xff, 0x15, 0x2f, 0x61, 0x0a, 0x00, 0xf4};
+	uint64_t m = 0;
+	ok(!x86_64_find_main(start, sizeof(start), 0x19e90, &m) && m == 0x18cd0,
+	   "main of a stripped program from its _start");
+	ok(x86_64_find_main(body, sizeof(body), 0x1000, &m) == -ENOENT, "no lea into rdi: -ENOENT");
 	printf("1..%d\n", n_test);
 	return 0;
 }
