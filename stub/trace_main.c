@@ -293,8 +293,15 @@ static void teardown(struct session *ss)
 	free(t->stackbuf);
 }
 
+/* A handler, not SIG_IGN: an ignored SIGPIPE would be inherited by the launched program. */
+static void on_pipe(int sig)
+{
+	(void)sig;
+}
+
 int trace_main(int argc, char **argv)
 {
+	struct sigaction pipe_sa = {.sa_handler = on_pipe};
 	struct tracecli cli;
 	struct session ss = {0};
 	char err[640];
@@ -307,6 +314,9 @@ int trace_main(int argc, char **argv)
 	ss.t = calloc(1, sizeof(*ss.t));
 	if (!ss.t)
 		return 1;
+	/* An output whose reader went away (a closed pipe) fails with EPIPE, it does not kill
+	 * the tracer: the traced program must still be detached or waited for. */
+	sigaction(SIGPIPE, &pipe_sa, NULL);
 	if (setup(&ss, &cli))
 		goto out;
 	/* After live_new: a launched program starts with the mask we had before it. */
