@@ -3,9 +3,12 @@
  * -ENOSYS. The engine's real (strong) definitions replace them at link time; this file goes
  * away when the engine lands. */
 #include <errno.h>
+#include <stdbool.h>
 
 #include "stub/live.h"
 #include "stub/probe.h"
+
+void live_set_follow_forks(struct live *l, bool on);
 
 __attribute__((weak)) int live_probe_insert(struct live *l, pid_t pid, uint64_t addr,
 					    probe_hit_fn fn, void *ctx)
@@ -38,3 +41,5 @@ __attribute__((weak)) int live_resume_all(struct live *l)
 {
 	return -ENOSYS;
 }
+
+__attribute__((weak)) void live_set_follow_forks(struct live *l, bool on) {}
