@@ -125,6 +125,9 @@ bench: $(B)/tracestub fixtures $(BENCH_BIN)
 $(B)/bench/workload: bench/workload.c $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) -O0 -g -no-pie -pthread $< -o $@
+$(B)/bench/probebench: bench/probebench.c $(B)/libtracestub.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(B)/libtracestub.a -o $@ $(LDLIBS)
 $(B)/bench/%: bench/%.c $(B)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -std=gnu11 $(WARN) $(CPPFLAGS) $< -o $@ -lpthread

@@ -5,6 +5,10 @@
 #include <stdlib.h>
 
 static long iterations;
+
+/* Never called: 16384 one-byte nops, where probebench places its never-hit probes. */
+__asm__(".text\n.globl nop_sled\n.type nop_sled,@function\nnop_sled:\n"
+	".fill 16384,1,0x90\nret\n.size nop_sled, .-nop_sled\n");
 static volatile long sink;
 
 __attribute__((noinline)) long f(long a, long b)

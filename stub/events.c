@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <linux/kcmp.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,7 +36,7 @@ void live_wake(struct live *l)
 		live_log(l, "eventfd write: %s", strerror(errno));
 }
 
-static int resume_thread(struct proc_thread *th, enum rsp_resume_kind kind, int sig)
+int live_resume_thread(struct proc_thread *th, enum rsp_resume_kind kind, int sig)
 {
 	int rc;
 
@@ -56,7 +58,7 @@ static void re_resume(struct live *l, struct proc_thread *th, int sig)
 
 	if (k != RSP_RESUME_STEP && k != RSP_RESUME_RANGE_STEP)
 		k = RSP_RESUME_CONTINUE;
-	if (resume_thread(th, k, sig))
+	if (live_resume_thread(th, k, sig))
 		live_log(l, "resume %d failed", (int)th->tid);
 }
 
@@ -142,7 +144,7 @@ static void maybe_finish(struct live *l, struct proc *p)
 	if (!p->stopping)
 		return;
 	for (th = p->threads; th; th = th->next)
-		if (th->running || th->initial_stop)
+		if (th->running || th->initial_stop || th->so)
 			return;
 	p->stopping = false;
 	p->resumed = false;
@@ -181,7 +183,31 @@ static void reportable(struct live *l, struct proc_thread *th, const struct proc
 		p->stopping = true;
 		stop_others(l, p);
 	}
-	maybe_finish(l, p);
+	/* A thread in a step-over finishes it first (its pc must not be left in a scratch
+	 * slot); maybe_finish waits for it. */
+	live_settle(l, th);
+}
+
+void live_reportable(struct live *l, struct proc_thread *th, const struct proc_pending *pe)
+{
+	reportable(l, th, pe);
+}
+
+void live_settle(struct live *l, struct proc_thread *th)
+{
+	struct proc *p = th->proc;
+
+	if (th->so) {
+		probe_step_continue(l, th);
+		return;
+	}
+	if (p->stopping || !p->resumed) {
+		if (th->nsigq)
+			probe_requeue_signals(l, th);
+		maybe_finish(l, p);
+		return;
+	}
+	re_resume(l, th, 0);
 }
 
 static bool in_range(struct proc_thread *th, taddr_t pc)
@@ -205,10 +231,7 @@ static int stale_int3(struct live *l, struct proc_thread *th, struct user_regs_s
 	if (ptr_setregs(th->tid, r))
 		return 0;
 	live_log(l, "stale int3 at 0x%llx in %d", (unsigned long long)site, (int)th->tid);
-	if (th->proc->stopping || !th->proc->resumed)
-		maybe_finish(l, th->proc);
-	else
-		re_resume(l, th, 0);
+	live_settle(l, th);
 	return 1;
 }
 
@@ -221,6 +244,7 @@ static int classify_trap(struct live *l, struct proc_thread *th, struct proc_pen
 	siginfo_t si;
 	int code = 0;
 
+	memset(pe, 0, sizeof(*pe));
 	pe->signo = SIGTRAP;
 	pe->reason = RSP_REASON_SIGNAL;
 	pe->addr = 0;
@@ -281,17 +305,22 @@ static void replay_orphan(struct live *l, pid_t tid)
  * parent's memory: leave it alone. */
 static void release_fork_child(struct live *l, struct proc *c)
 {
+	struct proc *par = proc_find(&l->pt, c->parent);
+	struct bkpt_table *bk = par ? live_proc_bk(l, par) : l->bk;
 	struct bkpt_mem mem;
+	pid_t pid = c->pid, parent = c->parent;
 
-	if (!c->vfork_child && !live_open_mem(c)) {
+	if (!c->vfork_child && bk && !live_open_mem(c)) {
 		live_bkpt_mem(l, c, &mem);
-		bkpt_restore_into(l->bk, &mem);
+		bkpt_restore_into(bk, &mem);
 	}
 	if (c->threads) {
 		hwdebug_clear(c->threads->tid);
 		ptr_detach(c->threads->tid, 0);
 	}
 	live_drop_proc(l, c);
+	if (par)
+		probe_proc_event(l, LIVE_EV_FORK, par, parent, pid, 0);
 }
 
 static void on_exec(struct live *l, struct proc_thread *th)
@@ -303,8 +332,10 @@ static void on_exec(struct live *l, struct proc_thread *th)
 	/* Every other thread is gone; the exec'ing one now has the leader's tid. */
 	for (o = p->threads; o; o = next) {
 		next = o->next;
-		if (o != th)
+		if (o != th) {
+			probe_thread_gone(l, o);
 			proc_thread_remove(&l->pt, o);
+		}
 	}
 	live_open_mem(p);
 	if (p == l->cur) {
@@ -312,15 +343,28 @@ static void on_exec(struct live *l, struct proc_thread *th)
 		hwdebug_init(&l->hw); /* the kernel flushes ptrace debug registers on exec */
 		memset(l->allocs, 0, sizeof(l->allocs));
 	}
+	if (probe_on_exec(l, th))
+		return; /* a vfork child kept for its parent's probes: released */
 	if (l->feat.exec_events && p == l->cur) {
 		reportable(l, th, &pe);
 		return;
 	}
-	if (p->stopping || !p->resumed) {
-		maybe_finish(l, p);
-		return;
-	}
-	re_resume(l, th, 0);
+	live_settle(l, th);
+}
+
+static void wait_first_stop(struct live *l, pid_t tid)
+{
+	int status;
+
+	if (waitpid(tid, &status, __WALL) == tid)
+		live_handle_status(l, tid, status);
+}
+
+/* A child made by clone(CLONE_VM) without CLONE_VFORK is reported as a fork but shares
+ * the parent's memory, int3s included: "cleaning" it would clean the parent. */
+static bool shares_vm(pid_t a, pid_t b)
+{
+	return syscall(SYS_kcmp, a, b, KCMP_VM, 0, 0) == 0;
 }
 
 static void on_new_child(struct live *l, struct proc_thread *th, int ev)
@@ -340,22 +384,24 @@ static void on_new_child(struct live *l, struct proc_thread *th, int ev)
 			nt->resume = RSP_RESUME_CONTINUE;
 			replay_orphan(l, nt->tid);
 		}
-		if (p->stopping || !p->resumed) {
-			maybe_finish(l, p);
-			return;
-		}
-		re_resume(l, th, 0);
+		live_settle(l, th);
 		return;
 	}
 	c = proc_add(&l->pt, (pid_t)msg);
 	if (c) {
 		c->parent = p->pid;
-		c->vfork_child = ev == PTRACE_EVENT_VFORK;
+		c->vfork_child = ev == PTRACE_EVENT_VFORK || shares_vm(p->pid, c->pid);
 		c->fork_child = !(c->vfork_child ? l->feat.vfork_events : l->feat.fork_events);
 		nt = proc_thread_add(&l->pt, c, (pid_t)msg);
 		if (nt) {
 			nt->initial_stop = true;
 			nt->running = true;
+		}
+		if (c->fork_child && nt && probe_on_fork(l, p, c)) {
+			/* Kept by the engine: followed, or a vfork child in probed memory. */
+			replay_orphan(l, (pid_t)msg);
+			live_settle(l, th);
+			return;
 		}
 		if (!c->fork_child) {
 			c->attached = p->attached;
@@ -369,6 +415,10 @@ static void on_new_child(struct live *l, struct proc_thread *th, int ev)
 			}
 		}
 		replay_orphan(l, (pid_t)msg);
+		/* The client reads the reported child next: its first stop must have been seen
+		 * (gdbserver waits for it too). Bounded: the kernel stops a new child at once. */
+		if (nt && proc_find(&l->pt, (pid_t)msg) && !c->fork_child && nt->initial_stop)
+			wait_first_stop(l, nt->tid);
 		if (c && proc_find(&l->pt, (pid_t)msg) && !c->fork_child) {
 			pe.reason = ev == PTRACE_EVENT_VFORK ? RSP_REASON_VFORK : RSP_REASON_FORK;
 			pe.addr = msg;
@@ -376,11 +426,7 @@ static void on_new_child(struct live *l, struct proc_thread *th, int ev)
 			return;
 		}
 	}
-	if (p->stopping || !p->resumed) {
-		maybe_finish(l, p);
-		return;
-	}
-	re_resume(l, th, 0);
+	live_settle(l, th);
 }
 
 static void on_exit_status(struct live *l, struct proc_thread *th, int status)
@@ -390,10 +436,13 @@ static void on_exit_status(struct live *l, struct proc_thread *th, int status)
 	bool report = p == l->cur;
 
 	if (th->tid != p->pid) {
+		probe_proc_event(l, LIVE_EV_THREAD_EXIT, p, th->tid, 0, status);
+		probe_thread_gone(l, th);
 		proc_thread_remove(&l->pt, th);
 		maybe_finish(l, p);
 		return;
 	}
+	probe_proc_event(l, LIVE_EV_EXIT, p, th->tid, 0, status);
 	memset(&st, 0, sizeof(st));
 	st.thread.pid = p->pid;
 	st.thread.tid = p->pid;
@@ -412,26 +461,32 @@ static void on_exit_status(struct live *l, struct proc_thread *th, int status)
 
 static void on_event_stop(struct live *l, struct proc_thread *th, int sig)
 {
-	struct proc *p = th->proc;
-
 	th->interrupting = false;
-	if (p->stopping || !p->resumed) {
-		maybe_finish(l, p);
-		return;
-	}
 	/* A stale PTRACE_INTERRUPT (the thread stopped for something else first), or
-	 * a group-stop nobody asked for: keep the thread going. */
-	re_resume(l, th, 0);
+	 * a group-stop nobody asked for: keep the thread going (unless stopping). */
+	live_settle(l, th);
+}
+
+/* Signals delivered without a stop: QPassSignals, and every signal when no client looks. */
+bool live_passes(const struct live *l, const struct proc *p, int sig)
+{
+	if (p->stopping)
+		return false;
+	if (l->headless || p->engine_owned)
+		return true;
+	return sig > 0 && sig < (int)sizeof(l->pass) && l->pass[sig];
 }
 
 void live_handle_status(struct live *l, pid_t tid, int status)
 {
 	struct proc_thread *th = proc_thread_find(&l->pt, tid);
 	struct proc *p;
-	struct proc_pending pe;
+	struct proc_pending pe = {0};
 	int sig, ev;
 
 	live_log(l, "status %d: 0x%x%s", (int)tid, status, th ? "" : " (unknown)");
+	if (th)
+		th->deferred = false;
 	if (!th) {
 		if (WIFSTOPPED(status))
 			stash_orphan(l, tid, status);
@@ -448,6 +503,8 @@ void live_handle_status(struct live *l, pid_t tid, int status)
 	ev = status >> 16;
 	th->running = false;
 	th->signal_stop = false;
+	if (th->so && probe_on_step_stop(l, th, status))
+		return;
 	if (th->initial_stop) {
 		th->initial_stop = false;
 		if (p->fork_child) {
@@ -457,11 +514,12 @@ void live_handle_status(struct live *l, pid_t tid, int status)
 		if (p == l->cur && hwdebug_any(&l->hw))
 			hwdebug_apply(&l->hw, tid);
 		if (ev == PTRACE_EVENT_STOP) {
-			if (p->stopping || !p->resumed || p != l->cur) {
+			th->interrupting = false; /* attach's PTRACE_INTERRUPT, if any, is done */
+			if (p != l->cur && !p->engine_owned) {
 				maybe_finish(l, p);
 				return;
 			}
-			re_resume(l, th, 0);
+			live_settle(l, th);
 			return;
 		}
 	}
@@ -484,11 +542,7 @@ void live_handle_status(struct live *l, pid_t tid, int status)
 			reportable(l, th, &pe);
 			return;
 		}
-		if (p->stopping || !p->resumed) {
-			maybe_finish(l, p);
-			return;
-		}
-		re_resume(l, th, 0);
+		live_settle(l, th);
 		return;
 	case PTRACE_EVENT_STOP:
 		on_event_stop(l, th, sig);
@@ -496,16 +550,20 @@ void live_handle_status(struct live *l, pid_t tid, int status)
 	case 0:
 		break;
 	default:
-		re_resume(l, th, 0);
+		live_settle(l, th);
 		return;
 	}
 	th->signal_stop = true;
 	th->last_sig = sig;
 	if (sig == SIGTRAP) {
-		if (classify_trap(l, th, &pe))
+		if (probe_on_trap(l, th) || classify_trap(l, th, &pe))
 			return;
+		if (pe.reason == RSP_REASON_SIGNAL && live_passes(l, p, sig)) {
+			re_resume(l, th, sig); /* the program's own SIGTRAP, no client */
+			return;
+		}
 	} else {
-		if (sig > 0 && sig < (int)sizeof(l->pass) && l->pass[sig] && !p->stopping) {
+		if (live_passes(l, p, sig)) {
 			re_resume(l, th, sig);
 			return;
 		}
@@ -527,6 +585,38 @@ static void drain_fds(struct live *l)
 		;
 }
 
+void live_defer_status(struct live *l, pid_t tid, int status)
+{
+	struct proc_thread *th = proc_thread_find(&l->pt, tid);
+
+	if (l->ndeferred == LIVE_DEFERRED) {
+		live_log(l, "deferred status queue full: %d handled now", (int)tid);
+		live_handle_status(l, tid, status);
+		return;
+	}
+	if (th)
+		th->deferred = true;
+	l->deferred[l->ndeferred].tid = tid;
+	l->deferred[l->ndeferred].status = status;
+	l->ndeferred++;
+}
+
+/* Handle the oldest deferred status; false if there is none. */
+static bool replay_deferred(struct live *l)
+{
+	pid_t tid;
+	int status;
+
+	if (!l->ndeferred)
+		return false;
+	tid = l->deferred[0].tid;
+	status = l->deferred[0].status;
+	l->ndeferred--;
+	memmove(l->deferred, l->deferred + 1, l->ndeferred * sizeof(l->deferred[0]));
+	live_handle_status(l, tid, status);
+	return true;
+}
+
 int live_handle_events(struct live *l, struct rsp_stop *stop)
 {
 	drain_fds(l);
@@ -539,6 +629,8 @@ int live_handle_events(struct live *l, struct rsp_stop *stop)
 			l->have_ready = false;
 			return 1;
 		}
+		if (replay_deferred(l))
+			continue;
 		w = waitpid(-1, &status, __WALL | WNOHANG);
 		if (w <= 0)
 			return w < 0 && errno != ECHILD ? -errno : 0;
@@ -570,7 +662,9 @@ static bool pending_still_valid(struct live *l, struct proc_thread *th)
 {
 	struct user_regs_struct r;
 
-	if (th->pending.reason != RSP_REASON_SWBREAK || bkpt_is_inserted(l->bk, th->pending.addr))
+	/* A client breakpoint must still be there; a probe's stop stays valid. */
+	if (th->pending.reason != RSP_REASON_SWBREAK || th->pending.probe ||
+	    (bkpt_owners(l->bk, th->pending.addr) & BKPT_OWNER_USER))
 		return true;
 	if (!ptr_getregs(th->tid, &r) && r.rip == th->pending.addr + 1) {
 		r.rip = th->pending.addr;
@@ -578,6 +672,17 @@ static bool pending_still_valid(struct live *l, struct proc_thread *th)
 	}
 	th->has_pending = false;
 	return false;
+}
+
+/* A probe hit already counted for a stop the client saw: forgotten once the client moved
+ * the thread off the site (a gdb without swbreak leaves pc at site + 1). */
+static void forget_skip_if_moved(struct proc_thread *th)
+{
+	struct user_regs_struct r;
+
+	if (th->probe_skip && !ptr_getregs(th->tid, &r) && r.rip != th->probe_skip &&
+	    r.rip != th->probe_skip + 1)
+		th->probe_skip = 0;
 }
 
 int live_resume(void *t, const struct rsp_resume_action *acts, size_t n)
@@ -614,6 +719,7 @@ int live_resume(void *t, const struct rsp_resume_action *acts, size_t n)
 		}
 		if (th->has_pending && pending_still_valid(l, th) && !pend)
 			pend = th;
+		forget_skip_if_moved(th);
 	}
 	p->event = NULL;
 	p->interrupted = false;
@@ -632,7 +738,7 @@ int live_resume(void *t, const struct rsp_resume_action *acts, size_t n)
 		if (th->resume == RSP_RESUME_NONE)
 			continue;
 		a = match(acts, n, th);
-		rc = resume_thread(th, th->resume, a ? a->signo : 0);
+		rc = live_resume_thread(th, th->resume, a ? a->signo : 0);
 		if (rc && rc != -ESRCH)
 			return rc;
 		any = any || !rc;
@@ -662,11 +768,22 @@ int live_interrupt(void *t)
 	return 0;
 }
 
+static bool any_unseen(const struct proc *p)
+{
+	const struct proc_thread *th;
+
+	for (th = p->threads; th; th = th->next)
+		if (th->initial_stop || th->so)
+			return true;
+	return false;
+}
+
 int live_stop_all_sync(struct live *l, struct proc *p)
 {
 	pid_t pid = p->pid;
 
-	if (!p->resumed && !p->stopping)
+	/* A new child whose first stop has not been seen yet cannot be detached: wait. */
+	if (!p->resumed && !p->stopping && !any_unseen(p))
 		return 0;
 	p->stopping = true;
 	stop_others(l, p);
@@ -687,6 +804,8 @@ int live_stop_all_sync(struct live *l, struct proc *p)
 			maybe_finish(l, p);
 			break;
 		}
+		if (replay_deferred(l))
+			continue;
 		w = waitpid(-1, &status, __WALL);
 		if (w < 0)
 			return -errno;

@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "stub/hostio.h"
+#include "stub/ltrace.h"
 #include "stub/procfs.h"
 #include "stub/ptrace.h"
 #include "stub/svr4.h"
@@ -132,10 +134,12 @@ void live_bkpt_mem(struct live *l, struct proc *p, struct bkpt_mem *mem)
 
 void live_drop_proc(struct live *l, struct proc *p)
 {
+	probe_proc_gone(l, p);
 	if (p->memfd >= 0)
 		close(p->memfd);
 	if (p == l->cur) {
 		l->cur = NULL;
+		ltrace_process_gone(l->tr);
 		bkpt_forget_all(l->bk);
 		hwdebug_init(&l->hw);
 		memset(l->allocs, 0, sizeof(l->allocs));
@@ -144,8 +148,17 @@ void live_drop_proc(struct live *l, struct proc *p)
 		l->sel = 0;
 	proc_remove(&l->pt, p);
 	/* Following a fork child: once the parent is gone, the child is the one debugged. */
-	if (!l->cur && l->pt.procs && !l->pt.procs->fork_child)
+	if (!l->cur && l->pt.procs && !l->pt.procs->fork_child) {
 		l->cur = l->pt.procs;
+		/* Its probes' int3s were kept in its own table: that one becomes cur's. */
+		if (l->cur->ps && l->cur->ps->own_bk) {
+			struct bkpt_table *empty = l->bk;
+
+			l->bk = l->cur->ps->own_bk;
+			l->cur->ps->own_bk = NULL;
+			bkpt_table_free(empty);
+		}
+	}
 }
 
 /* The process memory and breakpoint packets act on: Hg's, else cur. */
@@ -160,7 +173,9 @@ static int op_monitor(void *t, const char *cmd, size_t len, rsp_output_fn out, v
 {
 	struct live *l = t;
 	static const char help[] = "  hwdebug - do hardware breakpoints/watchpoints work here?\n"
-				   "  set debug 0|1 - engine event log on stderr\n";
+				   "  set debug 0|1 - engine event log on stderr\n"
+				   "  tstats - trace buffer and per-tracepoint hit/stored/dropped "
+				   "counts\n";
 	const char *msg;
 
 	if (len == 4 && !memcmp(cmd, "help", 4)) {
@@ -174,6 +189,15 @@ static int op_monitor(void *t, const char *cmd, size_t len, rsp_output_fn out, v
 				"(Z1-Z4 refused; use software watchpoints: set "
 				"can-use-hw-watchpoints 0)\n";
 		out(ctx, msg, strlen(msg));
+		return 0;
+	}
+	if (len == 6 && !memcmp(cmd, "tstats", 6)) {
+		char buf[8192];
+		int n = ltrace_stats(l->tr, buf, sizeof(buf));
+
+		if (n < 0)
+			return n;
+		out(ctx, buf, (size_t)n);
 		return 0;
 	}
 	if (len == 11 && (!memcmp(cmd, "set debug 0", 11) || !memcmp(cmd, "set debug 1", 11))) {
@@ -240,6 +264,8 @@ static int op_read_regs(void *t, struct rsp_ptid id, uint8_t *buf, uint8_t *avai
 	struct regset rs;
 	int rc;
 
+	if (ltrace_frame_selected(l->tr))
+		return ltrace_frame_regs(l->tr, buf, avail);
 	if (!th)
 		return -ESRCH;
 	rc = fetch(l, th->tid, &rs);
@@ -290,8 +316,15 @@ static int op_write_reg(void *t, struct rsp_ptid id, unsigned regno, const uint8
 static int op_read_mem(void *t, taddr_t addr, uint8_t *buf, size_t len, size_t *done)
 {
 	struct live *l = t;
-	int rc;
 
+	if (ltrace_frame_selected(l->tr))
+		return ltrace_frame_mem(l->tr, addr, buf, len, done);
+	return live_read_live_mem(l, addr, buf, len, done);
+}
+
+int live_read_live_mem(struct live *l, taddr_t addr, uint8_t *buf, size_t len, size_t *done)
+{
+	int rc;
 	struct proc *p = mem_proc(l);
 
 	*done = 0;
@@ -424,7 +457,7 @@ static int op_list_threads(void *t, struct rsp_thread_info *out, size_t cap, siz
 	for (p = l->pt.procs; p; p = p->next) {
 		struct proc_thread *th;
 
-		if (p->fork_child)
+		if (p->fork_child || p->engine_owned)
 			continue;
 		for (th = p->threads; th; th = th->next, k++) {
 			if (k >= cap)
@@ -560,6 +593,20 @@ static int svr4_rd(void *ctx, uint64_t addr, void *buf, size_t len)
 	return done == len ? 0 : -EIO;
 }
 
+int live_exec_bias(struct live *l, uint64_t *bias)
+{
+	if (!l->cur)
+		return -ESRCH;
+	return svr4_exec_bias(l->cur->pid, svr4_rd, l, bias);
+}
+
+int live_exec_span(struct live *l, uint64_t *lo, uint64_t *hi)
+{
+	if (!l->cur)
+		return -ESRCH;
+	return svr4_exec_span(l->cur->pid, svr4_rd, l, lo, hi);
+}
+
 static int op_list_libraries(void *t, struct rsp_library *out, size_t cap, size_t *n)
 {
 	struct live *l = t;
@@ -606,6 +653,11 @@ static int op_region_info(void *t, taddr_t addr, struct rsp_region_info *out)
 	if (!l->cur)
 		return -ESRCH;
 	return procfs_region(l->cur->pid, addr, out);
+}
+
+int live_region(struct live *l, taddr_t addr, struct rsp_region_info *out)
+{
+	return op_region_info(l, addr, out);
 }
 
 /* ---- host I/O: forwarded to the hostio backend when there is one ---- */
@@ -669,27 +721,81 @@ static int op_file_readlink(void *t, const char *path, char *buf, size_t cap, si
 
 /* ---- injected syscalls (lldb _M/_m; later the step-over scratch page) ---- */
 
-/* Run one syscall in stopped thread th: `syscall` is written over the bytes at
- * rip, executed with a single step, and regs and bytes are restored exactly. */
-static int inject_syscall(struct live *l, struct proc_thread *th, const uint64_t args[7],
-			  uint64_t *ret)
+/* Borrow the two bytes at rip for a `syscall` (the client's injections: every thread is
+ * stopped). */
+static int borrow_rip(struct live *l, struct proc_thread *th, taddr_t rip, uint8_t orig[2])
 {
 	static const uint8_t insn[2] = {0x0f, 0x05};
-	struct user_regs_struct saved, r;
-	uint8_t orig[2];
 	size_t done;
-	int rc, status;
+	int rc = live_mem_read_raw(l, th->proc, rip, orig, 2, &done);
+
+	if (rc || done != 2)
+		return rc ? rc : -EIO;
+	return live_mem_write_raw(l, th->proc, rip, insn, 2);
+}
+
+/* A signal arriving while the injected syscall runs: kept for later. */
+static void keep_signal(struct proc_thread *th, int sig, bool engine)
+{
+	siginfo_t si;
+
+	if (!engine) {
+		memset(&th->pending, 0, sizeof(th->pending));
+		th->has_pending = true;
+		th->pending.reason = RSP_REASON_SIGNAL;
+		th->pending.signo = sig;
+		return;
+	}
+	if (th->nsigq < PROC_SIGQ_MAX && !ptr_getsiginfo(th->tid, &si))
+		th->sigq[th->nsigq++] = si;
+}
+
+/* Single-step th once and wait for the step's SIGTRAP. */
+static int step_wait(struct live *l, struct proc_thread *th, bool engine)
+{
+	int rc = ptr_step(th->tid, 0), status;
+
+	while (!rc) {
+		pid_t w = waitpid(th->tid, &status, __WALL);
+
+		if (w < 0)
+			return -errno;
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			return -ESRCH;
+		if (WSTOPSIG(status) == SIGTRAP && !(status >> 16))
+			return 0;
+		if ((status >> 16) == PTRACE_EVENT_STOP)
+			th->interrupting = false; /* an earlier interrupt, not the step */
+		/* Anything else (a signal arriving meanwhile): keep it for later, step on.
+		 */
+		if (!(status >> 16) && WSTOPSIG(status) != SIGTRAP)
+			keep_signal(th, WSTOPSIG(status), engine);
+		rc = ptr_step(th->tid, 0);
+	}
+	return rc;
+}
+
+/* Run one syscall in stopped thread th: executed with a single step at the gadget (or
+ * `syscall` written over the bytes at rip), and regs (and bytes) restored exactly. */
+int live_inject_syscall(struct live *l, struct proc_thread *th, taddr_t gadget,
+			const uint64_t args[7], uint64_t *ret)
+{
+	struct user_regs_struct saved, r, got;
+	taddr_t at;
+	uint8_t orig[2];
+	int rc, tries;
 
 	rc = ptr_getregs(th->tid, &saved);
 	if (rc)
 		return rc;
-	rc = live_mem_read_raw(l, th->proc, saved.rip, orig, 2, &done);
-	if (rc || done != 2)
-		return rc ? rc : -EIO;
-	rc = live_mem_write_raw(l, th->proc, saved.rip, insn, 2);
-	if (rc)
-		return rc;
+	at = gadget ? gadget : saved.rip;
+	if (!gadget) {
+		rc = borrow_rip(l, th, saved.rip, orig);
+		if (rc)
+			return rc;
+	}
 	r = saved;
+	r.rip = at;
 	r.rax = args[0];
 	r.rdi = args[1];
 	r.rsi = args[2];
@@ -699,38 +805,25 @@ static int inject_syscall(struct live *l, struct proc_thread *th, const uint64_t
 	r.r9 = args[6];
 	/* No syscall restart on the way out of a previous interrupted syscall. */
 	r.orig_rax = (unsigned long long)-1;
-	rc = ptr_setregs(th->tid, &r);
-	if (!rc)
-		rc = ptr_step(th->tid, 0);
-	while (!rc) {
-		pid_t w = waitpid(th->tid, &status, __WALL);
-
-		if (w < 0) {
-			rc = -errno;
+	for (tries = 0, rc = -EAGAIN; tries < 3; tries++) {
+		rc = ptr_setregs(th->tid, &r);
+		if (!rc)
+			rc = step_wait(l, th, gadget != 0);
+		if (!rc)
+			rc = ptr_getregs(th->tid, &got);
+		if (rc)
+			break;
+		if (got.rip == at + 2) {
+			*ret = got.rax;
 			break;
 		}
-		if (WIFEXITED(status) || WIFSIGNALED(status)) {
-			rc = -ESRCH;
-			break;
-		}
-		if (WSTOPSIG(status) == SIGTRAP && !(status >> 16))
-			break;
-		/* Anything else (a signal arriving meanwhile): keep it for later, step on.
-		 */
-		if (!(status >> 16) && WSTOPSIG(status) != SIGTRAP) {
-			th->has_pending = true;
-			th->pending.reason = RSP_REASON_SIGNAL;
-			th->pending.signo = WSTOPSIG(status);
-		}
-		rc = ptr_step(th->tid, 0);
+		/* Stopped inside a syscall (an exec event): that step only finished it. */
+		rc = -EAGAIN;
 	}
 	if (rc == -ESRCH)
 		return rc;
-	if (!rc) {
-		rc = ptr_getregs(th->tid, &r);
-		*ret = r.rax;
-	}
-	live_mem_write_raw(l, th->proc, saved.rip, orig, 2);
+	if (!gadget)
+		live_mem_write_raw(l, th->proc, saved.rip, orig, 2);
 	ptr_setregs(th->tid, &saved);
 	return rc;
 }
@@ -766,7 +859,7 @@ static int op_alloc_mem(void *t, uint64_t size, bool r, bool w, bool x, taddr_t 
 	args[4] = MAP_PRIVATE | MAP_ANONYMOUS;
 	args[5] = (uint64_t)-1;
 	args[6] = 0;
-	rc = inject_syscall(l, th, args, &ret);
+	rc = live_inject_syscall(l, th, 0, args, &ret);
 	if (rc)
 		return rc;
 	if (ret > (uint64_t)-4096)
@@ -793,7 +886,7 @@ static int op_free_mem(void *t, taddr_t addr)
 		return -ENOENT;
 	args[1] = addr;
 	args[2] = l->allocs[i].size;
-	rc = inject_syscall(l, th, args, &ret);
+	rc = live_inject_syscall(l, th, 0, args, &ret);
 	if (rc)
 		return rc;
 	if (ret > (uint64_t)-4096)
@@ -851,6 +944,7 @@ static const struct rsp_target_ops live_ops = {
 	.alloc_mem = op_alloc_mem,
 	.free_mem = op_free_mem,
 	.set_client_features = op_set_client_features,
+	.trace = &ltrace_trace_ops,
 };
 
 const struct rsp_target_ops *live_target_ops(void)
@@ -922,8 +1016,9 @@ struct live *live_new(const struct live_config *cfg)
 	l->sigfd = l->evfd = l->epfd = -1;
 	build_layout(l);
 	l->bk = bkpt_table_new();
+	l->tr = ltrace_new(l, &l->layout);
 	hwdebug_init(&l->hw);
-	if (!l->bk || proc_table_init(&l->pt) || setup_fds(l)) {
+	if (!l->bk || !l->tr || proc_table_init(&l->pt) || setup_fds(l)) {
 		live_free(l);
 		return NULL;
 	}
@@ -947,6 +1042,7 @@ void live_free(struct live *l)
 		live_release_all(l);
 		proc_table_fini(&l->pt);
 	}
+	ltrace_free(l->tr);
 	bkpt_table_free(l->bk);
 	if (l->epfd >= 0)
 		close(l->epfd);
@@ -965,6 +1061,16 @@ void live_free(struct live *l)
 int live_event_fd(const struct live *l)
 {
 	return l->epfd;
+}
+
+struct ltrace *live_trace(struct live *l)
+{
+	return l->tr;
+}
+
+pid_t live_current_pid(const struct live *l)
+{
+	return l->cur ? l->cur->pid : 0;
 }
 
 bool live_has_process(const struct live *l)

@@ -43,4 +43,19 @@ int live_handle_events(struct live *l, struct rsp_stop *stop);
 /* True while at least one process is being debugged. */
 bool live_has_process(const struct live *l);
 
+struct ltrace;
+struct rsp_region_info;
+/* The tracepoint state of l (never NULL after live_new). */
+struct ltrace *live_trace(struct live *l);
+/* The process the client debugs, 0 if none. */
+pid_t live_current_pid(const struct live *l);
+/* The mapping of the current process at addr (qMemoryRegionInfo semantics). */
+int live_region(struct live *l, taddr_t addr, struct rsp_region_info *out);
+/* Load bias of the current process's main executable (0 for non-PIE). */
+int live_exec_bias(struct live *l, uint64_t *bias);
+/* Link-time span [lo, hi) of the current process's main executable. */
+int live_exec_span(struct live *l, uint64_t *lo, uint64_t *hi);
+/* Memory of the current process, int3s shadowed, whatever trace frame is selected. */
+int live_read_live_mem(struct live *l, taddr_t addr, uint8_t *buf, size_t len, size_t *done);
+
 #endif

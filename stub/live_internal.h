@@ -7,14 +7,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86_64/insn.h"
 #include "arch/x86_64/regs.h"
 #include "stub/bkpt.h"
 #include "stub/hwdebug.h"
 #include "stub/live.h"
+#include "stub/probe.h"
 #include "stub/proc.h"
 
 #define LIVE_MAX_ALLOCS 64
 #define LIVE_XSAVE_MAX	8192
+#define LIVE_DEFERRED	256 /* statuses reaped early by a blocking wait of the engine */
 
 struct live {
 	struct live_config cfg;
@@ -23,6 +26,7 @@ struct live {
 	pid_t sel;	       /* Hg's process for memory/breakpoints (fork children); 0 = cur */
 	struct bkpt_table *bk; /* sites of cur's address space */
 	struct hwdebug hw;     /* applied to every thread of cur */
+	struct ltrace *tr;     /* gdb tracepoints */
 	int epfd, sigfd, evfd; /* epoll over signalfd(SIGCHLD) + eventfd (self wake) */
 	bool wake_pending;     /* a queued stop waits for live_handle_events */
 	struct rsp_client_features feat;
@@ -57,6 +61,23 @@ struct live {
 		int status;
 	} orphans[64];
 	size_t norphans;
+	/* statuses reaped by the probe engine's blocking waits, handled in order later */
+	struct {
+		pid_t tid;
+		int status;
+	} deferred[LIVE_DEFERRED];
+	size_t ndeferred;
+	/* probe engine (stub/probe*.c) */
+	char probe_err[256];
+	live_libs_fn libs_fn;
+	void *libs_ctx;
+	live_proc_fn proc_fn;
+	void *proc_ctx;
+	bool headless;			    /* live_resume_all was called: no client */
+	bool follow_forks;		    /* headless: fork children keep the parent's probes */
+	struct proc_thread *hit_th;	    /* stopped in a probe callback: usable for injection */
+	unsigned long long steps, emulated; /* step-over counters, for --debug and tests */
+	bool probe_force_inline;	    /* tests: new sites are stepped inline */
 };
 
 /* live.c */
@@ -72,7 +93,28 @@ void live_bkpt_mem(struct live *l, struct proc *p, struct bkpt_mem *mem);
 /* Forget the current process: free its records, close memfd, clear sites. */
 void live_drop_proc(struct live *l, struct proc *p);
 
+/* The breakpoint table holding p's int3s: l->bk for cur, the probe space's own otherwise
+ * (NULL if p has none). */
+struct bkpt_table *live_proc_bk(struct live *l, struct proc *p);
+/* Run one syscall (args[0] = number) in stopped thread th and restore its registers. With a
+ * gadget address (a `syscall` instruction anywhere in executable memory) the code is not
+ * touched and signals arriving meanwhile are held on th (sigq); with gadget 0 the bytes at
+ * rip are borrowed and such a signal becomes the thread's pending stop. 0 or -errno. */
+int live_inject_syscall(struct live *l, struct proc_thread *th, taddr_t gadget,
+			const uint64_t args[7], uint64_t *ret);
+
 /* events.c */
+/* A thread's stop was handled without a report: continue its step-over, park it while the
+ * process is being stopped (or not resumed), else resume it the way it was going. */
+void live_settle(struct live *l, struct proc_thread *th);
+/* th produced an event for the client: keep it, stop the others (all-stop). */
+void live_reportable(struct live *l, struct proc_thread *th, const struct proc_pending *pe);
+/* Resume th with PTRACE_CONT/SINGLESTEP (by th->resume) delivering sig. 0 or -errno. */
+int live_resume_thread(struct proc_thread *th, enum rsp_resume_kind kind, int sig);
+/* Keep a reaped status for live_handle_events (in order). */
+void live_defer_status(struct live *l, pid_t tid, int status);
+/* Is sig delivered to p without a stop (QPassSignals; every signal without a client)? */
+bool live_passes(const struct live *l, const struct proc *p, int sig);
 int live_resume(void *t, const struct rsp_resume_action *acts, size_t n);
 int live_interrupt(void *t);
 /* Stop every running thread of p and wait for each (blocking, used by
@@ -85,6 +127,118 @@ void live_wake(struct live *l);
 void live_handle_status(struct live *l, pid_t tid, int status);
 /* Options for every seized thread. */
 unsigned long live_ptrace_options(bool exitkill);
+
+/* ---- the probe engine (probe.c, probe_step.c, probe_scratch.c, probe_libs.c) ---- */
+
+#define PROBE_SLOT_SIZE	  64	/* one out-of-line copy + jump back */
+#define PROBE_CHUNK_SIZE  65536 /* scratch mapped per injected mmap */
+#define PROBE_CHUNK_SLOTS (PROBE_CHUNK_SIZE / PROBE_SLOT_SIZE)
+
+struct probe_owner {
+	probe_hit_fn fn; /* NULL: removed during a callback, compacted afterwards */
+	void *ctx;
+};
+
+/* One probed address: the displaced instruction, decoded once, and how it is stepped over. */
+struct probe_site {
+	taddr_t addr;
+	struct probe_site *next; /* hash chain, or the dead list */
+	struct x86_64_insn insn;
+	enum x86_64_stepover strategy;
+	taddr_t slot; /* OUT_OF_LINE: the slot holding the relocated copy */
+	struct probe_chunk *chunk;
+	unsigned slot_idx;
+	struct probe_owner *owners;
+	unsigned nowners, cap;
+	unsigned busy; /* callbacks running + threads stepping its slot */
+	bool dead;     /* removed while busy: freed when busy drops to 0 */
+};
+
+struct probe_chunk {
+	taddr_t base;
+	struct probe_chunk *next;
+	unsigned nfree;
+	uint64_t used[PROBE_CHUNK_SLOTS / 64];
+};
+
+/* The probes of one address space. */
+struct probe_space {
+	struct probe_site **buckets;
+	size_t nbuckets; /* power of two */
+	size_t count;
+	struct probe_site *dead;    /* removed while busy */
+	struct probe_chunk *chunks; /* scratch mappings in the target */
+	struct bkpt_table *own_bk;  /* int3 bookkeeping when the process is not l->cur */
+	taddr_t gadget;		    /* a `syscall` (0f 05) in executable memory, 0 = unknown */
+	taddr_t rdebug, rbrk;	    /* dynamic loader hook: r_debug and the probed r_brk */
+};
+
+static inline size_t probe_bucket(const struct probe_space *ps, taddr_t addr)
+{
+	return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 32) & (ps->nbuckets - 1);
+}
+
+/* O(1): the hit path's lookup. NULL if addr is not probed. */
+static inline struct probe_site *probe_site_find(const struct probe_space *ps, taddr_t addr)
+{
+	struct probe_site *s = ps->buckets[probe_bucket(ps, addr)];
+
+	while (s && s->addr != addr)
+		s = s->next;
+	return s;
+}
+
+/* probe.c */
+void probe_set_error(struct live *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Drop one busy reference of s (freed if it was removed meanwhile). */
+void probe_site_unbusy(struct live *l, struct proc *p, struct probe_site *s);
+/* A stopped thread of p to run injected syscalls on; NULL if none could be stopped. *held is
+ * set when the engine had to stop it (give it back with probe_release_thread). */
+struct proc_thread *probe_stopped_thread(struct live *l, struct proc *p, bool *held);
+void probe_release_thread(struct live *l, struct proc_thread *th, bool held);
+
+/* probe_scratch.c */
+/* Give s an out-of-line slot within reach of its code and write the relocated copy into
+ * it. 0; -ERANGE / -ENOTSUP when no slot can serve it (step inline); -errno. */
+int probe_slot_assign(struct live *l, struct proc *p, struct probe_space *ps, struct probe_site *s);
+void probe_slot_release(struct probe_site *s);
+void probe_chunks_forget(struct probe_space *ps);
+
+/* probe_libs.c */
+/* Place the r_brk hook in p if a libs hook is set (no-op otherwise). */
+void probe_libs_arm(struct live *l, struct proc *p);
+
+/* probe_step.c: the hit path, called by events.c */
+/* SIGTRAP signal-delivery-stop of th (no step-over in progress): a probe hit? 1 = handled. */
+int probe_on_trap(struct live *l, struct proc_thread *th);
+/* A stop of th while th->so != PROC_SO_NONE: 1 = handled (the thread was kept going or
+ * settled), 0 = not the engine's (ptrace events): handle normally, then live_settle. */
+int probe_on_step_stop(struct live *l, struct proc_thread *th, int status);
+/* Keep stepping a thread that is in a step-over (th->so != NONE). */
+void probe_step_continue(struct live *l, struct proc_thread *th);
+/* The thread's record is going away (exit, exec by another thread). */
+void probe_thread_gone(struct live *l, struct proc_thread *th);
+/* Hand a parked thread's held signals back to the kernel (re-queued to the thread). */
+void probe_requeue_signals(struct live *l, struct proc_thread *th);
+
+/* probe.c: per-process state */
+/* Free p's probe space (no memory access: the address space is gone or detached). */
+void probe_proc_gone(struct live *l, struct proc *p);
+/* th's process exec'ed: sites and scratch are gone; tell the proc hook, re-arm the libs hook.
+ * True if the process was released (a vfork child kept only for its parent's probes). */
+bool probe_on_exec(struct live *l, struct proc_thread *th);
+/* A fork/vfork child c of p was created: clean it, share or copy probes. Returns true if
+ * the engine keeps the child traced and running (engine_owned). */
+bool probe_on_fork(struct live *l, struct proc *p, struct proc *c);
+/* The client detaches p: a vfork child sharing probed memory is kept traced instead (hidden
+ * from the client) until it execs or exits, or it would die on an int3. True if kept. */
+bool probe_keep_on_detach(struct live *l, struct proc *p);
+/* Restore p's own int3s into its memory before a detach (the probes stay in the tables). */
+void probe_before_detach(struct live *l, struct proc *p);
+/* The probe space whose sites are in p's memory: its own, or its vfork parent's. */
+struct probe_space *probe_space_of(struct live *l, struct proc *p);
+void probe_proc_event(struct live *l, enum live_proc_kind kind, struct proc *p, pid_t tid,
+		      pid_t child, int status);
 
 /* launch.c */
 int live_run(void *t, char *const *argv, size_t argc, struct rsp_stop *out);

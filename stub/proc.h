@@ -10,15 +10,28 @@
 #include <sys/types.h>
 
 #include "protocol/target.h"
+#include "stub/probe.h"
+
+#define PROC_SIGQ_MAX 8 /* signals held while a thread steps over a probe site */
 
 /* A stop the thread reported to us that the client has not seen yet. */
 struct proc_pending {
 	enum rsp_stop_reason reason;
 	int signo;
 	taddr_t addr; /* SWBREAK: site address; WATCH/HWBREAK: watched address */
+	bool probe;   /* SWBREAK asked for by a probe (PROBE_STOP_ALL), not a client Z0 */
 };
 
 struct proc;
+struct probe_site;
+struct probe_space;
+
+/* Where a thread is in a probe step-over (stub/probe_step.c). */
+enum proc_so {
+	PROC_SO_NONE,
+	PROC_SO_OOL,   /* single-stepping so_site's displaced instruction in its scratch slot */
+	PROC_SO_WSTEP, /* while-stepping: single-stepping one instruction in place */
+};
 
 struct proc_thread {
 	pid_t tid;
@@ -34,6 +47,20 @@ struct proc_thread {
 	enum rsp_resume_kind resume; /* what it was last resumed with */
 	taddr_t range_start, range_end;
 	int last_sig; /* last signal-delivery-stop signal */
+	/* probe engine (stub/probe_step.c); all zero when no probe is involved */
+	uint8_t so;		    /* enum proc_so */
+	bool so_client_step;	    /* the client single-stepped into the site: report TRACE */
+	bool so_watch;		    /* a watchpoint fired during the out-of-line step */
+	bool held;		    /* stopped by the engine for an inline step-over */
+	bool deferred;		    /* a reaped status waits in live->deferred */
+	struct probe_site *so_site; /* PROC_SO_OOL: the site whose slot is being stepped */
+	taddr_t probe_skip;	    /* hit at this site already counted (stop reported) */
+	probe_hit_fn ws_fn;	    /* while-stepping owner, NULL when not stepping */
+	void *ws_ctx;
+	unsigned ws_step;
+	taddr_t ws_site;
+	uint8_t nsigq; /* async signals held during a step-over, delivered after it */
+	siginfo_t sigq[PROC_SIGQ_MAX];
 };
 
 struct proc {
@@ -51,6 +78,12 @@ struct proc {
 	bool vfork_child;	   /* shares memory with its parent: never touch its code */
 	pid_t parent;		   /* for fork children */
 	struct proc_thread *event; /* the thread whose stop will be reported */
+	/* probe engine */
+	struct probe_space *ps; /* sites and scratch slots of this address space, may be NULL */
+	bool engine_owned;	/* run by the engine without a client (followed fork child,
+				 * vfork child kept until it execs): resumed at its first stop */
+	bool vfork_keep;	/* vfork child sharing the parent's probed memory: traced until
+				 * exec/exit so its hits are stepped over (uses the parent's ps) */
 };
 
 struct proc_table {

@@ -3,11 +3,12 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "stub/procfs.h"
 
-static int auxv_get(pid_t pid, uint64_t type, uint64_t *val)
+int svr4_auxv(pid_t pid, uint64_t type, uint64_t *val)
 {
 	uint8_t buf[4096];
 	size_t len = 0;
@@ -46,16 +47,20 @@ static int read_cstr(svr4_read_fn rd, void *ctx, uint64_t addr, char *dst, size_
 	return -ENOSPC;
 }
 
-int svr4_libraries(pid_t pid, svr4_read_fn rd, void *ctx, struct rsp_library *out, size_t cap,
-		   size_t *n, char *strings, size_t strcap)
+/* The main executable's program headers, read once through auxv AT_PHDR/AT_PHNUM. */
+struct exec_phdrs {
+	bool have_bias; /* PT_PHDR seen */
+	uint64_t bias, lo, hi, dyn_vaddr;
+};
+
+static int exec_phdrs(pid_t pid, svr4_read_fn rd, void *ctx, struct exec_phdrs *x)
 {
-	uint64_t phdr = 0, phnum = 0, bias = 0, dyn = 0, rdebug = 0, lm = 0;
-	size_t used = 0, k = 0;
-	bool have_bias = false;
+	uint64_t phdr = 0, phnum = 0, phdr_vaddr = 0;
 	int r;
 
-	*n = 0;
-	if ((r = auxv_get(pid, AT_PHDR, &phdr)) < 0 || (r = auxv_get(pid, AT_PHNUM, &phnum)) < 0)
+	memset(x, 0, sizeof(*x));
+	x->lo = UINT64_MAX;
+	if ((r = svr4_auxv(pid, AT_PHDR, &phdr)) < 0 || (r = svr4_auxv(pid, AT_PHNUM, &phnum)) < 0)
 		return r;
 	for (uint64_t i = 0; i < phnum; i++) {
 		Elf64_Phdr ph;
@@ -63,20 +68,57 @@ int svr4_libraries(pid_t pid, svr4_read_fn rd, void *ctx, struct rsp_library *ou
 		if (rd(ctx, phdr + i * sizeof ph, &ph, sizeof ph) < 0)
 			return -EIO;
 		if (ph.p_type == PT_PHDR) {
-			bias = phdr - ph.p_vaddr;
-			have_bias = true;
+			phdr_vaddr = ph.p_vaddr;
+			x->have_bias = true;
+		} else if (ph.p_type == PT_DYNAMIC) {
+			x->dyn_vaddr = ph.p_vaddr;
+		} else if (ph.p_type == PT_LOAD) {
+			if (ph.p_vaddr < x->lo)
+				x->lo = ph.p_vaddr;
+			if (ph.p_vaddr + ph.p_memsz > x->hi)
+				x->hi = ph.p_vaddr + ph.p_memsz;
 		}
 	}
-	if (!have_bias)
-		return 0; /* static executable without PT_PHDR: no dynamic loader list */
-	for (uint64_t i = 0; i < phnum; i++) {
-		Elf64_Phdr ph;
+	x->bias = x->have_bias ? phdr - phdr_vaddr : 0;
+	return 0;
+}
 
-		if (rd(ctx, phdr + i * sizeof ph, &ph, sizeof ph) < 0)
-			return -EIO;
-		if (ph.p_type == PT_DYNAMIC)
-			dyn = bias + ph.p_vaddr;
-	}
+int svr4_exec_bias(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *bias)
+{
+	struct exec_phdrs x;
+	int r = exec_phdrs(pid, rd, ctx, &x);
+
+	if (r)
+		return r;
+	*bias = x.bias;
+	return x.have_bias ? 0 : -ENOENT;
+}
+
+int svr4_exec_span(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *lo, uint64_t *hi)
+{
+	struct exec_phdrs x;
+	int r = exec_phdrs(pid, rd, ctx, &x);
+
+	if (r)
+		return r;
+	*lo = x.lo;
+	*hi = x.hi;
+	return x.hi ? 0 : -ENOENT;
+}
+
+int svr4_rdebug(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *rdebug_out)
+{
+	struct exec_phdrs x;
+	uint64_t dyn, rdebug = 0;
+	int r;
+
+	*rdebug_out = 0;
+	r = exec_phdrs(pid, rd, ctx, &x);
+	if (r < 0)
+		return r;
+	if (!x.have_bias)
+		return 0; /* static executable without PT_PHDR: no dynamic loader list */
+	dyn = x.dyn_vaddr ? x.bias + x.dyn_vaddr : 0;
 	if (!dyn)
 		return 0;
 	for (uint64_t a = dyn;; a += sizeof(Elf64_Dyn)) {
@@ -91,6 +133,21 @@ int svr4_libraries(pid_t pid, svr4_read_fn rd, void *ctx, struct rsp_library *ou
 			break;
 		}
 	}
+	*rdebug_out = rdebug;
+	return 0;
+}
+
+int svr4_libraries(pid_t pid, svr4_read_fn rd, void *ctx, struct rsp_library *out, size_t cap,
+		   size_t *n, char *strings, size_t strcap)
+{
+	uint64_t rdebug = 0, lm = 0;
+	size_t used = 0, k = 0;
+	int r;
+
+	*n = 0;
+	r = svr4_rdebug(pid, rd, ctx, &rdebug);
+	if (r < 0)
+		return r;
 	if (!rdebug)
 		return 0; /* loader has not initialised r_debug yet */
 	/* struct r_debug { int r_version; struct link_map *r_map; ... } */

@@ -18,8 +18,6 @@
 #include "stub/trace_internal.h"
 
 int trace_main(int argc, char **argv);
-/* stub/probe.h on the probe-engine branch (until it lands: stub/trace_engine_weak.c). */
-void live_set_follow_forks(struct live *l, bool on);
 
 struct session {
 	struct trace *t;

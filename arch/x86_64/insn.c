@@ -30,46 +30,48 @@ static int zy_decode(const uint8_t *code, size_t len, ZydisDecodedInstruction *i
 	return 0;
 }
 
-/* The user_regs_struct slot holding a 64-bit GPR (or its sub-register), NULL
- * otherwise. */
-static unsigned long long *gpr(struct user_regs_struct *r, ZydisRegister reg)
+/* Index of the 64-bit slot of struct user_regs_struct holding a GPR (or its sub-register),
+ * X86_64_EMU_NOREG otherwise. */
+static uint8_t gpr_slot(ZydisRegister reg)
 {
+#define SLOT(f) ((uint8_t)(offsetof(struct user_regs_struct, f) / 8))
 	switch (ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, reg)) {
 	case ZYDIS_REGISTER_RAX:
-		return &r->rax;
+		return SLOT(rax);
 	case ZYDIS_REGISTER_RBX:
-		return &r->rbx;
+		return SLOT(rbx);
 	case ZYDIS_REGISTER_RCX:
-		return &r->rcx;
+		return SLOT(rcx);
 	case ZYDIS_REGISTER_RDX:
-		return &r->rdx;
+		return SLOT(rdx);
 	case ZYDIS_REGISTER_RSI:
-		return &r->rsi;
+		return SLOT(rsi);
 	case ZYDIS_REGISTER_RDI:
-		return &r->rdi;
+		return SLOT(rdi);
 	case ZYDIS_REGISTER_RBP:
-		return &r->rbp;
+		return SLOT(rbp);
 	case ZYDIS_REGISTER_RSP:
-		return &r->rsp;
+		return SLOT(rsp);
 	case ZYDIS_REGISTER_R8:
-		return &r->r8;
+		return SLOT(r8);
 	case ZYDIS_REGISTER_R9:
-		return &r->r9;
+		return SLOT(r9);
 	case ZYDIS_REGISTER_R10:
-		return &r->r10;
+		return SLOT(r10);
 	case ZYDIS_REGISTER_R11:
-		return &r->r11;
+		return SLOT(r11);
 	case ZYDIS_REGISTER_R12:
-		return &r->r12;
+		return SLOT(r12);
 	case ZYDIS_REGISTER_R13:
-		return &r->r13;
+		return SLOT(r13);
 	case ZYDIS_REGISTER_R14:
-		return &r->r14;
+		return SLOT(r14);
 	case ZYDIS_REGISTER_R15:
-		return &r->r15;
+		return SLOT(r15);
 	default:
-		return NULL;
+		return X86_64_EMU_NOREG;
 	}
+#undef SLOT
 }
 
 static bool is_gpr(ZydisRegister reg, unsigned bits)
@@ -86,35 +88,110 @@ static bool op_is_gpr(const ZydisDecodedOperand *op, unsigned bits)
 	return op->type == ZYDIS_OPERAND_TYPE_REGISTER && is_gpr(op->reg.value, bits);
 }
 
-/* Instructions x86_64_insn_emulate handles: register-only effects (plus
- * push/call's store). */
-static bool emulable(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+static bool op_is_gpr64_32(const ZydisDecodedOperand *op)
 {
+	return op_is_gpr(op, 64) || op_is_gpr(op, 32);
+}
+
+static void emu_dst(struct x86_64_emu *e, uint8_t op, const ZydisDecodedOperand *dst)
+{
+	e->op = op;
+	e->dst = gpr_slot(dst->reg.value);
+	e->width = op_is_gpr(dst, 32) ? 4 : 8;
+}
+
+/* lea operands: base and index must be GPRs (or rip as base); no segment override. */
+static bool plan_lea(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
+		     struct x86_64_emu *e)
+{
+	const ZydisDecodedOperand *m = &ops[1];
+
+	if (!op_is_gpr64_32(&ops[0]) || in->address_width != 64 ||
+	    m->mem.segment == ZYDIS_REGISTER_FS || m->mem.segment == ZYDIS_REGISTER_GS)
+		return false;
+	if (m->mem.base != ZYDIS_REGISTER_NONE && m->mem.base != ZYDIS_REGISTER_RIP &&
+	    !is_gpr(m->mem.base, 64))
+		return false;
+	if (m->mem.index != ZYDIS_REGISTER_NONE && !is_gpr(m->mem.index, 64))
+		return false;
+	emu_dst(e, X86_64_EMU_LEA, &ops[0]);
+	e->base = m->mem.base == ZYDIS_REGISTER_RIP    ? X86_64_EMU_RIP
+		  : m->mem.base == ZYDIS_REGISTER_NONE ? X86_64_EMU_NOREG
+						       : gpr_slot(m->mem.base);
+	e->index = m->mem.index == ZYDIS_REGISTER_NONE ? X86_64_EMU_NOREG : gpr_slot(m->mem.index);
+	e->scale = m->mem.scale;
+	e->imm = m->mem.disp.value;
+	return true;
+}
+
+/* Instructions x86_64_insn_emulate handles: register-only effects plus a push's store.
+ * Fills *e; false if the instruction is not one of them. */
+static bool plan_emulation(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
+			   struct x86_64_emu *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->dst = e->src = e->base = e->index = X86_64_EMU_NOREG;
 	switch (in->mnemonic) {
 	case ZYDIS_MNEMONIC_NOP:
 	case ZYDIS_MNEMONIC_ENDBR64:
 	case ZYDIS_MNEMONIC_ENDBR32:
+		e->op = X86_64_EMU_NOP;
 		return true;
 	case ZYDIS_MNEMONIC_PUSH:
-		return op_is_gpr(&ops[0], 64);
+		if (op_is_gpr(&ops[0], 64)) {
+			e->op = X86_64_EMU_PUSH_REG;
+			e->src = gpr_slot(ops[0].reg.value);
+			return true;
+		}
+		if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && in->operand_width == 64) {
+			e->op = X86_64_EMU_PUSH_IMM;
+			e->imm = ops[0].imm.value.s;
+			return true;
+		}
+		return false;
+	case ZYDIS_MNEMONIC_PUSHF:
+	case ZYDIS_MNEMONIC_PUSHFQ:
+		/* Stepped, pushf would store the trap flag the tracer set (Linux hides TF
+		 * from GETREGS, not from the stack): emulate it instead. */
+		e->op = X86_64_EMU_PUSHF;
+		e->width = in->operand_width == 16 ? 2 : 8;
+		return true;
 	case ZYDIS_MNEMONIC_MOV:
-		return (op_is_gpr(&ops[0], 64) && op_is_gpr(&ops[1], 64)) ||
-		       (op_is_gpr(&ops[0], 32) && op_is_gpr(&ops[1], 32));
+		if ((op_is_gpr(&ops[0], 64) && op_is_gpr(&ops[1], 64)) ||
+		    (op_is_gpr(&ops[0], 32) && op_is_gpr(&ops[1], 32))) {
+			emu_dst(e, X86_64_EMU_MOV_RR, &ops[0]);
+			e->src = gpr_slot(ops[1].reg.value);
+			return true;
+		}
+		if (op_is_gpr64_32(&ops[0]) && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+			emu_dst(e, X86_64_EMU_MOV_RI, &ops[0]);
+			e->imm = ops[1].imm.value.s;
+			return true;
+		}
+		return false;
 	case ZYDIS_MNEMONIC_ADD:
 	case ZYDIS_MNEMONIC_SUB:
-		return !(in->attributes & ZYDIS_ATTRIB_HAS_LOCK) && op_is_gpr(&ops[0], 64) &&
-		       ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE;
+		if ((in->attributes & ZYDIS_ATTRIB_HAS_LOCK) || !op_is_gpr(&ops[0], 64) ||
+		    ops[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+			return false;
+		emu_dst(e, X86_64_EMU_ADDSUB, &ops[0]);
+		e->sub = in->mnemonic == ZYDIS_MNEMONIC_SUB;
+		e->imm = (int64_t)ops[1].imm.value.u;
+		return true;
 	case ZYDIS_MNEMONIC_XOR:
-		return (op_is_gpr(&ops[0], 64) || op_is_gpr(&ops[0], 32)) &&
-		       ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-		       ops[1].reg.value == ops[0].reg.value;
+		if (!op_is_gpr64_32(&ops[0]) || ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+		    ops[1].reg.value != ops[0].reg.value)
+			return false;
+		emu_dst(e, X86_64_EMU_XOR_ZERO, &ops[0]);
+		return true;
 	case ZYDIS_MNEMONIC_LEA:
-		return (op_is_gpr(&ops[0], 64) || op_is_gpr(&ops[0], 32)) &&
-		       in->address_width == 64 && ops[1].mem.segment != ZYDIS_REGISTER_FS &&
-		       ops[1].mem.segment != ZYDIS_REGISTER_GS;
+		return plan_lea(in, ops, e);
 	case ZYDIS_MNEMONIC_JMP:
 	case ZYDIS_MNEMONIC_CALL:
-		return in->raw.imm[0].is_relative;
+		if (!in->raw.imm[0].is_relative)
+			return false;
+		e->op = in->mnemonic == ZYDIS_MNEMONIC_JMP ? X86_64_EMU_JMP : X86_64_EMU_CALL;
+		return true;
 	default:
 		return false;
 	}
@@ -183,10 +260,14 @@ static void classify(const ZydisDecodedInstruction *in, const ZydisDecodedOperan
 			out->cls = X86_64_INSN_UNSAFE;
 		break;
 	}
+	out->rep = (in->attributes &
+		    (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE)) != 0;
 	if (out->cls == X86_64_INSN_UNSAFE)
 		out->strategy = X86_64_STEP_INLINE;
-	else if (emulable(in, ops))
+	else if (plan_emulation(in, ops, &out->emu))
 		out->strategy = X86_64_STEP_EMULATE;
+	else
+		out->emu.op = X86_64_EMU_NONE;
 }
 
 int x86_64_insn_decode(const uint8_t *code, size_t len, uint64_t addr, struct x86_64_insn *out)
@@ -235,83 +316,86 @@ static uint64_t arith_flags(uint64_t flags, uint64_t a, uint64_t b, uint64_t r, 
 	return flags;
 }
 
-static void push64(struct user_regs_struct *regs, uint64_t v, struct x86_64_memwrite *w, size_t *nw)
+static void push_bytes(struct user_regs_struct *regs, uint64_t v, unsigned len,
+		       struct x86_64_memwrite *w, size_t *nw)
 {
-	regs->rsp -= 8;
+	regs->rsp -= len;
 	memset(w, 0, sizeof(*w));
 	w->addr = regs->rsp;
-	w->len = 8;
-	for (int i = 0; i < 8; i++)
+	w->len = (uint8_t)len;
+	for (unsigned i = 0; i < len; i++)
 		w->bytes[i] = (uint8_t)(v >> (8 * i));
 	*nw = 1;
 }
 
-static uint64_t lea_addr(const struct x86_64_insn *insn, const ZydisDecodedOperand *m,
-			 struct user_regs_struct *regs)
+static uint64_t lea_addr(const struct x86_64_insn *insn, const uint64_t *slot)
 {
-	uint64_t ea = (uint64_t)m->mem.disp.value;
-	if (m->mem.base == ZYDIS_REGISTER_RIP)
+	const struct x86_64_emu *e = &insn->emu;
+	uint64_t ea = (uint64_t)e->imm;
+
+	if (e->base == X86_64_EMU_RIP)
 		ea += insn->addr + insn->len;
-	else if (m->mem.base != ZYDIS_REGISTER_NONE)
-		ea += *gpr(regs, m->mem.base);
-	if (m->mem.index != ZYDIS_REGISTER_NONE)
-		ea += *gpr(regs, m->mem.index) * m->mem.scale;
+	else if (e->base != X86_64_EMU_NOREG)
+		ea += slot[e->base];
+	if (e->index != X86_64_EMU_NOREG)
+		ea += slot[e->index] * e->scale;
 	return ea;
+}
+
+static void set_dst(uint64_t *slot, const struct x86_64_emu *e, uint64_t v)
+{
+	slot[e->dst] = e->width == 4 ? (uint32_t)v : v;
 }
 
 int x86_64_insn_emulate(const struct x86_64_insn *insn, struct user_regs_struct *regs,
 			struct x86_64_memwrite *writes, size_t *nwrites)
 {
-	ZydisDecodedInstruction in;
-	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	const struct x86_64_emu *e = &insn->emu;
+	uint64_t *slot = (uint64_t *)regs;
 	uint64_t next = insn->addr + insn->len;
 
 	*nwrites = 0;
-	if (insn->strategy != X86_64_STEP_EMULATE || zy_decode(insn->bytes, insn->len, &in, ops) ||
-	    !emulable(&in, ops))
+	if (insn->strategy != X86_64_STEP_EMULATE || e->op == X86_64_EMU_NONE)
 		return -ENOTSUP;
-	/* Operands that are index registers must be GPRs too (lea (%rax,%rax,2)
-	 * etc.). */
-	if (in.mnemonic == ZYDIS_MNEMONIC_LEA &&
-	    ((ops[1].mem.base != ZYDIS_REGISTER_NONE && ops[1].mem.base != ZYDIS_REGISTER_RIP &&
-	      !is_gpr(ops[1].mem.base, 64)) ||
-	     (ops[1].mem.index != ZYDIS_REGISTER_NONE && !is_gpr(ops[1].mem.index, 64))))
-		return -ENOTSUP;
-	switch (in.mnemonic) {
-	case ZYDIS_MNEMONIC_PUSH:
-		push64(regs, *gpr(regs, ops[0].reg.value), writes, nwrites);
+	switch (e->op) {
+	case X86_64_EMU_PUSH_REG:
+		push_bytes(regs, slot[e->src], 8, writes, nwrites);
 		break;
-	case ZYDIS_MNEMONIC_MOV: {
-		uint64_t v = *gpr(regs, ops[1].reg.value);
-		*gpr(regs, ops[0].reg.value) = op_is_gpr(&ops[0], 32) ? (uint32_t)v : v;
+	case X86_64_EMU_PUSH_IMM:
+		push_bytes(regs, (uint64_t)e->imm, 8, writes, nwrites);
+		break;
+	case X86_64_EMU_PUSHF:
+		/* RF and VM read as zero in the pushed image (SDM PUSHF). */
+		push_bytes(regs, regs->eflags & ~0x30000ull, e->width, writes, nwrites);
+		break;
+	case X86_64_EMU_MOV_RR:
+		set_dst(slot, e, slot[e->src]);
+		break;
+	case X86_64_EMU_MOV_RI:
+		set_dst(slot, e, (uint64_t)e->imm);
+		break;
+	case X86_64_EMU_ADDSUB: {
+		uint64_t a = slot[e->dst], b = (uint64_t)e->imm;
+		uint64_t r = e->sub ? a - b : a + b;
+
+		regs->eflags = arith_flags(regs->eflags, a, b, r, e->sub);
+		slot[e->dst] = r;
 		break;
 	}
-	case ZYDIS_MNEMONIC_ADD:
-	case ZYDIS_MNEMONIC_SUB: {
-		bool sub = in.mnemonic == ZYDIS_MNEMONIC_SUB;
-		unsigned long long *d = gpr(regs, ops[0].reg.value);
-		uint64_t a = *d, b = ops[1].imm.value.u;
-		uint64_t r = sub ? a - b : a + b;
-		regs->eflags = arith_flags(regs->eflags, a, b, r, sub);
-		*d = r;
-		break;
-	}
-	case ZYDIS_MNEMONIC_XOR:
+	case X86_64_EMU_XOR_ZERO:
 		/* xor r,r: result 0; CF OF cleared, ZF PF set, SF clear; AF is cleared on
 		 * real hardware (undefined in the SDM). */
-		*gpr(regs, ops[0].reg.value) = 0;
+		slot[e->dst] = 0;
 		regs->eflags = (regs->eflags & ~EFL_ARITH) | EFL_ZF | EFL_PF;
 		break;
-	case ZYDIS_MNEMONIC_LEA: {
-		uint64_t ea = lea_addr(insn, &ops[1], regs);
-		*gpr(regs, ops[0].reg.value) = op_is_gpr(&ops[0], 32) ? (uint32_t)ea : ea;
+	case X86_64_EMU_LEA:
+		set_dst(slot, e, lea_addr(insn, slot));
 		break;
-	}
-	case ZYDIS_MNEMONIC_JMP:
+	case X86_64_EMU_JMP:
 		next = insn->target;
 		break;
-	case ZYDIS_MNEMONIC_CALL:
-		push64(regs, next, writes, nwrites);
+	case X86_64_EMU_CALL:
+		push_bytes(regs, next, 8, writes, nwrites);
 		next = insn->target;
 		break;
 	default: /* nop, endbr */
@@ -393,16 +477,6 @@ int x86_64_insn_relocate(const struct x86_64_insn *insn, uint64_t to, uint8_t *o
 	}
 }
 
-static bool is_rep_string(const struct x86_64_insn *insn)
-{
-	ZydisDecodedInstruction in;
-	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-	if (zy_decode(insn->bytes, insn->len, &in, ops))
-		return false;
-	return (in.attributes &
-		(ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE)) != 0;
-}
-
 int x86_64_insn_fixup(const struct x86_64_insn *insn, uint64_t to, struct user_regs_struct *regs,
 		      struct x86_64_memwrite *writes, size_t *nwrites)
 {
@@ -423,7 +497,7 @@ int x86_64_insn_fixup(const struct x86_64_insn *insn, uint64_t to, struct user_r
 			return 0;
 		}
 	}
-	if (regs->rip == to && is_rep_string(insn))
+	if (regs->rip == to && insn->rep)
 		return 1; /* one iteration done, rcx not exhausted: step the copy again */
 	if (insn->cls == X86_64_INSN_CALL || insn->cls == X86_64_INSN_CALL_INDIRECT) {
 		/* The copy pushed to+rl; the program must see the original return address.
@@ -437,8 +511,10 @@ int x86_64_insn_fixup(const struct x86_64_insn *insn, uint64_t to, struct user_r
 		*nwrites = 1;
 	}
 	if (regs->rip == fall) {
-		if (insn->cls == X86_64_INSN_SYSCALL && regs->rcx == fall)
-			regs->rcx = next; /* syscall saved the return rip in rcx */
+		if (insn->cls == X86_64_INSN_SYSCALL && regs->rcx == fall) {
+			regs->rcx = next;	/* syscall saved the return rip in rcx */
+			regs->r11 &= ~0x100ull; /* and rflags in r11, with the step's TF */
+		}
 		regs->rip = next;
 	}
 	return 0;

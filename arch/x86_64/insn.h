@@ -33,6 +33,34 @@ enum x86_64_stepover {
 	X86_64_STEP_INLINE,	 /* stop all threads, restore byte, single-step */
 };
 
+/* What x86_64_insn_emulate does, decided once by x86_64_insn_decode (no decoding on the hit
+ * path). Registers are indexes into struct user_regs_struct viewed as an array of 64-bit
+ * slots; X86_64_EMU_NOREG for none, X86_64_EMU_RIP for a rip base. */
+enum x86_64_emu_op {
+	X86_64_EMU_NONE,
+	X86_64_EMU_NOP,	     /* nop, endbr */
+	X86_64_EMU_PUSH_REG, /* push src */
+	X86_64_EMU_PUSH_IMM, /* push imm (sign-extended to 64 bits) */
+	X86_64_EMU_PUSHF,    /* pushf/pushfq: width 2 or 8 */
+	X86_64_EMU_MOV_RR,   /* mov src,dst (width 4: zero-extend) */
+	X86_64_EMU_MOV_RI,   /* mov imm,dst (width 4: zero-extend) */
+	X86_64_EMU_ADDSUB,   /* add/sub imm,dst (64-bit), flags */
+	X86_64_EMU_XOR_ZERO, /* xor dst,dst */
+	X86_64_EMU_LEA,	     /* lea disp(base,index,scale),dst */
+	X86_64_EMU_JMP,	     /* jmp target */
+	X86_64_EMU_CALL,     /* call target */
+};
+#define X86_64_EMU_NOREG 0xff
+#define X86_64_EMU_RIP	 0xfe
+
+struct x86_64_emu {
+	uint8_t op; /* enum x86_64_emu_op */
+	uint8_t width;
+	uint8_t dst, src, base, index, scale;
+	bool sub;
+	int64_t imm; /* immediate, or the lea displacement */
+};
+
 struct x86_64_insn {
 	uint64_t addr;
 	uint8_t bytes[X86_64_INSN_MAX];
@@ -43,7 +71,9 @@ struct x86_64_insn {
 			      * address (for `call *x(%rip)`, the address of the slot) */
 	uint8_t disp_offset; /* offset of the rip-relative disp32 / rel32 in bytes, 0 if none */
 	uint8_t disp_size;
-	char text[64]; /* AT&T disassembly, for logs and errors */
+	bool rep;	       /* rep/repe/repne prefix (string instructions iterate) */
+	struct x86_64_emu emu; /* op NONE unless strategy is EMULATE */
+	char text[64];	       /* AT&T disassembly, for logs and errors */
 };
 
 /* Decode the instruction at addr from code[0..len). Returns 0, -EINVAL if undecodable. */
@@ -57,7 +87,8 @@ struct x86_64_memwrite {
 };
 
 /* Emulate insn (strategy EMULATE) on regs. *nwrites memory writes are produced (at most 2).
- * Reads of memory are never needed by emulated instructions. Returns 0 or -ENOTSUP. */
+ * Reads of memory are never needed by emulated instructions. Uses only insn->emu (no
+ * decoding: cheap enough for the hit path). Returns 0 or -ENOTSUP. */
 int x86_64_insn_emulate(const struct x86_64_insn *insn, struct user_regs_struct *regs,
 			struct x86_64_memwrite *writes, size_t *nwrites);
 

@@ -74,6 +74,7 @@ sub _read_until {
 }
 
 # start_server(KIND, launch => [PROG, ARGS...]) | (KIND, attach => PID) | (KIND, multi => 1)
+# reconnect => 1: the server keeps serving after a client leaves (gdbserver without --once).
 # Returns { kind, pid, port, out => file with the inferior's stdout, err => stderr so far }.
 sub start_server {
     my ($kind, %o) = @_;
@@ -92,7 +93,7 @@ sub start_server {
     } else {
         my $bin = $kind eq 'tracestub' ? tracestub_path() : 'gdbserver';
         @cmd = ($bin);
-        push @cmd, '--once' if $kind eq 'gdbserver' && !$o{multi};
+        push @cmd, '--once' if $kind eq 'gdbserver' && !$o{multi} && !$o{reconnect};
         push @cmd, '--multi' if $o{multi};
         push @cmd, '--attach' if $o{attach} && $kind eq 'gdbserver';
         push @cmd, '--attach', $o{attach} if $o{attach} && $kind eq 'tracestub';
