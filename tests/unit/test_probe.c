@@ -179,11 +179,11 @@ static uint64_t sym(pid_t pid, const char *exe, const char *name)
 	for (size_t i = 0; i < set->n && !a; i++) {
 		const struct elfsym_func *f;
 
-		if (strcmp(set->mods[i].path, real))
+		if (strcmp(set->mods[i]->path, real))
 			continue;
-		f = elfsym_find(set->mods[i].syms, name);
+		f = elfsym_find(set->mods[i]->syms, name);
 		if (f)
-			a = f->addr + set->mods[i].bias;
+			a = f->addr + set->mods[i]->bias;
 	}
 	module_set_free(set);
 	return a;
@@ -814,13 +814,13 @@ static void on_libs(void *ctx, pid_t pid)
 	for (size_t i = 0; i < set->n; i++) {
 		const struct elfsym_func *f;
 
-		if (!strstr(set->mods[i].path, "libplugin.so"))
+		if (!strstr(set->mods[i]->path, "libplugin.so"))
 			continue;
-		f = elfsym_find(set->mods[i].syms, "plugin_fn");
+		f = elfsym_find(set->mods[i]->syms, "plugin_fn");
 		/* +8: mov %edi,-0x14(%rbp), out of line: a scratch page near the library is
 		 * mapped from this callback. */
-		if (f && !probe_at(x->l, pid, f->addr + set->mods[i].bias, &x->c) &&
-		    !probe_at(x->l, pid, f->addr + set->mods[i].bias + 8, &x->c_ool))
+		if (f && !probe_at(x->l, pid, f->addr + set->mods[i]->bias, &x->c) &&
+		    !probe_at(x->l, pid, f->addr + set->mods[i]->bias + 8, &x->c_ool))
 			x->placed = true;
 	}
 	module_set_free(set);
