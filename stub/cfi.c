@@ -73,7 +73,8 @@ void cfi_free(struct cfi *c)
 	free(c);
 }
 
-static int find_fde(struct cfi *c, uint64_t pc, Dwarf_Fde *fde)
+static int find_fde_range(struct cfi *c, uint64_t pc, Dwarf_Fde *fde, uint64_t *lo_out,
+			  uint64_t *hi_out)
 {
 	for (int i = 0; i < 2; i++) {
 		Dwarf_Addr lo, hi;
@@ -81,27 +82,49 @@ static int find_fde(struct cfi *c, uint64_t pc, Dwarf_Fde *fde)
 		if (!c->have[i])
 			continue;
 		int r = dwarf_get_fde_at_pc(c->fde[i], pc, fde, &lo, &hi, &de);
-		if (r == DW_DLV_OK)
+		if (r == DW_DLV_OK) {
+			*lo_out = lo;
+			*hi_out = hi;
 			return 0;
+		}
 		if (de)
 			dwarf_dealloc_error(c->dbg, de);
 	}
 	return -ENOENT;
 }
 
-/* One CFI step: regs in the callee -> regs in the caller. pc is link-time. */
-static int cfi_step(struct cfi *c, uint64_t pc, const struct cfi_regs *in, cfi_read_fn rd,
-		    void *rctx, struct cfi_regs *out)
+static int find_fde(struct cfi *c, uint64_t pc, Dwarf_Fde *fde)
+{
+	uint64_t lo, hi;
+
+	return find_fde_range(c, pc, fde, &lo, &hi);
+}
+
+int cfi_fde_range(struct cfi *c, uint64_t pc, uint64_t *lo, uint64_t *hi)
 {
 	Dwarf_Fde fde;
-	if (find_fde(c, pc, &fde) != 0)
+	uint64_t l, h;
+
+	if (find_fde_range(c, pc, &fde, &l, &h))
+		return -ENOENT;
+	/* libdwarf's hi is the last byte covered */
+	*lo = l;
+	*hi = h + 1;
+	return 0;
+}
+
+/* The CFA at link-time pc for the registers in; fde gets the FDE. */
+static int cfa_of(struct cfi *c, uint64_t pc, const struct cfi_regs *in, Dwarf_Fde *fde,
+		  uint64_t *cfa)
+{
+	if (find_fde(c, pc, fde) != 0)
 		return -ENOENT;
 	Dwarf_Small vt;
 	Dwarf_Signed rel, reg, off;
 	Dwarf_Ptr blk;
 	Dwarf_Addr row;
 	Dwarf_Error de = NULL;
-	if (dwarf_get_fde_info_for_cfa_reg3(fde, pc, &vt, &rel, &reg, &off, &blk, &row, &de) !=
+	if (dwarf_get_fde_info_for_cfa_reg3(*fde, pc, &vt, &rel, &reg, &off, &blk, &row, &de) !=
 	    DW_DLV_OK) {
 		if (de)
 			dwarf_dealloc_error(c->dbg, de);
@@ -110,7 +133,30 @@ static int cfi_step(struct cfi *c, uint64_t pc, const struct cfi_regs *in, cfi_r
 	/* CFA as an expression (PLT stubs) is not evaluated: treated as no CFI. */
 	if (vt != DW_EXPR_OFFSET || reg < 0 || reg >= CFI_NREGS || !(in->valid & (1u << reg)))
 		return -ENOENT;
-	uint64_t cfa = in->r[reg] + (uint64_t)off;
+	*cfa = in->r[reg] + (uint64_t)off;
+	return 0;
+}
+
+int cfi_cfa(struct cfi *c, uint64_t pc, const struct cfi_regs *regs, uint64_t *cfa)
+{
+	Dwarf_Fde fde;
+
+	return cfa_of(c, pc, regs, &fde, cfa);
+}
+
+/* One CFI step: regs in the callee -> regs in the caller. pc is link-time. */
+static int cfi_step(struct cfi *c, uint64_t pc, const struct cfi_regs *in, cfi_read_fn rd,
+		    void *rctx, struct cfi_regs *out)
+{
+	Dwarf_Fde fde;
+	Dwarf_Small vt;
+	Dwarf_Signed rel, reg, off;
+	Dwarf_Ptr blk;
+	Dwarf_Addr row;
+	Dwarf_Error de = NULL;
+	uint64_t cfa;
+	if (cfa_of(c, pc, in, &fde, &cfa))
+		return -ENOENT;
 	*out = (struct cfi_regs){0};
 	for (int col = 0; col < CFI_NREGS; col++) {
 		if (col == 7)

@@ -32,6 +32,13 @@ typedef int (*cfi_module_fn)(void *ctx, uint64_t pc, struct cfi **cfi, uint64_t 
 int cfi_open(const char *path, struct cfi **out);
 void cfi_free(struct cfi *c);
 
+/* The canonical frame address at link-time pc (the caller's rsp before its call) for regs.
+ * 0, or -ENOENT when no CFI covers pc or the rule needs a register that is not valid. */
+int cfi_cfa(struct cfi *c, uint64_t pc, const struct cfi_regs *regs, uint64_t *cfa);
+
+/* [lo, hi) of the FDE covering link-time pc. 0 or -ENOENT. */
+int cfi_fde_range(struct cfi *c, uint64_t pc, uint64_t *lo, uint64_t *hi);
+
 /* Unwind from regs (rip, rsp needed; rbp and callee-saved used when valid).
  * Fills up to max frames (frame 0 = regs), *n gets the count. Stops cleanly on
  * unreadable memory, missing CFI with no frame pointer, a non-increasing stack

@@ -27,6 +27,7 @@ struct elfsym {
 	const struct elfsym_func **by_name; /* sorted by name */
 	struct elfsym_load loads[ELFSYM_MAX_LOADS];
 	size_t nloads;
+	uint64_t entry; /* e_entry of a program (has PT_INTERP), else 0 */
 };
 
 static int func_cmp_addr(const void *a, const void *b)
@@ -131,6 +132,24 @@ static int read_symtab(struct elfsym *es, Elf *elf, Elf_Scn *scn, const GElf_Shd
 	return 0;
 }
 
+/* Sort by address and (re)build the by-name index. */
+static int index_funcs(struct elfsym *es)
+{
+	const struct elfsym_func **bn = calloc(es->n ? es->n : 1, sizeof(*bn));
+
+	if (!bn)
+		return -ENOMEM;
+	if (es->n)
+		qsort(es->funcs, es->n, sizeof(*es->funcs), func_cmp_addr);
+	for (size_t i = 0; i < es->n; i++)
+		bn[i] = &es->funcs[i];
+	if (es->n)
+		qsort(bn, es->n, sizeof(*bn), func_cmp_name);
+	free(es->by_name);
+	es->by_name = bn;
+	return 0;
+}
+
 static int load_image(struct elfsym *es)
 {
 	int err = -ENOEXEC;
@@ -146,9 +165,13 @@ static int load_image(struct elfsym *es)
 		nph = 0;
 	for (size_t i = 0; i < nph && es->nloads < ELFSYM_MAX_LOADS; i++) {
 		GElf_Phdr ph;
-		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+		if (!gelf_getphdr(elf, (int)i, &ph))
+			continue;
+		if (ph.p_type == PT_LOAD)
 			es->loads[es->nloads++] =
 				(struct elfsym_load){ph.p_vaddr, ph.p_offset, ph.p_filesz};
+		else if (ph.p_type == PT_INTERP)
+			es->entry = eh.e_entry;
 	}
 	Elf_Scn *scn = NULL;
 	while ((scn = elf_nextscn(elf, scn)) != NULL) {
@@ -164,20 +187,9 @@ static int load_image(struct elfsym *es)
 		if (err)
 			goto out;
 	}
-	if (es->n) {
-		dedupe(es);
-		qsort(es->funcs, es->n, sizeof(*es->funcs), func_cmp_addr);
-	}
-	es->by_name = calloc(es->n ? es->n : 1, sizeof(*es->by_name));
-	if (!es->by_name) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < es->n; i++)
-		es->by_name[i] = &es->funcs[i];
 	if (es->n)
-		qsort(es->by_name, es->n, sizeof(*es->by_name), func_cmp_name);
-	err = 0;
+		dedupe(es);
+	err = index_funcs(es);
 out:
 	elf_end(elf);
 	return err;
@@ -349,4 +361,27 @@ const uint8_t *elfsym_image(const struct elfsym *es, size_t *len)
 {
 	*len = es->len;
 	return es->img;
+}
+
+uint64_t elfsym_entry(const struct elfsym *es)
+{
+	return es->entry;
+}
+
+int elfsym_vaddr_to_offset(const struct elfsym *es, uint64_t vaddr, uint64_t *off)
+{
+	uint64_t o = vaddr_to_off(es, vaddr);
+
+	if (o == UINT64_MAX)
+		return -ENOENT;
+	*off = o;
+	return 0;
+}
+
+int elfsym_add(struct elfsym *es, const char *name, uint64_t addr, uint64_t size)
+{
+	GElf_Sym sym = {.st_value = addr, .st_size = size};
+	int err = add_func(es, name, &sym, false);
+
+	return err ? err : index_funcs(es);
 }

@@ -41,6 +41,13 @@ const struct elfsym_func *elfsym_at(const struct elfsym *es, size_t i);
 int elfsym_offset_to_vaddr(const struct elfsym *es, uint64_t off, uint64_t *vaddr);
 /* ET_DYN (PIE or shared object). */
 bool elfsym_is_dyn(const struct elfsym *es);
+/* e_entry of a program (an ELF with PT_INTERP), 0 for anything else. */
+uint64_t elfsym_entry(const struct elfsym *es);
+/* File offset of link-time vaddr inside a PT_LOAD's file bytes. 0 or -ENOENT. */
+int elfsym_vaddr_to_offset(const struct elfsym *es, uint64_t vaddr, uint64_t *off);
+/* Add a function found otherwise (e.g. main of a stripped program); pointers returned
+ * earlier by lookups become invalid (names stay). 0 or -ENOMEM. */
+int elfsym_add(struct elfsym *es, const char *name, uint64_t addr, uint64_t size);
 /* The raw image (borrowed, lives as long as es), for readers of the function bytes. */
 const uint8_t *elfsym_image(const struct elfsym *es, size_t *len);
 

@@ -1,5 +1,6 @@
 /* The Chrome trace-event printer: a JSON array of "B" (call), "E" (return) and "i" (hit)
- * events with ts in microseconds, which Perfetto and chrome://tracing load. Backtraces,
+ * events with ts in microseconds, which Perfetto and chrome://tracing load; Go events on one
+ * track per goroutine. Backtraces,
  * stacks and registers are not exported. Writes only to its FILE; no allocation after
  * printer_chrome_new; never touches a process. */
 #include <errno.h>
@@ -9,11 +10,33 @@
 #include "stub/printer.h"
 #include "stub/tevent.h"
 
+#define CHROME_GOIDS 65536
+
 struct chrome_printer {
 	struct printer base; /* first: the struct printer * points here */
 	bool begun;
 	uint64_t nevents;
+	uint8_t named[CHROME_GOIDS / 8]; /* goroutine tracks already given a name */
 };
+
+/* Go events go on one track per goroutine (a goroutine's call may return on another
+ * thread, and B/E must nest per track); the track is named once. */
+static int32_t track(struct chrome_printer *c, const struct tevent *ev)
+{
+	FILE *f = c->base.f;
+	int64_t g = ev->goid;
+
+	if (g < 0)
+		return ev->tid;
+	if (g < CHROME_GOIDS && !(c->named[g / 8] & (1u << (g % 8)))) {
+		c->named[g / 8] |= (uint8_t)(1u << (g % 8));
+		fprintf(f,
+			"%s{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":%" PRId32
+			",\"tid\":%" PRId64 ",\"args\":{\"name\":\"goroutine %" PRId64 "\"}}",
+			c->nevents++ ? ",\n" : "\n", ev->pid, g, g);
+	}
+	return (int32_t)g;
+}
 
 static int chrome_begin(struct printer *p)
 {
@@ -48,8 +71,10 @@ static int chrome_event(struct printer *p, const struct tevent *ev)
 	FILE *f = p->f;
 	const char *ph = ev->type == TEVENT_CALL ? "B" : ev->type == TEVENT_RETURN ? "E" : "i";
 	bool first = true;
+	int32_t tid;
 
 	chrome_begin(p);
+	tid = track(c, ev);
 	fputs(c->nevents++ ? ",\n{\"name\":" : "\n{\"name\":", f);
 	tevent_json_cstr(f, ev->func ? ev->func : "?");
 	fputs(",\"cat\":", f);
@@ -57,7 +82,7 @@ static int chrome_event(struct printer *p, const struct tevent *ev)
 	fprintf(f,
 		",\"ph\":\"%s\",\"ts\":%" PRIu64 ".%03" PRIu64 ",\"pid\":%" PRId32
 		",\"tid\":%" PRId32,
-		ph, ev->time_ns / 1000, ev->time_ns % 1000, ev->pid, ev->tid);
+		ph, ev->time_ns / 1000, ev->time_ns % 1000, ev->pid, tid);
 	if (ev->type == TEVENT_HIT)
 		fputs(",\"s\":\"t\"", f);
 	fputs(",\"args\":{", f);
@@ -66,7 +91,8 @@ static int chrome_event(struct printer *p, const struct tevent *ev)
 	else
 		chrome_args(f, ev->args, ev->nargs, "arg", &first);
 	if (ev->goid >= 0)
-		fprintf(f, "%s\"goid\":%" PRId64, first ? "" : ",", ev->goid);
+		fprintf(f, "%s\"goid\":%" PRId64 ",\"os_tid\":%" PRId32, first ? "" : ",", ev->goid,
+			ev->tid);
 	fputs("}}", f);
 	return ferror(f) ? -EIO : 0;
 }

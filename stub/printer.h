@@ -47,7 +47,8 @@ struct printer *printer_text_new(FILE *f, bool color, bool quiet);
  * written as \u00XX of the byte (see tevent_json_string). */
 struct printer *printer_json_new(FILE *f);
 /* Chrome trace-event JSON array: "B" on call, "E" on return, "i" on hit, ts in µs (float),
- * pid, tid, name, args; the array is closed by end. */
+ * pid, tid, name, args; the array is closed by end. Events with a goid use it as their tid
+ * (one track per goroutine, named by an "M" thread_name event; the OS thread is in args). */
 struct printer *printer_chrome_new(FILE *f);
 
 static inline int printer_begin(struct printer *p)

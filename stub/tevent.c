@@ -116,6 +116,36 @@ static const char *err_name(int err)
 	return s ? s : "EUNKNOWN";
 }
 
+/* Element i of a slice as a tvalue of its element kind. */
+static struct tvalue slice_elem(const struct tvalue *v, unsigned i)
+{
+	const uint8_t *p = v->v.sl.elems + (size_t)i * v->v.sl.elem_size;
+	struct tvalue e = {.kind = v->v.sl.elem_kind};
+	uint64_t u = 0;
+	unsigned sz = v->v.sl.elem_size;
+	float fl;
+
+	memcpy(&u, p, sz > 8 ? 8 : sz);
+	switch (e.kind) {
+	case TV_INT:
+		e.v.i = sz >= 8 ? (int64_t)u : (int64_t)(u << (64 - 8 * sz)) >> (64 - 8 * sz);
+		break;
+	case TV_FLOAT:
+		memcpy(&fl, p, 4);
+		e.v.d = fl;
+		break;
+	case TV_DOUBLE:
+		memcpy(&e.v.d, p, 8);
+		break;
+	case TV_BOOL:
+		e.v.b = u != 0;
+		break;
+	default:
+		e.v.u = u;
+	}
+	return e;
+}
+
 static void json_double(FILE *f, double d)
 {
 	if (isnan(d))
@@ -154,6 +184,20 @@ void tevent_json_value(FILE *f, const struct tvalue *v)
 	case TV_DOUBLE:
 		json_double(f, v->v.d);
 		break;
+	case TV_SLICE:
+		if (!v->v.sl.elems) {
+			fputs("null", f);
+			break;
+		}
+		fputc('[', f);
+		for (unsigned i = 0; i < v->v.sl.n; i++) {
+			struct tvalue e = slice_elem(v, i);
+			if (i)
+				fputc(',', f);
+			tevent_json_value(f, &e);
+		}
+		fputc(']', f);
+		break;
 	case TV_UNAVAILABLE:
 	case TV_ERROR:
 	default:
@@ -165,6 +209,9 @@ void tevent_json_value_extra(FILE *f, const struct tvalue *v)
 {
 	if (v->kind == TV_STR && v->v.s.truncated)
 		fputs(",\"truncated\":true", f);
+	else if (v->kind == TV_SLICE)
+		fprintf(f, ",\"len\":%" PRIu64 ",\"cap\":%" PRIu64 "%s", v->v.sl.len, v->v.sl.cap,
+			v->v.sl.n < v->v.sl.len ? ",\"truncated\":true" : "");
 	else if (v->kind == TV_UNAVAILABLE)
 		fputs(",\"unavailable\":true", f);
 	else if (v->kind == TV_ERROR)
@@ -198,6 +245,27 @@ static void text_char(FILE *f, uint8_t c, char quote)
 		fputc(c, f);
 }
 
+static void text_slice(FILE *f, const struct tvalue *v)
+{
+	if (!v->v.sl.elems && v->v.sl.len) {
+		fprintf(f, "[...](len=%" PRIu64 ")", v->v.sl.len);
+		return;
+	}
+	fputc('[', f);
+	for (unsigned i = 0; v->v.sl.elems && i < v->v.sl.n; i++) {
+		struct tvalue e = slice_elem(v, i);
+		if (i)
+			fputs(", ", f);
+		tevent_text_value(f, &e);
+	}
+	if (v->v.sl.n < v->v.sl.len)
+		fprintf(f, "%s...](len=%" PRIu64 ")", v->v.sl.n ? ", " : "", v->v.sl.len);
+	else if (!v->v.sl.len)
+		fputs("](len=0)", f);
+	else
+		fputc(']', f);
+}
+
 void tevent_text_value(FILE *f, const struct tvalue *v)
 {
 	size_t i;
@@ -218,7 +286,13 @@ void tevent_text_value(FILE *f, const struct tvalue *v)
 		fputc('\'', f);
 		break;
 	case TV_PTR:
-		fprintf(f, "0x%" PRIx64, v->v.u);
+		if (v->go_error && !v->v.u)
+			fputs("nil", f);
+		else
+			fprintf(f, "0x%" PRIx64, v->v.u);
+		break;
+	case TV_SLICE:
+		text_slice(f, v);
 		break;
 	case TV_STR:
 		fputc('"', f);

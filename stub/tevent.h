@@ -31,6 +31,7 @@ enum tvalue_kind {
 	TV_STR,		/* v.s: bytes read from the target (C or Go string), s.truncated if cut */
 	TV_FLOAT,	/* v.d (was a 32-bit float) */
 	TV_DOUBLE,	/* v.d */
+	TV_SLICE,	/* v.sl: a Go slice, its first elements when they were read */
 	TV_UNAVAILABLE, /* not collected (optimised out, not asked for): never shown as zero */
 	TV_ERROR,	/* collecting failed: v.err is a negative errno */
 };
@@ -52,6 +53,14 @@ struct tvalue {
 			size_t len;
 			bool truncated;
 		} s;
+		struct {
+			uint64_t addr, len, cap;
+			const uint8_t *elems; /* borrowed: n elements of elem_size bytes, or NULL */
+			unsigned n;
+			uint8_t elem_size;	    /* 1, 2, 4, 8 */
+			enum tvalue_kind elem_kind; /* TV_INT, TV_UINT, TV_BOOL, TV_FLOAT,
+						     * TV_DOUBLE or TV_PTR */
+		} sl;
 	} v;
 };
 
@@ -102,14 +111,18 @@ void tevent_json_string(FILE *f, const uint8_t *bytes, size_t len);
 /* Same for a NUL-terminated string; NULL is written as null. */
 void tevent_json_cstr(FILE *f, const char *s);
 /* The JSON value of v: numbers for integers and finite floats, hex strings for pointers,
- * strings for strings and chars, true/false, "nan"/"inf"/"-inf" for non-finite floats, null
- * for unavailable and error (the caller adds the reason with tevent_json_value_extra). */
+ * strings for strings and chars, true/false, "nan"/"inf"/"-inf" for non-finite floats, an
+ * array of the elements read for a slice (null when none were), null for unavailable and
+ * error (the caller adds the reason with tevent_json_value_extra). */
 void tevent_json_value(FILE *f, const struct tvalue *v);
 /* Extra members after "value" (leading comma included): ,"truncated":true /
- * ,"unavailable":true / ,"error":"EFAULT"; nothing for other values. */
+ * ,"unavailable":true / ,"error":"EFAULT" / ,"len":N,"cap":M for slices (with
+ * ,"truncated":true when fewer elements were read); nothing for other values. */
 void tevent_json_value_extra(FILE *f, const struct tvalue *v);
 /* The text spelling of v: 42, 0x7ffd1000, "ok\n"..., 'a', true, 1.5, <unavailable>,
- * <error: EFAULT>. C escapes for strings; "..." after the quote when truncated. */
+ * <error: EFAULT>, [1, 2, 3] (a slice; [1, 2, ...](len=9) when cut, [](len=0),
+ * [...](len=3) when unread), nil for a nil Go error. C escapes for strings; "..." after
+ * the quote when truncated. */
 void tevent_text_value(FILE *f, const struct tvalue *v);
 /* Format a duration as "850 ns", "12.3 µs", "4.5 ms", "1.234 s" (truncated, not rounded).
  * Returns buf. cap >= 24 always fits. */

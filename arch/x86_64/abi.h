@@ -4,6 +4,7 @@
 #ifndef TRACESTUB_ARCH_X86_64_ABI_H
 #define TRACESTUB_ARCH_X86_64_ABI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,5 +45,51 @@ int x86_64_abi_arg_from_regs(enum x86_64_abi abi, unsigned n, const struct user_
  * at 0(%rsp)), when all arguments are word-sized integers: SysV n >= 6 at rsp+8+8*(n-6), Go
  * ABIInternal n >= 9 at rsp+8+8*(n-9). Returns 0, or -EINVAL if n is in a register. */
 int x86_64_abi_arg_stack_addr(enum x86_64_abi abi, unsigned n, uint64_t rsp, uint64_t *addr);
+
+/* ---- Where whole values live: classification and register assignment ---- */
+
+/* One scalar part of a value (a scalar is one leaf at offset 0). */
+struct x86_64_abi_leaf {
+	uint32_t offset, size;
+	bool is_float;
+};
+
+struct x86_64_abi_value {
+	uint32_t size;			      /* bytes */
+	const struct x86_64_abi_leaf *leaves; /* in offset order */
+	unsigned nleaves;
+	bool memory; /* passed in memory whatever its size (Go arrays, long double, unknown) */
+};
+
+enum x86_64_abi_where {
+	X86_64_IN_INT,	 /* reg = ordinal in the argument (or result) integer registers */
+	X86_64_IN_SSE,	 /* reg = xmm number */
+	X86_64_IN_STACK, /* stack_off = bytes from entry rsp + 8 (for results: ret rsp + 8) */
+};
+
+struct x86_64_abi_part {
+	enum x86_64_abi_where where;
+	unsigned reg;
+	uint32_t stack_off;
+	uint32_t offset, size; /* the bytes of the value this part holds */
+};
+
+#define X86_64_ABI_MAX_PARTS 16
+struct x86_64_abi_loc {
+	unsigned nparts;
+	struct x86_64_abi_part parts[X86_64_ABI_MAX_PARTS];
+	/* SysV result in memory: at return rax holds its address (parts say where in it). */
+	bool indirect;
+};
+
+/* Place nargs arguments and nrets results (SysV: at most one) in order, by the ABI's rules:
+ * SysV classifies eightbytes (INTEGER or SSE; over 16 bytes or not fitting the remaining
+ * registers: memory; a result in memory takes rdi as a hidden first argument); Go
+ * ABIInternal gives every scalar leaf its own register (9 integer, 15 floating) and puts a
+ * value that does not fit, or holds an array, on the stack. Arrays may be NULL when their
+ * count is 0. Returns 0, or -EINVAL (unknown abi, SysV with nrets > 1, too many leaves). */
+int x86_64_abi_assign(enum x86_64_abi abi, const struct x86_64_abi_value *args, unsigned nargs,
+		      struct x86_64_abi_loc *arg_locs, const struct x86_64_abi_value *rets,
+		      unsigned nrets, struct x86_64_abi_loc *ret_locs);
 
 #endif

@@ -16,7 +16,7 @@ static void ok(int cond, const char *name)
 
 int main(void)
 {
-	printf("1..6\n");
+	printf("1..7\n");
 	struct module_set *set = NULL;
 	ok(module_set_from_pid(getpid(), &set) == 0 && set && set->n >= 2, "own module set");
 	if (!set)
@@ -45,8 +45,26 @@ int main(void)
 	int have = es && elfsym_offset_to_vaddr(es, 0x26000, &text_va) == 0;
 	elfsym_free(es);
 	ok(module_set_from_maps(maps, strlen(maps), &set) == 0 && set->n == 1, "one x mapping");
-	ok(have && set && set->n == 1 && set->mods[0].bias == 0x7f0000100000 - text_va,
+	ok(have && set && set->n == 1 && set->mods[0]->bias == 0x7f0000100000 - text_va,
 	   "bias = start - vaddr(offset)");
+	module_set_free(set);
+
+	/* psql is stripped: main is found from _start and sized by its FDE. */
+	const char *psql = "/usr/lib/postgresql/15/bin/psql";
+	char line[256];
+	snprintf(line, sizeof(line),
+		 "555555554000-555555570000 r--p 00000000 08:01 1 %s\n"
+		 "555555570000-555555600000 r-xp 00018000 08:01 1 %s\n",
+		 psql, psql);
+	if (access(psql, R_OK)) {
+		printf("ok 7 # SKIP %s absent\n", psql);
+		return 0;
+	}
+	const struct elfsym_func *mf = NULL;
+	if (!module_set_from_maps(line, strlen(line), &set) && set->n == 1)
+		mf = elfsym_find(set->mods[0]->syms, "main");
+	ok(mf && mf->size > 100 && elfsym_lookup(set->mods[0]->syms, mf->addr + 50, NULL) == mf,
+	   "stripped psql: a sized main symbol");
 	module_set_free(set);
 	return 0;
 }

@@ -353,8 +353,12 @@ static void test_chrome(void)
 	run(printer_chrome_new, &f, &buf, &len, NULL, 0, nevs);
 	check_json(buf, "doc", "Chrome array parses (goid, hit, errors)");
 	ok(strstr(buf, "\"ph\":\"i\",\"ts\":80.000,\"pid\":100,\"tid\":102,\"s\":\"t\"") &&
-		   strstr(buf, "\"args\":{\"n\":3,\"err\":\"0xc000010000\",\"goid\":7}"),
-	   "instant event and goid");
+		   strstr(buf, "\"ph\":\"E\",\"ts\":70.000,\"pid\":100,\"tid\":7,") &&
+		   strstr(buf, "\"args\":{\"n\":3,\"err\":\"0xc000010000\",\"goid\":7,"
+			       "\"os_tid\":101}") &&
+		   strstr(buf, "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":100,\"tid\":7,"
+			       "\"args\":{\"name\":\"goroutine 7\"}}"),
+	   "instant event; Go events on the goroutine's track (named once), the OS thread in args");
 	free(buf);
 	run(printer_chrome_new, &f, &buf, &len, NULL, 0, 0);
 	ok(same(buf, "[\n]\n"), "empty trace is an empty array");

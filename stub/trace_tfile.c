@@ -1,0 +1,254 @@
+/* -o FILE: every event also becomes a frame of gdb's trace file (PROTOCOL.md §5), kept in a
+ * circular trace buffer and written at the end with one tracepoint per traced function's call
+ * and one per its return. A frame holds the registers (R, our target.xml layout), the stack
+ * at rsp and the strings that were read (M), so `gdb PROG -ex 'target tfile FILE'` shows
+ * arguments and a backtrace. gdb keeps a PIE at its link addresses under `target tfile`
+ * (no auxv there): so addresses inside the main executable's code, in registers, stack words
+ * and tracepoint lines, are written as link-time addresses, and gdb finds its symbols with no
+ * option. The load bias travels in the tsbias status field. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/x86_64/regs.h"
+#include "stub/module.h"
+#include "stub/tfile.h"
+#include "stub/trace_internal.h"
+#include "stub/tracebuf.h"
+
+#define TF_BUF_SIZE  (32u << 20)
+#define TF_STACK_MIN 256 /* stack bytes kept when --stack is not given */
+#define TF_MAX_TP    32767
+#define TF_HEX_MAX   (2 * 128 + 1)
+#define TF_LINES_PER 3
+
+struct trace_tfile {
+	struct tracebuf *tb;
+	size_t gsize;
+	uint64_t frames, dropped;
+	uint8_t g[1024], avail[X86_64_NREGS];
+};
+
+int trace_tfile_open(struct trace *t)
+{
+	struct trace_tfile *tf = calloc(1, sizeof(*tf));
+
+	if (!tf || !(tf->tb = tracebuf_new(TF_BUF_SIZE))) {
+		free(tf);
+		return -ENOMEM;
+	}
+	tf->gsize = x86_64_g_size();
+	if (tf->gsize > sizeof(tf->g)) {
+		tracebuf_free(tf->tb);
+		free(tf);
+		return -EINVAL;
+	}
+	tracebuf_set_circular(tf->tb, true);
+	tracebuf_set_regs_size(tf->tb, tf->gsize);
+	t->tf = tf;
+	return 0;
+}
+
+/* Runtime -> the address gdb sees: link-time inside the main executable's code. */
+static uint64_t gdb_addr(const struct tspace *s, uint64_t a)
+{
+	const struct module *e = s ? s->exe : NULL;
+
+	return e && e->bias && a >= e->start && a < e->end ? a - e->bias : a;
+}
+
+static void put_stack(struct trace_hitctx *hc, struct tracebuf_builder *b)
+{
+	const struct tracecli *c = hc->t->cli;
+	size_t n = c->stack_bytes > TF_STACK_MIN ? c->stack_bytes : TF_STACK_MIN;
+	uint64_t rsp = hc->hit->regs->rsp;
+	uint8_t *p;
+	struct iovec l, r;
+	ssize_t got;
+
+	while (n) {
+		uint16_t k = n > TRACEBUF_MEM_MAX ? TRACEBUF_MEM_MAX : (uint16_t)n;
+		if (!(p = tracebuf_put_mem(b, rsp, k)))
+			return;
+		l = (struct iovec){p, k};
+		r = (struct iovec){(void *)(uintptr_t)rsp, k};
+		got = hc->t->env.readv(hc->t->env.ctx, hc->hit->pid, &l, &r, 1);
+		if (got < (ssize_t)k) {
+			tracebuf_trim_mem(b, p, got > 0 ? (uint16_t)(got & ~7) : 0);
+			return;
+		}
+		for (size_t i = 0; i + 8 <= k; i += 8) {
+			uint64_t w;
+			memcpy(&w, p + i, 8);
+			w = gdb_addr(hc->space, w);
+			memcpy(p + i, &w, 8);
+		}
+		rsp += k;
+		n -= k;
+	}
+}
+
+static void put_regs(struct trace_hitctx *hc, struct tracebuf_builder *b)
+{
+	struct trace_tfile *tf = hc->t->tf;
+	struct user_regs_struct r = *hc->hit->regs;
+	unsigned long long *gp[] = {&r.rax, &r.rbx, &r.rcx, &r.rdx, &r.rsi, &r.rdi,
+				    &r.rbp, &r.rsp, &r.r8,  &r.r9,  &r.r10, &r.r11,
+				    &r.r12, &r.r13, &r.r14, &r.r15, &r.rip};
+	uint8_t *p;
+
+	r.rip = hc->hit->addr;
+	for (size_t i = 0; i < sizeof(gp) / sizeof(gp[0]); i++)
+		*gp[i] = gdb_addr(hc->space, *gp[i]);
+	trace_fpregs(hc);
+	x86_64_regs_to_g(&r, hc->fp_ok ? &hc->fp : NULL, NULL, 0, tf->g, tf->avail);
+	if ((p = tracebuf_put_regs(b, tf->gsize)))
+		memcpy(p, tf->g, tf->gsize);
+}
+
+void trace_tfile_frame(struct trace_hitctx *hc, const struct tfunc *f, bool ret)
+{
+	struct trace_tfile *tf = hc->t->tf;
+	struct tracebuf_builder b;
+	size_t max = tf->gsize + 64 + 2 * TRACEBUF_MEM_HDR + TF_STACK_MIN + hc->t->cli->stack_bytes;
+	unsigned tp = f->tpnum + (ret ? 1 : 0);
+
+	for (unsigned i = 0; i < hc->nreads; i++)
+		max += TRACEBUF_MEM_HDR + hc->reads[i].len;
+	if (!f->tpnum || tp > TF_MAX_TP * 2 || tracebuf_begin(tf->tb, (uint16_t)tp, max, &b)) {
+		tf->dropped++;
+		return;
+	}
+	put_regs(hc, &b);
+	put_stack(hc, &b);
+	for (unsigned i = 0; i < hc->nreads; i++) {
+		uint8_t *p = tracebuf_put_mem(&b, hc->reads[i].addr, hc->reads[i].len);
+		if (p)
+			memcpy(p, hc->reads[i].bytes, hc->reads[i].len);
+	}
+	tracebuf_commit(tf->tb, &b);
+	tf->frames++;
+}
+
+static void hex_of(const char *s, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; s[i] && 2 * i + 2 < cap; i++)
+		snprintf(out + 2 * i, 3, "%02x", (unsigned char)s[i]);
+	out[2 * i] = '\0';
+}
+
+/* The tp lines of one tracepoint: its address, location and what it collects. */
+static void tp_lines(char (*lines)[300], unsigned tp, uint64_t addr, const char *what)
+{
+	char at[64], hat[TF_HEX_MAX], hcmd[TF_HEX_MAX];
+
+	snprintf(at, sizeof(at), "*0x%" PRIx64, addr);
+	hex_of(at, hat, sizeof(hat));
+	hex_of(what, hcmd, sizeof(hcmd));
+	snprintf(lines[0], 300, "T%u:%016" PRIx64 ":E:0:0", tp, addr);
+	snprintf(lines[1], 300, "Z%u:%016" PRIx64 ":at:0:%zx:%s", tp, addr, strlen(at), hat);
+	snprintf(lines[2], 300, "Z%u:%016" PRIx64 ":cmd:0:%zx:%s", tp, addr, strlen(what), hcmd);
+}
+
+static size_t count_tps(struct trace *t)
+{
+	size_t n = 0;
+
+	for (struct tspace *s = t->spaces; s; s = s->next)
+		for (struct tfunc *f = s->funcs; f; f = f->next)
+			n += f->tpnum ? 2 : 0;
+	return n;
+}
+
+static int write_file(struct trace *t, const char *path, const struct tspace *main)
+{
+	struct trace_tfile *tf = t->tf;
+	static char xml[32768];
+	char status[256], bias[64];
+	const char *extra[1] = {bias};
+	size_t ntp = count_tps(t), k = 0;
+	char(*lines)[300] = calloc(ntp * TF_LINES_PER + 1, sizeof(*lines));
+	const char **tps = calloc(ntp * TF_LINES_PER + 1, sizeof(*tps));
+	struct tracebuf_stats st;
+	int r = -ENOMEM;
+
+	if (!lines || !tps || x86_64_target_xml(xml, sizeof(xml)) >= sizeof(xml))
+		goto out;
+	for (struct tspace *s = t->spaces; s; s = s->next)
+		for (struct tfunc *f = s->funcs; f; f = f->next) {
+			uint64_t a = gdb_addr(s, f->addr);
+			uint64_t ra = f->nexits ? gdb_addr(s, f->exits[0].addr) : a;
+			if (!f->tpnum)
+				continue;
+			tp_lines(lines + k, f->tpnum, a, "collect $regs");
+			tp_lines(lines + k + TF_LINES_PER, f->tpnum + 1, ra, "collect $regs");
+			k += 2 * TF_LINES_PER;
+		}
+	for (size_t i = 0; i < k; i++)
+		tps[i] = lines[i];
+	tracebuf_stats(tf->tb, &st);
+	snprintf(status, sizeof(status),
+		 "0;tstop::0;tframes:%" PRIx64 ";tcreated:%" PRIx64 ";tfree:%" PRIx64
+		 ";tsize:%" PRIx64 ";circular:1;disconn:0",
+		 st.frames, st.created, st.free, st.size);
+	snprintf(bias, sizeof(bias), TFILE_KEY_BIAS ":%" PRIx64,
+		 main && main->exe ? main->exe->bias : 0);
+	struct tfile_header h = {.regs_size = tf->gsize,
+				 .tdesc = xml,
+				 .status = status,
+				 .status_extra = extra,
+				 .nstatus_extra = 1,
+				 .tps = tps,
+				 .ntps = k};
+	r = tfile_write(path, &h, tf->tb);
+out:
+	free(lines);
+	free(tps);
+	return r;
+}
+
+/* How to open the file in gdb: the executable, and the libraries holding traced code. */
+static void advise(struct trace *t, const char *path, const struct tspace *main, FILE *out)
+{
+	const char *exe = main && main->exe ? main->exe->path : "PROG";
+
+	fprintf(out, "tracestub trace: %" PRIu64 " frames in %s; open with:\n  gdb %s",
+		t->tf->frames, path, exe);
+	for (size_t i = 0; main && i < main->ntmods; i++) {
+		const struct module *m = main->tmods[i]->m;
+		bool used = false;
+		for (const struct tfunc *f = main->funcs; f && !used; f = f->next)
+			used = f->mod && f->mod->m == m && f->calls;
+		if (used && m != main->exe)
+			fprintf(out, " -ex 'add-symbol-file %s -o 0x%" PRIx64 "'", m->path,
+				m->bias);
+	}
+	fprintf(out, " -ex 'target tfile %s'\n", path);
+}
+
+void trace_tfile_close(struct trace *t, FILE *out)
+{
+	const struct tspace *main = NULL;
+	int r;
+
+	if (!t->tf)
+		return;
+	for (const struct tspace *s = t->spaces; s && !main; s = s->next)
+		if (s->pid == t->main_pid)
+			main = s; /* the newest first: the latest image of the main process */
+	r = write_file(t, t->cli->gdbtrace_path, main);
+	if (r)
+		fprintf(out, "tracestub trace: cannot write %s: %s\n", t->cli->gdbtrace_path,
+			strerror(-r));
+	else
+		advise(t, t->cli->gdbtrace_path, main, out);
+	if (t->tf->dropped)
+		fprintf(out, "tracestub trace: %" PRIu64 " frames not recorded in %s\n",
+			t->tf->dropped, t->cli->gdbtrace_path);
+	tracebuf_free(t->tf->tb);
+	free(t->tf);
+	t->tf = NULL;
+}
