@@ -173,7 +173,9 @@ static int op_monitor(void *t, const char *cmd, size_t len, rsp_output_fn out, v
 {
 	struct live *l = t;
 	static const char help[] = "  hwdebug - do hardware breakpoints/watchpoints work here?\n"
-				   "  set debug 0|1 - engine event log on stderr\n";
+				   "  set debug 0|1 - engine event log on stderr\n"
+				   "  tstats - trace buffer and per-tracepoint hit/stored/dropped "
+				   "counts\n";
 	const char *msg;
 
 	if (len == 4 && !memcmp(cmd, "help", 4)) {
@@ -187,6 +189,15 @@ static int op_monitor(void *t, const char *cmd, size_t len, rsp_output_fn out, v
 				"(Z1-Z4 refused; use software watchpoints: set "
 				"can-use-hw-watchpoints 0)\n";
 		out(ctx, msg, strlen(msg));
+		return 0;
+	}
+	if (len == 6 && !memcmp(cmd, "tstats", 6)) {
+		char buf[8192];
+		int n = ltrace_stats(l->tr, buf, sizeof(buf));
+
+		if (n < 0)
+			return n;
+		out(ctx, buf, (size_t)n);
 		return 0;
 	}
 	if (len == 11 && (!memcmp(cmd, "set debug 0", 11) || !memcmp(cmd, "set debug 1", 11))) {

@@ -356,7 +356,7 @@ static int op_start(void *t)
 		struct lt_tp *tp = tr->tps[i];
 		int rc = live_probe_insert(tr->l, pid, tp->def.addr, lt_on_hit, tp);
 
-		tp->hits = tp->bytes = 0;
+		tp->hits = tp->bytes = tp->stored = tp->dropped = 0;
 		if (rc) {
 			snprintf(tr->error, sizeof(tr->error), "tracepoint %u at 0x%llx: %s",
 				 tp->def.num, (unsigned long long)tp->def.addr,
@@ -550,6 +550,38 @@ void ltrace_free(struct ltrace *tr)
 	free(tr);
 }
 
+int ltrace_stats(struct ltrace *tr, char *buf, size_t cap)
+{
+	struct tracebuf_stats st;
+	size_t n = 0;
+	int w;
+
+	tracebuf_stats(tr->tb, &st);
+	w = snprintf(buf, cap,
+		     "frames held %llu, created %llu, evicted %llu, bytes used %llu of %llu, "
+		     "expression errors %llu\n",
+		     (unsigned long long)st.frames, (unsigned long long)st.created,
+		     (unsigned long long)st.evicted, (unsigned long long)st.used,
+		     (unsigned long long)st.size, (unsigned long long)tr->expr_errors);
+	if (w < 0 || (size_t)w >= cap)
+		return -ENOSPC;
+	n = (size_t)w;
+	for (size_t i = 0; i < tr->ntps; i++) {
+		const struct lt_tp *tp = tr->tps[i];
+
+		w = snprintf(buf + n, cap - n,
+			     "tracepoint %u at 0x%llx: hits %llu, stored %llu, dropped %llu, "
+			     "bytes %llu\n",
+			     tp->def.num, (unsigned long long)tp->def.addr,
+			     (unsigned long long)tp->hits, (unsigned long long)tp->stored,
+			     (unsigned long long)tp->dropped, (unsigned long long)tp->bytes);
+		if (w < 0 || (size_t)w >= cap - n)
+			return -ENOSPC;
+		n += (size_t)w;
+	}
+	return (int)n;
+}
+
 void ltrace_client_gone(struct ltrace *tr)
 {
 	if (tr->running && !tr->disconnected)
@@ -560,4 +592,6 @@ void ltrace_process_gone(struct ltrace *tr)
 {
 	for (size_t i = 0; i < tr->ntps; i++)
 		tr->tps[i]->installed = false;
+	/* The frames stay readable (tfind, tsave) after the program is gone. */
+	lt_end_run(tr, RSP_TSTOP_ERROR, 0, "the traced process is gone");
 }

@@ -32,6 +32,10 @@ int ltrace_frame_regs(struct ltrace *tr, uint8_t *buf, uint8_t *avail);
  * process (code, constants) through read_live; -EIO when neither has addr. */
 int ltrace_frame_mem(struct ltrace *tr, taddr_t addr, uint8_t *buf, size_t len, size_t *done);
 
+/* Counters as text (monitor tstats): the buffer, then per tracepoint hits, frames stored,
+ * hits dropped (buffer full) and bytes. Returns the length or -ENOSPC. */
+int ltrace_stats(struct ltrace *tr, char *buf, size_t cap);
+
 /* The client went away: stop the run unless disconnected tracing was asked for. */
 void ltrace_client_gone(struct ltrace *tr);
 /* The process is gone (exit, kill, exec): its probes went with it. */

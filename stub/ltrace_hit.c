@@ -265,6 +265,7 @@ static bool collect(struct lt_ctx *c, struct lt_tp *tp, bool stepping)
 	uint8_t *r;
 
 	if (tracebuf_begin(tr->tb, (uint16_t)tp->def.num, pl->max, &c->b)) {
+		tp->dropped++;
 		lt_end_run(tr, RSP_TSTOP_FULL, 0, NULL);
 		return false;
 	}
@@ -278,6 +279,7 @@ static bool collect(struct lt_ctx *c, struct lt_tp *tp, bool stepping)
 	collect_mem(c, pl);
 	run_exprs(c, tp, stepping);
 	tp->bytes += c->b.len;
+	tp->stored++;
 	tracebuf_commit(tr->tb, &c->b);
 	return true;
 }

@@ -43,6 +43,7 @@ struct lt_tp {
 	size_t nsrcs, scap;
 	struct lt_plan plan[2]; /* [0] at the hit, [1] each while-stepping step */
 	uint64_t hits, bytes;
+	uint64_t stored, dropped; /* frames committed / hits the buffer refused */
 	bool installed;
 	pid_t pid; /* where it is installed */
 };

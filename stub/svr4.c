@@ -47,11 +47,19 @@ static int read_cstr(svr4_read_fn rd, void *ctx, uint64_t addr, char *dst, size_
 	return -ENOSPC;
 }
 
-int svr4_exec_bias(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *bias)
+/* The main executable's program headers, read once through auxv AT_PHDR/AT_PHNUM. */
+struct exec_phdrs {
+	bool have_bias; /* PT_PHDR seen */
+	uint64_t bias, lo, hi, dyn_vaddr;
+};
+
+static int exec_phdrs(pid_t pid, svr4_read_fn rd, void *ctx, struct exec_phdrs *x)
 {
-	uint64_t phdr = 0, phnum = 0;
+	uint64_t phdr = 0, phnum = 0, phdr_vaddr = 0;
 	int r;
 
+	memset(x, 0, sizeof(*x));
+	x->lo = UINT64_MAX;
 	if ((r = svr4_auxv(pid, AT_PHDR, &phdr)) < 0 || (r = svr4_auxv(pid, AT_PHNUM, &phnum)) < 0)
 		return r;
 	for (uint64_t i = 0; i < phnum; i++) {
@@ -60,58 +68,57 @@ int svr4_exec_bias(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *bias)
 		if (rd(ctx, phdr + i * sizeof ph, &ph, sizeof ph) < 0)
 			return -EIO;
 		if (ph.p_type == PT_PHDR) {
-			*bias = phdr - ph.p_vaddr;
-			return 0;
+			phdr_vaddr = ph.p_vaddr;
+			x->have_bias = true;
+		} else if (ph.p_type == PT_DYNAMIC) {
+			x->dyn_vaddr = ph.p_vaddr;
+		} else if (ph.p_type == PT_LOAD) {
+			if (ph.p_vaddr < x->lo)
+				x->lo = ph.p_vaddr;
+			if (ph.p_vaddr + ph.p_memsz > x->hi)
+				x->hi = ph.p_vaddr + ph.p_memsz;
 		}
 	}
-	return -ENOENT;
+	x->bias = x->have_bias ? phdr - phdr_vaddr : 0;
+	return 0;
+}
+
+int svr4_exec_bias(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *bias)
+{
+	struct exec_phdrs x;
+	int r = exec_phdrs(pid, rd, ctx, &x);
+
+	if (r)
+		return r;
+	*bias = x.bias;
+	return x.have_bias ? 0 : -ENOENT;
 }
 
 int svr4_exec_span(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *lo, uint64_t *hi)
 {
-	uint64_t phdr = 0, phnum = 0;
-	int r;
+	struct exec_phdrs x;
+	int r = exec_phdrs(pid, rd, ctx, &x);
 
-	*lo = UINT64_MAX;
-	*hi = 0;
-	if ((r = svr4_auxv(pid, AT_PHDR, &phdr)) < 0 || (r = svr4_auxv(pid, AT_PHNUM, &phnum)) < 0)
+	if (r)
 		return r;
-	for (uint64_t i = 0; i < phnum; i++) {
-		Elf64_Phdr ph;
-
-		if (rd(ctx, phdr + i * sizeof ph, &ph, sizeof ph) < 0)
-			return -EIO;
-		if (ph.p_type != PT_LOAD)
-			continue;
-		if (ph.p_vaddr < *lo)
-			*lo = ph.p_vaddr;
-		if (ph.p_vaddr + ph.p_memsz > *hi)
-			*hi = ph.p_vaddr + ph.p_memsz;
-	}
-	return *hi ? 0 : -ENOENT;
+	*lo = x.lo;
+	*hi = x.hi;
+	return x.hi ? 0 : -ENOENT;
 }
 
 int svr4_rdebug(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *rdebug_out)
 {
-	uint64_t phdr = 0, phnum = 0, bias = 0, dyn = 0, rdebug = 0;
+	struct exec_phdrs x;
+	uint64_t dyn, rdebug = 0;
 	int r;
 
 	*rdebug_out = 0;
-	r = svr4_exec_bias(pid, rd, ctx, &bias);
-	if (r == -ENOENT)
-		return 0; /* static executable without PT_PHDR: no dynamic loader list */
+	r = exec_phdrs(pid, rd, ctx, &x);
 	if (r < 0)
 		return r;
-	if ((r = svr4_auxv(pid, AT_PHDR, &phdr)) < 0 || (r = svr4_auxv(pid, AT_PHNUM, &phnum)) < 0)
-		return r;
-	for (uint64_t i = 0; i < phnum; i++) {
-		Elf64_Phdr ph;
-
-		if (rd(ctx, phdr + i * sizeof ph, &ph, sizeof ph) < 0)
-			return -EIO;
-		if (ph.p_type == PT_DYNAMIC)
-			dyn = bias + ph.p_vaddr;
-	}
+	if (!x.have_bias)
+		return 0; /* static executable without PT_PHDR: no dynamic loader list */
+	dyn = x.dyn_vaddr ? x.bias + x.dyn_vaddr : 0;
 	if (!dyn)
 		return 0;
 	for (uint64_t a = dyn;; a += sizeof(Elf64_Dyn)) {

@@ -19,6 +19,8 @@ our $TODO;
 my %TODO_GS = (
     'tsave -r wrote a file' => 'gdbserver 13 has no QTSave ("Target does not support this command")',
     'tsave -r file: tdump of frame 0' => 'gdbserver 13 has no QTSave',
+    'condition a == 3 + while-stepping 2: 1 hit x 3 frames' =>
+        'gdbserver 13 starts while-stepping when the condition is false (PROTOCOL.md 3.5)',
     'tfull' => 'gdbserver 13 never reports tfull: once full it counts 0-byte frames (seen in its tsave file)',
     'a 4000-byte buffer holds fewer than 10 frames' => 'gdbserver 13 counts 0-byte frames when full',
     'reconnect: frame 9 has a = 9' =>
@@ -74,6 +76,11 @@ for my $srv (gdb_servers()) {
     like($o, qr/^Found trace frame 5, tracepoint 2\n\$2 = 5\n/m, $T->('frame 5 is the hit where gdb stopped'));
     like($o, qr/tracepoint already hit 6 times/, $T->('hit count 6'));
 
+    # ---- while-stepping only after a hit whose condition held ----
+    $o = session($srv, ['trace traced if a == 3', 'actions', 'collect a', 'while-stepping 2',
+        'collect local', 'end', 'end', 'break done', 'tstart', 'continue', 'tstop', 'tstatus']);
+    like($o, qr/^Collected 3 trace frames\.$/m, $T->('condition a == 3 + while-stepping 2: 1 hit x 3 frames'));
+
     # ---- a tracepoint created during the run ----
     $o = session($srv, ['trace traced', 'actions', 'collect a', 'end', 'break traced if a == 5',
         'tstart', 'continue', 'trace done', 'actions', 'collect sum', 'end', 'delete 3',
@@ -86,9 +93,15 @@ for my $srv (gdb_servers()) {
 
     # ---- a full linear buffer stops the run ----
     $o = session($srv, ['set trace-buffer-size 4000', 'trace traced', 'actions', 'collect $regs',
-        'end', 'break done', 'tstart', 'continue', 'tstatus']);
+        'end', 'break done', 'tstart', 'continue', 'tstatus',
+        $srv eq 'tracestub' ? 'monitor tstats' : ()]);
     like($o, qr/^Trace stopped because the buffer was full\.$/m, $T->('tfull'));
     my ($n) = $o =~ /^Collected (\d+) trace frames\./m;
+    if ($srv eq 'tracestub') {
+        # Every hit is either stored or counted as dropped (the hit that found it full).
+        like($o, qr/^tracepoint 2 at 0xADDR: hits (\d+), stored \Q@{[$n \/\/ -1]}\E, dropped 1, /m,
+            'tracestub: monitor tstats: stored = frames, the refused hit counted as dropped');
+    }
     ok(defined $n && $n >= 1 && $n < 10, $T->('a 4000-byte buffer holds fewer than 10 frames'));
     like($o, qr/^Trace buffer has \d+ bytes of 4000 bytes free/m, $T->('tstatus: buffer size 4000'));
 
