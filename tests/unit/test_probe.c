@@ -154,11 +154,11 @@ static uint64_t sym(pid_t pid, const char *exe, const char *name)
 	for (size_t i = 0; i < set->n && !a; i++) {
 		const struct elfsym_func *f;
 
-		if (strcmp(set->mods[i].path, real))
+		if (strcmp(set->mods[i]->path, real))
 			continue;
-		f = elfsym_find(set->mods[i].syms, name);
+		f = elfsym_find(set->mods[i]->syms, name);
 		if (f)
-			a = f->addr + set->mods[i].bias;
+			a = f->addr + set->mods[i]->bias;
 	}
 	module_set_free(set);
 	return a;
@@ -608,10 +608,10 @@ static void on_libs(void *ctx, pid_t pid)
 	for (size_t i = 0; i < set->n; i++) {
 		const struct elfsym_func *f;
 
-		if (!strstr(set->mods[i].path, "libplugin.so"))
+		if (!strstr(set->mods[i]->path, "libplugin.so"))
 			continue;
-		f = elfsym_find(set->mods[i].syms, "plugin_fn");
-		if (f && !probe_at(x->l, pid, f->addr + set->mods[i].bias, &x->c))
+		f = elfsym_find(set->mods[i]->syms, "plugin_fn");
+		if (f && !probe_at(x->l, pid, f->addr + set->mods[i]->bias, &x->c))
 			x->placed = true;
 	}
 	module_set_free(set);
