@@ -58,6 +58,10 @@ static void put_expedited(struct rsp_session *s, struct rsp_ptid th, struct rsp_
 		/* lldb-server sends every GPR (0..16 on x86_64); gdb only the expedite set.
 		 */
 		bool want = r->expedite || (s->feat.is_lldb && i <= 16);
+		/* gdb refuses xx in a stop reply ("Invalid hex digit 120"): it gets no
+		 * unavailable register (it reads them with g, where xx is fine). */
+		if (!s->gavail[i] && !s->feat.is_lldb)
+			want = false;
 		if (want && r->offset + r->bitsize / 8 <= l->g_size)
 			put_reg(b, r, i, s->gbuf, s->gavail);
 	}

@@ -13,15 +13,17 @@
 
 #include "arch/x86_64/regs.h"
 #include "stub/module.h"
+#include "stub/replay_meta.h"
 #include "stub/tfile.h"
 #include "stub/trace_internal.h"
 #include "stub/tracebuf.h"
 
-#define TF_BUF_SIZE  (32u << 20)
-#define TF_STACK_MIN 256 /* stack bytes kept when --stack is not given */
-#define TF_MAX_TP    32767
-#define TF_HEX_MAX   (2 * 128 + 1)
-#define TF_LINES_PER 3
+#define TF_BUF_SIZE    (32u << 20)
+#define TF_STACK_MIN   256 /* stack bytes kept when --stack is not given */
+#define TF_STACK_ALIGN 512
+#define TF_MAX_TP      32767
+#define TF_HEX_MAX     (2 * 128 + 1)
+#define TF_LINES_PER   3
 
 struct trace_tfile {
 	struct tracebuf *tb;
@@ -62,13 +64,18 @@ static void put_stack(struct trace_hitctx *hc, struct tracebuf_builder *b)
 {
 	const struct tracecli *c = hc->t->cli;
 	size_t n = c->stack_bytes > TF_STACK_MIN ? c->stack_bytes : TF_STACK_MIN;
-	uint64_t rsp = hc->hit->regs->rsp;
+	/* From an aligned address below rsp (the same page): lldb reads memory in aligned
+	 * 512-byte lines and fails a line whose start was not collected; a leaf function's
+	 * locals in the red zone come along too. */
+	uint64_t rsp = hc->hit->regs->rsp & ~(uint64_t)(TF_STACK_ALIGN - 1);
+	const size_t chunk = TRACEBUF_MEM_MAX & ~(size_t)(TF_STACK_ALIGN - 1);
 	uint8_t *p;
 	struct iovec l, r;
 	ssize_t got;
 
+	n += hc->hit->regs->rsp - rsp;
 	while (n) {
-		uint16_t k = n > TRACEBUF_MEM_MAX ? TRACEBUF_MEM_MAX : (uint16_t)n;
+		uint16_t k = n > chunk ? (uint16_t)chunk : (uint16_t)n;
 		if (!(p = tracebuf_put_mem(b, rsp, k)))
 			return;
 		l = (struct iovec){p, k};
@@ -111,7 +118,8 @@ void trace_tfile_frame(struct trace_hitctx *hc, const struct tfunc *f, bool ret)
 {
 	struct trace_tfile *tf = hc->t->tf;
 	struct tracebuf_builder b;
-	size_t max = tf->gsize + 64 + 2 * TRACEBUF_MEM_HDR + TF_STACK_MIN + hc->t->cli->stack_bytes;
+	size_t max = tf->gsize + 64 + 2 * TRACEBUF_MEM_HDR + TF_STACK_MIN +
+		     hc->t->cli->stack_bytes + TF_STACK_ALIGN + TRACEBUF_TSV_BLOCK;
 	unsigned tp = f->tpnum + (ret ? 1 : 0);
 
 	for (unsigned i = 0; i < hc->nreads; i++)
@@ -121,6 +129,9 @@ void trace_tfile_frame(struct trace_hitctx *hc, const struct tfunc *f, bool ret)
 		return;
 	}
 	put_regs(hc, &b);
+	/* which thread hit it, for replay (tfile.h) */
+	tracebuf_put_tsv(&b, TFILE_TSV_THREAD,
+			 (int64_t)((uint64_t)hc->hit->pid << 32 | (uint32_t)hc->hit->tid));
 	put_stack(hc, &b);
 	for (unsigned i = 0; i < hc->nreads; i++) {
 		uint8_t *p = tracebuf_put_mem(&b, hc->reads[i].addr, hc->reads[i].len);
@@ -163,12 +174,30 @@ static size_t count_tps(struct trace *t)
 	return n;
 }
 
+/* The executable, the pid and the libraries of the main process, for replay (tfile.h). */
+static size_t meta_fields(struct trace *t, const struct tspace *main, size_t room, char *text,
+			  size_t cap, const char **fields, size_t fcap)
+{
+	struct replay_lib libs[REPLAY_META_MAX_LIBS];
+	size_t n = 0;
+
+	for (size_t i = 0; main && main->mods && i < main->mods->n && n < REPLAY_META_MAX_LIBS;
+	     i++) {
+		const struct module *m = main->mods->mods[i];
+		if (m != main->exe && m->mapped)
+			libs[n++] = (struct replay_lib){m->path, m->bias};
+	}
+	return replay_meta_format(main && main->exe ? main->exe->path : NULL, t->main_pid, libs, n,
+				  room, text, cap, fields, fcap, NULL);
+}
+
 static int write_file(struct trace *t, const char *path, const struct tspace *main)
 {
 	struct trace_tfile *tf = t->tf;
 	static char xml[32768];
-	char status[256], bias[64];
-	const char *extra[1] = {bias};
+	char status[256], bias[64], meta[TFILE_LINE_MAX];
+	const char *extra[1 + REPLAY_META_MAX_LIBS + 2] = {bias};
+	size_t nextra;
 	size_t ntp = count_tps(t), k = 0;
 	char(*lines)[300] = calloc(ntp * TF_LINES_PER + 1, sizeof(*lines));
 	const char **tps = calloc(ntp * TF_LINES_PER + 1, sizeof(*tps));
@@ -196,11 +225,13 @@ static int write_file(struct trace *t, const char *path, const struct tspace *ma
 		 st.frames, st.created, st.free, st.size);
 	snprintf(bias, sizeof(bias), TFILE_KEY_BIAS ":%" PRIx64,
 		 main && main->exe ? main->exe->bias : 0);
+	nextra = 1 + meta_fields(t, main, TFILE_LINE_MAX - 8 - strlen(status) - strlen(bias), meta,
+				 sizeof(meta), extra + 1, sizeof(extra) / sizeof(extra[0]) - 1);
 	struct tfile_header h = {.regs_size = tf->gsize,
 				 .tdesc = xml,
 				 .status = status,
 				 .status_extra = extra,
-				 .nstatus_extra = 1,
+				 .nstatus_extra = nextra,
 				 .tps = tps,
 				 .ntps = k};
 	r = tfile_write(path, &h, tf->tb);
