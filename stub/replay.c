@@ -131,12 +131,14 @@ static int load_frames(struct replay *r, char *err, size_t errlen)
 		fail(err, errlen, "no trace frames to replay");
 		return -ENOENT;
 	}
-	r->past = calloc(r->h.nth, sizeof(*r->past));
+	r->past = malloc(r->h.nth * sizeof(*r->past));
 	r->past_pc = calloc(r->h.nth, sizeof(*r->past_pc));
 	if (!r->past || !r->past_pc) {
 		fail(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	for (size_t i = 0; i < r->h.nth; i++)
+		r->past[i] = -1;
 	return 0;
 }
 
@@ -162,7 +164,11 @@ struct replay *replay_open(const char *path, const char *exe, void (*warn)(const
 	r->tsel = r->goto_idx = -1;
 	rc = tfile_read(path, &r->tf, why, sizeof(why));
 	if (rc) {
-		fail(err, errlen, "cannot read %s: %s", path, why[0] ? why : strerror(-rc));
+		/* tfile_read names the path in open/read errors itself */
+		if (!strncmp(why, path, strlen(path)) && why[strlen(path)] == ':')
+			fail(err, errlen, "cannot read %s", why);
+		else
+			fail(err, errlen, "cannot read %s: %s", path, why[0] ? why : strerror(-rc));
 		goto bad;
 	}
 	if (r->tf->regs_size != r->layout.g_size) {
@@ -180,6 +186,11 @@ struct replay *replay_open(const char *path, const char *exe, void (*warn)(const
 		fail(err, errlen, "%s: %s", path, why);
 		goto bad;
 	}
+	if (r->have_exe && r->mods[0].lo == 0 && !r->meta.has_bias)
+		warnf(warn,
+		      "no load bias recorded (gdb's own tsave?): values that pointed into the "
+		      "executable (return addresses) stay at run-time addresses; tsave -r or "
+		      "tracestub trace -o record it");
 	if (r->h.skipped)
 		warnf(warn, "%llu frames of other processes left out",
 		      (unsigned long long)r->h.skipped);
@@ -254,7 +265,8 @@ static void usage(FILE *f)
 	      "  --help\n"
 	      "\n"
 	      "Monitor commands (gdb: monitor CMD; lldb: process plugin packet monitor CMD):\n"
-	      "  info, frames [FROM [COUNT]], frame N, tp N|all, thread TID|all\n",
+	      "  info, frames [FROM [COUNT]], frame N (the next continue goes there),\n"
+	      "  tp N|all, thread TID|all (what continue stops at)\n",
 	      f);
 }
 

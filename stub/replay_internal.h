@@ -54,9 +54,11 @@ struct replay {
 	void **work; /* parse work areas the definitions point into */
 	size_t nwork;
 	/* where the replay is */
-	int64_t pos;	  /* history index of the present */
-	int64_t tsel;	  /* gdb's tfind selection (history index), -1: the present */
-	bool *past;	  /* per thread: one instruction past its frame (stepped over a bp) */
+	int64_t pos;  /* history index of the present */
+	int64_t tsel; /* gdb's tfind selection (history index), -1: the present */
+	/* per thread: the frame it stepped one instruction past (over a breakpoint), -1 none;
+	 * it stays there, only its pc known, until it reaches its next frame */
+	int64_t *past;
 	taddr_t *past_pc; /* its pc then */
 	int64_t stop_th;  /* thread index of the last stop */
 	int stop_how;	  /* enum replay_how of the last stop */
@@ -78,6 +80,8 @@ struct replay {
 };
 
 struct replay *replay_of(void *t);
+/* Thread index th is one instruction past its latest frame. */
+bool replay_is_past(const struct replay *r, size_t th);
 /* The frame whose data answers reads for thread index th (tfind selection first); -1. */
 int64_t replay_frame_for(const struct replay *r, size_t th);
 /* The tracepoint numbered num, NULL if the file has none. */

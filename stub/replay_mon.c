@@ -44,7 +44,7 @@ static void info(struct replay *r, rsp_output_fn out, void *ctx)
 	if (r->only_tp)
 		outf(out, ctx, "continue stops only at tracepoint %u\n", r->only_tp);
 	if (r->goto_idx >= 0)
-		outf(out, ctx, "the next resume goes to frame %" PRId64 "\n", r->goto_idx);
+		outf(out, ctx, "the next continue goes to frame %" PRId64 "\n", r->goto_idx);
 }
 
 /* A number argument; "all" or "0" = 0 (no filter). -1 when malformed. */
@@ -76,7 +76,7 @@ static const char help[] =
 	"replay commands:\n"
 	"  info           where the replay is (frame, tracepoint, thread, filters)\n"
 	"  frames [N [K]] list K frames from N (default: around the present)\n"
-	"  frame N        the next continue or step goes to frame N\n"
+	"  frame N        the next continue (or reverse-continue) goes to frame N\n"
 	"  tp N|all       continue stops only at frames of tracepoint N\n"
 	"  thread TID|all continue stops only at frames of thread TID\n";
 
@@ -99,7 +99,7 @@ int replay_monitor(void *t, const char *cmd, size_t len, rsp_output_fn out, void
 			     r->h.n - 1);
 		else {
 			r->goto_idx = v;
-			outf(out, ctx, "the next continue or step goes to frame %" PRId64 "\n", v);
+			outf(out, ctx, "the next continue goes to frame %" PRId64 "\n", v);
 		}
 	} else if (k == 2 && !memcmp(cmd, "tp", 2) && v >= 0 && v <= UINT32_MAX) {
 		r->only_tp = (uint32_t)v;

@@ -18,6 +18,11 @@ static int64_t thread_index(const struct replay *r, struct rsp_ptid id)
 	return replay_hist_thread(&r->h, id.tid);
 }
 
+bool replay_is_past(const struct replay *r, size_t th)
+{
+	return r->past[th] >= 0 && r->past[th] == replay_hist_thread_at(&r->h, th, r->pos);
+}
+
 int64_t replay_frame_for(const struct replay *r, size_t th)
 {
 	return r->tsel >= 0 ? r->tsel : replay_hist_thread_at(&r->h, th, r->pos);
@@ -70,7 +75,7 @@ static int op_read_regs(void *t, struct rsp_ptid id, uint8_t *buf, uint8_t *avai
 
 	if (th < 0)
 		return -ESRCH;
-	if (r->tsel < 0 && r->past[th]) {
+	if (r->tsel < 0 && replay_is_past(r, (size_t)th)) {
 		/* One instruction past the frame: only where it is is known. */
 		memset(buf, 0, r->layout.g_size);
 		memset(avail, 0, r->layout.nregs);

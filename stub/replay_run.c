@@ -101,9 +101,11 @@ static void fill_stop(struct replay *r)
 	r->stop.thread = (struct rsp_ptid){t->pid, t->tid};
 	/* gdb ignores a swbreak stop where it has no breakpoint (a "delayed" hit) and goes on,
 	 * so it gets a plain SIGTRAP there; lldb shows the description when no breakpoint of
-	 * its own explains a breakpoint stop, and has no replaylog. */
+	 * its own explains a breakpoint stop (or there is no signal), and has no replaylog. */
 	if (how == REPLAY_AT_STEP)
 		r->stop.reason = RSP_REASON_TRACE;
+	else if (r->lldb && how != REPLAY_AT_FRAME)
+		r->stop.signo = 0; /* lldb: no signal, only the description: "end of the trace" */
 	else if (r->lldb || (how == REPLAY_AT_FRAME && bp))
 		r->stop.reason = RSP_REASON_SWBREAK;
 	else if (how != REPLAY_AT_FRAME)
@@ -113,7 +115,7 @@ static void fill_stop(struct replay *r)
 		 r->pos, r->h.n, fr->tp);
 	r->stop.description = r->desc;
 	snprintf(r->note, sizeof(r->note), "[replay] %s, thread %" PRId64 "%s\n", r->desc, t->tid,
-		 r->past[r->stop_th] ? ", one instruction past it" : "");
+		 replay_is_past(r, (size_t)r->stop_th) ? ", one instruction past it" : "");
 }
 
 void replay_set_stop(struct replay *r, int64_t th, enum replay_how how)
@@ -128,7 +130,7 @@ void replay_set_stop(struct replay *r, int64_t th, enum replay_how how)
 /* Arrive at history index idx (its thread stops). */
 static void go_to(struct replay *r, int64_t idx, enum replay_how how)
 {
-	memset(r->past, 0, r->h.nth * sizeof(*r->past));
+	r->past[r->h.fr[idx].th] = -1; /* the others stay where they are */
 	r->pos = idx;
 	replay_set_stop(r, r->h.fr[idx].th, how);
 }
@@ -141,15 +143,21 @@ static int run(struct replay *r, int dir)
 	int64_t from = r->pos, idx;
 
 	/* Going back from one instruction past a frame, the frame itself comes first. */
-	if (dir < 0 && r->past[r->stop_th])
+	if (dir < 0 && replay_is_past(r, (size_t)r->stop_th))
 		from++;
 	filter_of(r, &f, bps);
 	idx = replay_hist_seek(&r->h, from, dir, &f);
-	if (idx >= 0)
+	if (idx >= 0) {
 		go_to(r, idx, REPLAY_AT_FRAME);
+		return 0;
+	}
+	/* Run off the end (or the start): there, unless already there (a thread that stepped
+	 * past the last frame stays past it). */
+	idx = dir > 0 ? (int64_t)r->h.n - 1 : 0;
+	if (idx == r->pos)
+		replay_set_stop(r, r->h.fr[idx].th, dir > 0 ? REPLAY_AT_END : REPLAY_AT_BEGIN);
 	else
-		go_to(r, dir > 0 ? (int64_t)r->h.n - 1 : 0,
-		      dir > 0 ? REPLAY_AT_END : REPLAY_AT_BEGIN);
+		go_to(r, idx, dir > 0 ? REPLAY_AT_END : REPLAY_AT_BEGIN);
 	return 0;
 }
 
@@ -173,15 +181,15 @@ static int step(struct replay *r, int64_t th, int dir, bool over)
 
 	if (cur < 0)
 		return -ESRCH;
-	if (dir > 0 && !r->past[th] && over) {
-		r->past[th] = true;
+	if (dir > 0 && !replay_is_past(r, (size_t)th) && over) {
+		r->past[th] = cur;
 		r->past_pc[th] = r->h.fr[cur].pc + insn_len(r, r->h.fr[cur].pc);
 		replay_set_stop(r, th, REPLAY_AT_STEP);
 		r->note_due = false; /* mostly the client's own step over a breakpoint */
 		return 0;
 	}
-	if (dir < 0 && r->past[th]) {
-		r->past[th] = false;
+	if (dir < 0 && replay_is_past(r, (size_t)th)) {
+		r->past[th] = -1;
 		replay_set_stop(r, th, REPLAY_AT_STEP);
 		return 0;
 	}
@@ -208,7 +216,8 @@ static bool stepping_over(const struct replay *r, int64_t th, size_t nacts)
 	return bp_find(r, pc) >= 0 && !bp_inserted(r, pc);
 }
 
-/* monitor frame N: the next resume, whatever it is, goes there. */
+/* monitor frame N: the next continue or reverse-continue goes there (not a step: both
+ * clients step over a breakpoint before they continue). */
 static bool take_goto(struct replay *r)
 {
 	int64_t idx = r->goto_idx;
@@ -224,8 +233,6 @@ int replay_resume(void *t, const struct rsp_resume_action *acts, size_t n)
 {
 	struct replay *r = t;
 
-	if (take_goto(r))
-		return 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct rsp_resume_action *a = &acts[i];
 		int64_t th;
@@ -236,7 +243,7 @@ int replay_resume(void *t, const struct rsp_resume_action *acts, size_t n)
 		th = th < 0 ? r->stop_th : th;
 		return step(r, th, 1, stepping_over(r, th, n));
 	}
-	return run(r, 1);
+	return take_goto(r) ? 0 : run(r, 1);
 }
 
 int replay_reverse_step(void *t, struct rsp_ptid id)
@@ -244,8 +251,6 @@ int replay_reverse_step(void *t, struct rsp_ptid id)
 	struct replay *r = t;
 	int64_t th = id.tid > 0 ? replay_hist_thread(&r->h, id.tid) : r->stop_th;
 
-	if (take_goto(r))
-		return 0;
 	return step(r, th < 0 ? r->stop_th : th, -1, false);
 }
 
@@ -263,6 +268,8 @@ void replay_reset(struct replay *r)
 	r->only_tp = 0;
 	r->nbps = 0;
 	r->lldb = false;
+	for (size_t i = 0; i < r->h.nth; i++)
+		r->past[i] = -1;
 	go_to(r, 0, REPLAY_AT_FRAME);
 	r->pending = r->note_due = false;
 }
