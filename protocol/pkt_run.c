@@ -270,8 +270,8 @@ static int h_R(struct rsp_session *s, const uint8_t *a, size_t n)
 	if (!s->extended)
 		return -EPERM;
 	memset(&st, 0, sizeof(st));
-	s->ops->run(s->t, argv, 1, &st);
-	return RSP_NO_REPLY; /* R has no reply */
+	s->ops->run(s->t, argv, 0, &st); /* argc 0: the last program and arguments */
+	return RSP_NO_REPLY;		 /* R has no reply */
 }
 
 static int h_ctrlc(struct rsp_session *s, const uint8_t *a, size_t n)

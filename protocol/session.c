@@ -46,6 +46,24 @@ bool rsp_is_disabled(const struct rsp_session *s, const uint8_t *name, size_t le
 	return false;
 }
 
+/* The --disable-packet list, with gdbserver's group names expanded: `threads` is vCont,
+ * Tthread, qC and qfThreadInfo; qfThreadInfo takes qsThreadInfo along. */
+static int copy_disabled(struct rsp_session *s, const char *list)
+{
+	static const char threads[] = ",vCont,Tthread,qC,qfThreadInfo", qs[] = ",qsThreadInfo";
+	size_t n = strlen(list);
+
+	s->disabled = malloc(n + sizeof(threads) + sizeof(qs));
+	if (!s->disabled)
+		return -ENOMEM;
+	memcpy(s->disabled, list, n + 1);
+	if (rsp_is_disabled(s, (const uint8_t *)"threads", 7))
+		strcat(s->disabled, threads);
+	if (rsp_is_disabled(s, (const uint8_t *)"qfThreadInfo", 12))
+		strcat(s->disabled, qs);
+	return 0;
+}
+
 static bool def_served(const struct rsp_session *s, const struct rsp_packet_def *d)
 {
 	return rsp_has_op(s, d->op) && (!d->avail || d->avail(s));
@@ -406,10 +424,8 @@ struct rsp_session *rsp_session_new(const struct rsp_session_config *cfg)
 	if (s->packet_size < MIN_PACKET_SIZE)
 		s->packet_size = MIN_PACKET_SIZE;
 	s->g_thread = s->c_thread = (struct rsp_ptid){0, 0};
-	if (cfg->disabled && cfg->disabled[0]) {
-		s->disabled = strdup(cfg->disabled);
-		ok = ok && s->disabled;
-	}
+	if (cfg->disabled && cfg->disabled[0])
+		ok = ok && !copy_disabled(s, cfg->disabled);
 	l = s->ops->reg_layout ? s->ops->reg_layout(s->t) : NULL;
 	s->g_cap = l && l->g_size ? l->g_size : 16;
 	s->avail_cap = l && l->nregs ? l->nregs : 1;

@@ -204,6 +204,18 @@ static void put_process(struct rsp_session *s, const struct rsp_stop *st, struct
 	rsp_buf_hex_i64(b, st->thread.pid);
 }
 
+static void put_thread_core(struct rsp_session *s, const struct rsp_stop *st, struct rsp_buf *b)
+{
+	rsp_buf_puts(b, "thread:");
+	rsp_put_ptid(s, b, st->thread);
+	rsp_buf_putc(b, ';');
+	if (st->core >= 0) {
+		rsp_buf_puts(b, "core:");
+		rsp_buf_hex_u64(b, (uint64_t)st->core);
+		rsp_buf_putc(b, ';');
+	}
+}
+
 int rsp_stop_format(struct rsp_session *s, const struct rsp_stop *st, struct rsp_buf *b)
 {
 	int sig = rsp_signal_to_gdb(st->signo);
@@ -229,17 +241,19 @@ int rsp_stop_format(struct rsp_session *s, const struct rsp_stop *st, struct rsp
 		rsp_buf_putc(b, 'N');
 		break;
 	default:
+		/* --disable-packet=T: plain S replies; Tthread: no thread or core (gdbserver's
+		 * meanings). */
+		if (rsp_is_disabled(s, (const uint8_t *)"T", 1)) {
+			rsp_buf_putc(b, 'S');
+			rsp_buf_hex_u64_w(b, (uint64_t)sig, 2);
+			s->g_thread = st->thread;
+			break;
+		}
 		rsp_buf_putc(b, 'T');
 		rsp_buf_hex_u64_w(b, (uint64_t)sig, 2);
 		put_expedited(s, st->thread, b);
-		rsp_buf_puts(b, "thread:");
-		rsp_put_ptid(s, b, st->thread);
-		rsp_buf_putc(b, ';');
-		if (st->core >= 0) {
-			rsp_buf_puts(b, "core:");
-			rsp_buf_hex_u64(b, (uint64_t)st->core);
-			rsp_buf_putc(b, ';');
-		}
+		if (!rsp_is_disabled(s, (const uint8_t *)"Tthread", 7))
+			put_thread_core(s, st, b);
 		put_reason(s, st, b);
 		if (s->feat.is_lldb) {
 			const char *r = rsp_stop_lldb_reason(st->reason, st->signo);

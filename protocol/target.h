@@ -188,7 +188,8 @@ struct rsp_target_ops {
 
 	int (*kill)(void *t, int64_t pid);   /* pid -1 = all */
 	int (*detach)(void *t, int64_t pid); /* pid -1 = all */
-	/* Extended mode. argv[0] may be "" (reuse last program). Reports a stop through out. */
+	/* Extended mode. argv[0] may be "" (reuse last program); argc 0 (R) reuses the last
+	 * program and its arguments. Reports a stop through out. */
 	int (*run)(void *t, char *const *argv, size_t argc, struct rsp_stop *out);
 	int (*attach)(void *t, int64_t pid, struct rsp_stop *out);
 	int (*attached)(void *t, int64_t pid, bool *was_attached);

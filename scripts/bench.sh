@@ -2,15 +2,18 @@
 # make bench: per-hit cost of tracing f(a,b) (general registers + 64 stack bytes per hit),
 # tracestub beside gdbserver and two minimal ptrace floors, interleaved, several rounds.
 # Prints ns per hit (median, min-max) and the ratios. Not a test: nothing here asserts.
+#   probe engine rows: bench/probebench drives stub/probe.h directly (one PTRACE_GETREGS, one
+#   process_vm_readv per hit), with 1, 100 and 10000 probes installed (the extra ones on a
+#   never-executed nop sled) and with the calls spread over 1, 2 and 8 threads.
 set -u
 cd "$(dirname "$0")/.."
-W=build/bench/workload F=build/bench/floor TS=build/tracestub
-ROUNDS=${ROUNDS:-3}
-N_FAST=${N_FAST:-20000}   # hits for the ptrace floors
+W=build/bench/workload F=build/bench/floor TS=build/tracestub PB=build/bench/probebench
+ROUNDS=${ROUNDS:-5}
+N_FAST=${N_FAST:-20000}   # hits for the ptrace floors and the probe engine
 N_SLOW=${N_SLOW:-2000}     # hits for the debugger-driven configurations
 addr=0x$(nm "$W" | awk '$3=="f"{print $1}')
 now() { date +%s%N; }
-declare -A res
+declare -A res tput
 
 # run NAME N CMD...: wall time of CMD in ns, minus the untraced time of N calls, per hit.
 run() {
@@ -21,10 +24,22 @@ run() {
 	res[$name]+="$(( (t1 - t0 - base) / n )) "
 }
 declare -A untraced
-measure_untraced() {
-	local n=$1 t0 t1
-	t0=$(now); "$W" "$n" >/dev/null; t1=$(now)
-	untraced[$n]=$((t1 - t0))
+measure_untraced() { # N [THREADS]
+	local n=$1 t=${2:-1} t0 t1
+	t0=$(now); "$W" "$((n / t))" "$t" >/dev/null; t1=$(now)
+	untraced[$n/$t]=$((t1 - t0))
+	[ "$t" = 1 ] && untraced[$n]=$((t1 - t0))
+}
+# probe NAME N THREADS EXTRA [OFFSET]: the engine's own timing of the traced run, per hit;
+# hits/s.
+probe() {
+	local name=$1 n=$2 t=$3 extra=$4 off=${5:-0} out hits ns
+	out=$("$PB" -p "$extra" -o "$off" "$W" "$((n / t))" "$t" 2>/dev/null | grep "^hits=") ||
+		{ echo "probebench failed: $name" >&2; return; }
+	hits=${out#hits=}; hits=${hits%% *}; ns=${out##*ns=}
+	[ "$hits" -gt 0 ] || return
+	res[$name]+="$(( (ns - ${untraced[$n/$t]}) / hits )) "
+	tput[$name]+="$(( hits * 1000000000 / ns )) "
 }
 
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
@@ -46,8 +61,15 @@ ts_has_trace() { printf '' | timeout 5 gdb -nx -batch -ex "target remote | $TS -
 have_trace=0; ts_has_trace && have_trace=1
 for r in $(seq "$ROUNDS"); do
 	measure_untraced "$N_FAST"; measure_untraced "$N_SLOW"
+	measure_untraced "$N_FAST" 2; measure_untraced "$N_FAST" 8
 	run "floor A (single-step)" "$N_FAST" "$F" step "$addr" "$W" "$N_FAST"
 	run "floor B (emulate)" "$N_FAST" "$F" emul "$addr" "$W" "$N_FAST"
+	probe "probe engine, 1 probe" "$N_FAST" 1 0
+	probe "probe engine, out of line (f+4)" "$N_FAST" 1 0 4
+	probe "probe engine, 100 probes" "$N_FAST" 1 99
+	probe "probe engine, 10000 probes" "$N_FAST" 1 9999
+	probe "probe engine, 2 threads" "$N_FAST" 2 0
+	probe "probe engine, 8 threads" "$N_FAST" 8 0
 	run "gdb break+continue, gdbserver" "$N_SLOW" gdb_break gdbserver - "$W" "$N_SLOW"
 	run "gdb break+continue, tracestub" "$N_SLOW" gdb_break "$TS" - "$W" "$N_SLOW"
 	run "gdb tracepoint, gdbserver" "$N_SLOW" gdb_trace gdbserver - "$W" "$N_SLOW"
@@ -55,19 +77,27 @@ for r in $(seq "$ROUNDS"); do
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)], a[1], a[NR]}'; }
-printf '%-36s %12s %20s\n' configuration "ns/hit(med)" "min-max"
+printf '%-36s %12s %20s %12s\n' configuration "ns/hit(med)" "min-max" "hits/s(med)"
 declare -A med
-for k in "floor A (single-step)" "floor B (emulate)" "gdb break+continue, gdbserver" \
+for k in "floor A (single-step)" "floor B (emulate)" "probe engine, 1 probe" \
+	 "probe engine, out of line (f+4)" \
+	 "probe engine, 100 probes" "probe engine, 10000 probes" "probe engine, 2 threads" \
+	 "probe engine, 8 threads" "gdb break+continue, gdbserver" \
 	 "gdb break+continue, tracestub" "gdb tracepoint, gdbserver" "gdb tracepoint, tracestub"; do
 	[ -n "${res[$k]:-}" ] || { printf '%-36s %12s\n' "$k" "n/a"; continue; }
 	read -r m lo hi < <(echo "${res[$k]}" | median)
 	med[$k]=$m
-	printf '%-36s %12s %20s\n' "$k" "$m" "$lo-$hi"
+	tp=""
+	[ -n "${tput[$k]:-}" ] && read -r tp _ < <(echo "${tput[$k]}" | median)
+	printf '%-36s %12s %20s %12s\n' "$k" "$m" "$lo-$hi" "$tp"
 done
 ratio() { [ -n "${med[$1]:-}" ] && [ -n "${med[$2]:-}" ] && [ "${med[$2]}" -gt 0 ] &&
 	awk -v a="${med[$1]}" -v b="${med[$2]}" -v l="$3" 'BEGIN{printf "%-44s %.2fx\n", l, a/b}'; }
 ratio "gdb break+continue, gdbserver" "gdb break+continue, tracestub" "gdbserver / tracestub (break+continue)"
 ratio "gdb tracepoint, gdbserver" "gdb tracepoint, tracestub" "gdbserver / tracestub (tracepoints)"
 ratio "gdb tracepoint, tracestub" "floor B (emulate)" "tracestub tracepoint / floor B"
+ratio "probe engine, 1 probe" "floor B (emulate)" "probe engine / floor B"
+ratio "probe engine, out of line (f+4)" "floor A (single-step)" "probe engine out of line / floor A"
+ratio "probe engine, 10000 probes" "probe engine, 1 probe" "10000 probes / 1 probe"
 ratio "floor A (single-step)" "floor B (emulate)" "floor A / floor B"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%d GiB", $2/1048576}' /proc/meminfo), $(uname -r)"

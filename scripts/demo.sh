@@ -24,8 +24,9 @@ echo "== 2. The written trace"
 echo "   JSON Lines ($out/webapp.jsonl), first call:"
 grep -m1 '"type":"call"' "$out/webapp.jsonl" | cut -c1-200
 echo "   in gdb:"
-run gdb -nx -batch -ex "target tfile $out/webapp.tf" -ex 'tfind start' -ex 'info registers rip' \
-	-ex 'bt 2' "$web" 2>&1 | grep -v '^warning: \|^Reading \|^Created tracepoint'
+run gdb -nx -batch -iex 'set auto-load python-scripts off' -ex "target tfile $out/webapp.tf" \
+	-ex 'tfind start' -ex 'info registers rip' -ex 'bt 2' "$web" 2>&1 |
+	grep -v '^warning: \|^Reading \|^Created tracepoint\|^Tracepoint \|^Assuming tracepoint'
 echo "   open it yourself:  gdb $web -ex 'target tfile $out/webapp.tf'"
 echo "   in Perfetto:       open https://ui.perfetto.dev and load $out/webapp.chrome.json"
 echo

@@ -93,6 +93,24 @@ static bool is_loopback(const struct sockaddr *sa)
 	return false;
 }
 
+/* The address after prev in res: every AF_INET one, then the others. */
+static struct addrinfo *next_addr(struct addrinfo *res, const struct addrinfo *prev)
+{
+	bool v4 = !prev || prev->ai_family == AF_INET;
+	struct addrinfo *ai = prev ? prev->ai_next : res;
+
+	for (;; ai = ai->ai_next) {
+		if (!ai) {
+			if (!v4)
+				return NULL;
+			v4 = false;
+			ai = res;
+		}
+		if ((ai->ai_family == AF_INET) == v4)
+			return ai;
+	}
+}
+
 static int open_tcp(struct comm *c, const char *spec, char *err, size_t cap)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
@@ -121,7 +139,9 @@ static int open_tcp(struct comm *c, const char *spec, char *err, size_t cap)
 		snprintf(err, cap, "cannot resolve '%s': %s", host, gai_strerror(e));
 		return -EINVAL;
 	}
-	for (ai = res; ai; ai = ai->ai_next) {
+	/* IPv4 first: Debian's /etc/hosts makes localhost ::1 before 127.0.0.1, and clients
+	 * written for gdbserver connect to 127.0.0.1:PORT. */
+	for (ai = next_addr(res, NULL); ai; ai = next_addr(res, ai)) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 		if (fd < 0) {
 			e = errno;

@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <linux/kcmp.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -350,6 +352,21 @@ static void on_exec(struct live *l, struct proc_thread *th)
 	live_settle(l, th);
 }
 
+static void wait_first_stop(struct live *l, pid_t tid)
+{
+	int status;
+
+	if (waitpid(tid, &status, __WALL) == tid)
+		live_handle_status(l, tid, status);
+}
+
+/* A child made by clone(CLONE_VM) without CLONE_VFORK is reported as a fork but shares
+ * the parent's memory, int3s included: "cleaning" it would clean the parent. */
+static bool shares_vm(pid_t a, pid_t b)
+{
+	return syscall(SYS_kcmp, a, b, KCMP_VM, 0, 0) == 0;
+}
+
 static void on_new_child(struct live *l, struct proc_thread *th, int ev)
 {
 	struct proc *p = th->proc, *c;
@@ -373,7 +390,7 @@ static void on_new_child(struct live *l, struct proc_thread *th, int ev)
 	c = proc_add(&l->pt, (pid_t)msg);
 	if (c) {
 		c->parent = p->pid;
-		c->vfork_child = ev == PTRACE_EVENT_VFORK;
+		c->vfork_child = ev == PTRACE_EVENT_VFORK || shares_vm(p->pid, c->pid);
 		c->fork_child = !(c->vfork_child ? l->feat.vfork_events : l->feat.fork_events);
 		nt = proc_thread_add(&l->pt, c, (pid_t)msg);
 		if (nt) {
@@ -398,6 +415,10 @@ static void on_new_child(struct live *l, struct proc_thread *th, int ev)
 			}
 		}
 		replay_orphan(l, (pid_t)msg);
+		/* The client reads the reported child next: its first stop must have been seen
+		 * (gdbserver waits for it too). Bounded: the kernel stops a new child at once. */
+		if (nt && proc_find(&l->pt, (pid_t)msg) && !c->fork_child && nt->initial_stop)
+			wait_first_stop(l, nt->tid);
 		if (c && proc_find(&l->pt, (pid_t)msg) && !c->fork_child) {
 			pe.reason = ev == PTRACE_EVENT_VFORK ? RSP_REASON_VFORK : RSP_REASON_FORK;
 			pe.addr = msg;
@@ -493,6 +514,7 @@ void live_handle_status(struct live *l, pid_t tid, int status)
 		if (p == l->cur && hwdebug_any(&l->hw))
 			hwdebug_apply(&l->hw, tid);
 		if (ev == PTRACE_EVENT_STOP) {
+			th->interrupting = false; /* attach's PTRACE_INTERRUPT, if any, is done */
 			if (p != l->cur && !p->engine_owned) {
 				maybe_finish(l, p);
 				return;

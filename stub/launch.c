@@ -368,21 +368,24 @@ int live_run(void *t, char *const *argv, size_t argc, struct rsp_stop *out)
 	size_t i;
 	int rc;
 
-	if (!argc || !argv)
+	if (!argv)
 		return -EINVAL;
-	if (!argv[0][0] && (!l->last_argv || !l->last_argv[0]))
+	if ((!argc || !argv[0][0]) && (!l->last_argv || !l->last_argv[0]))
 		return -ENOENT;
 	if (l->cur)
 		live_kill(l, l->cur->pid);
+	if (!argc) { /* R: the last program with its last arguments */
+		rc = live_launch(l, l->last_argv);
+		if (!rc)
+			*out = l->last;
+		return rc;
+	}
 	v = calloc(argc + 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	v[0] = argv[0][0] ? argv[0] : l->last_argv[0];
 	for (i = 1; i < argc; i++)
 		v[i] = argv[i];
-	if (argc == 1 && !argv[0][0] && l->last_argv)
-		for (i = 1; l->last_argv[i] && i < argc; i++)
-			v[i] = l->last_argv[i];
 	rc = live_launch(l, v);
 	free(v);
 	if (!rc)
@@ -453,6 +456,27 @@ int live_kill(void *t, int64_t pid)
 	return 0;
 }
 
+/* A fork child can be reported (and detached by gdb) before its first stop has come;
+ * ptrace detaches only a stopped tracee, so collect those stops first. */
+static void collect_first_stops(struct live *l, pid_t pid)
+{
+	for (;;) {
+		struct proc *p = proc_find(&l->pt, pid);
+		struct proc_thread *th = p ? p->threads : NULL;
+		int status;
+		pid_t tid;
+
+		while (th && !th->initial_stop)
+			th = th->next;
+		if (!th)
+			return;
+		tid = th->tid;
+		if (waitpid(tid, &status, __WALL) != tid)
+			return;
+		live_handle_status(l, tid, status);
+	}
+}
+
 static int detach_proc(struct live *l, struct proc *p)
 {
 	struct proc_thread *th;
@@ -460,6 +484,10 @@ static int detach_proc(struct live *l, struct proc *p)
 	pid_t pid = p->pid;
 	int rc;
 
+	collect_first_stops(l, pid);
+	p = proc_find(&l->pt, pid);
+	if (!p || probe_keep_on_detach(l, p))
+		return 0;
 	rc = live_stop_all_sync(l, p);
 	if (rc)
 		return rc == -ESRCH ? 0 : rc;

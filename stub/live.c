@@ -457,7 +457,7 @@ static int op_list_threads(void *t, struct rsp_thread_info *out, size_t cap, siz
 	for (p = l->pt.procs; p; p = p->next) {
 		struct proc_thread *th;
 
-		if (p->fork_child)
+		if (p->fork_child || p->engine_owned)
 			continue;
 		for (th = p->threads; th; th = th->next, k++) {
 			if (k >= cap)

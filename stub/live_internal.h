@@ -230,6 +230,9 @@ bool probe_on_exec(struct live *l, struct proc_thread *th);
 /* A fork/vfork child c of p was created: clean it, share or copy probes. Returns true if
  * the engine keeps the child traced and running (engine_owned). */
 bool probe_on_fork(struct live *l, struct proc *p, struct proc *c);
+/* The client detaches p: a vfork child sharing probed memory is kept traced instead (hidden
+ * from the client) until it execs or exits, or it would die on an int3. True if kept. */
+bool probe_keep_on_detach(struct live *l, struct proc *p);
 /* Restore p's own int3s into its memory before a detach (the probes stay in the tables). */
 void probe_before_detach(struct live *l, struct proc *p);
 /* The probe space whose sites are in p's memory: its own, or its vfork parent's. */

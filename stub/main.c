@@ -20,6 +20,7 @@ int trace_main(int argc, char **argv);
 
 struct opts {
 	bool once, multi, debug, no_vfile, shell;
+	int no_aslr; /* -1 default, 0/1 from --[no-]disable-randomization */
 	pid_t attach;
 	bool attach_pending; /* gdbserver's `--attach COMM PID` form */
 	const char *comm, *file_root, *disabled;
@@ -52,6 +53,7 @@ static void usage(FILE *f)
 	      "  --once               exit after the first connection closes\n"
 	      "  --wrapper CMD... --  start PROG through CMD (e.g. env, taskset)\n"
 	      "  --startup-with-shell run PROG through $SHELL -c\n"
+	      "  --[no-]disable-randomization  launch PROG with ASLR off (on by default)\n"
 	      "  --disable-packet=L   comma-separated packets to refuse (e.g. vCont,Tthread)\n"
 	      "  --file-root DIR      confine vFile (remote file access) to DIR\n"
 	      "  --no-vfile           refuse vFile packets\n"
@@ -104,6 +106,10 @@ static int option(struct opts *o, int argc, char **argv, int *i)
 		o->shell = true;
 	else if (!strcmp(a, "--no-startup-with-shell"))
 		o->shell = false;
+	else if (!strcmp(a, "--disable-randomization"))
+		o->no_aslr = 1;
+	else if (!strcmp(a, "--no-disable-randomization"))
+		o->no_aslr = 0;
 	else if (!strncmp(a, "--disable-packet=", 17))
 		o->disabled = a + 17;
 	else if (!strcmp(a, "--file-root") || !strncmp(a, "--file-root=", 12)) {
@@ -179,7 +185,7 @@ static int parse(struct opts *o, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct opts o = {0};
+	struct opts o = {.no_aslr = -1};
 	struct live_config lc = {0};
 	struct comm comm;
 	struct server_config sc;
@@ -223,6 +229,8 @@ int main(int argc, char **argv)
 				"protocol has no authentication (prefer :PORT, unix:PATH or an SSH "
 				"tunnel)\n");
 	if (o.prog) {
+		if (o.no_aslr >= 0)
+			live_target_ops()->set_disable_aslr(l, o.no_aslr == 1);
 		r = live_launch(l, o.prog);
 		if (r < 0) {
 			fprintf(stderr, "tracestub: cannot run %s: %s\n", o.prog[0], strerror(-r));

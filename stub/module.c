@@ -75,7 +75,7 @@ static int add_module(struct module_set *set, const char *path, uint64_t start, 
 			     .end = end,
 			     .bias = start - vaddr,
 			     .syms = es,
-			     .is_go = elfsym_find(es, "runtime.morestack_noctxt") != NULL,
+			     .is_go = elfsym_find(es, "runtime.main") != NULL,
 			     .mapped = true,
 			     .cfi_err = 1,
 			     .dwarf_err = 1};

@@ -668,6 +668,28 @@ bool probe_on_fork(struct live *l, struct proc *p, struct proc *c)
 	return true;
 }
 
+bool probe_keep_on_detach(struct live *l, struct proc *p)
+{
+	struct proc *par = proc_find(&l->pt, p->parent);
+	struct probe_space *ps = par && par != p ? probe_space_of(l, par) : NULL;
+	struct proc_thread *th;
+
+	if (!p->vfork_child || p == l->cur || !ps || !ps->count)
+		return false;
+	p->vfork_keep = true;
+	p->engine_owned = true;
+	p->resumed = true;
+	p->stopping = false;
+	for (th = p->threads; th; th = th->next) {
+		th->resume = RSP_RESUME_CONTINUE;
+		th->has_pending = false;
+		if (!th->running && !th->initial_stop)
+			live_settle(l, th);
+	}
+	live_log(l, "vfork child %d kept traced until it execs (probed memory)", (int)p->pid);
+	return true;
+}
+
 void probe_before_detach(struct live *l, struct proc *p)
 {
 	struct bkpt_mem mem;

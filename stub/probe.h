@@ -25,15 +25,26 @@ struct probe_hit {
 
 enum probe_verdict {
 	PROBE_RESUME,
-	PROBE_STOP_ALL, /* report to the client as a stop */
+	PROBE_STOP_ALL, /* report to the client as a stop: SIGTRAP, swbreak at the site (at
+			 * step n > 0: a completed step); the hit is not counted again when
+			 * the thread resumes at the site */
 	PROBE_STEP,	/* single-step one more instruction, then call fn again with step+1
-			 * (while-stepping); only this fn is called for the step stops */
+			 * (while-stepping); only this fn is called for the step stops; a
+			 * step landing on another probed site runs that site's owners (step
+			 * 0, their PROBE_STEP ignored) and steps it over */
 };
 
+/* Called on the stopped hitting thread. It may call live_readv, and live_probe_insert /
+ * live_probe_remove (its own site included: a pass count) for this or another site. */
 typedef enum probe_verdict (*probe_hit_fn)(void *ctx, const struct probe_hit *hit);
 
 /* 0, -EEXIST (same fn+ctx at addr), -EINVAL no safe step-over strategy (message in
- * live_last_error()), -errno. Several owners may share an address (user Z0 included). */
+ * live_last_error()), -errno. Several owners may share an address (user Z0 included).
+ * The displaced instruction is decoded once here: emulated (nop, endbr, push, pushf, mov
+ * reg/imm, add/sub $imm, xor r,r, lea, direct jmp/call), else copied into a slot of a
+ * scratch page mapped next to the code, else stepped inline with the process's other
+ * threads held (never for a syscall: refused). Needs a stopped thread of pid only when a new
+ * scratch page must be mapped (one is stopped briefly if none is). */
 int live_probe_insert(struct live *l, pid_t pid, uint64_t addr, probe_hit_fn fn, void *ctx);
 int live_probe_remove(struct live *l, pid_t pid, uint64_t addr, probe_hit_fn fn, void *ctx);
 const char *live_last_error(const struct live *l);
@@ -44,13 +55,18 @@ ssize_t live_readv(struct live *l, pid_t pid, const struct iovec *local, const s
 		   int n);
 
 /* Library loads: fn called (any thread stopped at the r_brk hook, after the link map is
- * consistent) so pending probes can be placed before the library's code runs. */
+ * consistent) so pending probes can be placed before the library's code runs. Placed in
+ * every traced process now (from the loader's _dl_debug_state before the loader ran, so
+ * the first call comes with the initial libraries) and again after each exec. */
 typedef void (*live_libs_fn)(void *ctx, pid_t pid);
 void live_set_libs_hook(struct live *l, live_libs_fn fn, void *ctx);
 
 /* Process lifecycle for the headless tracer: fork (child pid; when not followed, the child
- * is cleaned of int3s and detached before this returns), exec (all probes of pid are gone;
- * the scratch page re-created lazily), exit. */
+ * is cleaned of int3s and detached before this returns; a vfork child of a probed process is
+ * kept traced until it execs or exits instead, its hits stepped over), exec (all probes of
+ * pid are gone; the scratch page re-created lazily; called with the exec'ing thread stopped:
+ * probes for the new image may be inserted from the hook), exit (status = wait status) and
+ * thread exit. */
 enum live_proc_kind { LIVE_EV_FORK, LIVE_EV_EXEC, LIVE_EV_EXIT, LIVE_EV_THREAD_EXIT };
 struct live_proc_event {
 	enum live_proc_kind kind;

@@ -120,9 +120,7 @@ static void deliver_held(struct live *l, struct proc_thread *th)
 		report(l, th, RSP_REASON_SIGNAL, first.si_signo, 0);
 		return;
 	}
-	if (live_resume_thread(
-		    th, th->resume == RSP_RESUME_STEP ? RSP_RESUME_STEP : RSP_RESUME_CONTINUE,
-		    first.si_signo))
+	if (live_resume_thread(th, RSP_RESUME_CONTINUE, first.si_signo))
 		live_log(l, "resume %d with signal %d failed", (int)th->tid, first.si_signo);
 }
 
@@ -258,27 +256,19 @@ static void step_over(struct live *l, struct proc_thread *th, struct probe_site 
 	probe_site_unbusy(l, th->proc, s);
 }
 
-/* Landing on another probed site while stepping: run its owners (no nested stepping), step
- * it over instead of executing its int3. Returns false if not a site. */
+static void arrive(struct live *l, struct proc_thread *th, struct probe_site *s,
+		   struct user_regs_struct *r, bool nested);
+
+/* Landing on another probed site while stepping: its owners run (no nested stepping) and it
+ * is stepped over instead of executing its int3. Returns false if not a site. */
 static bool step_onto_site(struct live *l, struct proc_thread *th, struct user_regs_struct *r)
 {
 	struct probe_space *ps = probe_space_of(l, th->proc);
 	struct probe_site *s = ps ? probe_site_find(ps, r->rip) : NULL;
-	struct user_regs_struct orig;
 
 	if (!s)
 		return false;
-	s->busy++;
-	orig = *r;
-	if (call_owners(l, th, s, r, NULL) == PROBE_STOP_ALL)
-		th->ws_fn = NULL;
-	if (memcmp(&orig, r, sizeof(orig)) && r->rip != s->addr) {
-		ptr_setregs(th->tid, r); /* redirected by the callback */
-		probe_site_unbusy(l, th->proc, s);
-		after_stepover(l, th, r);
-		return true;
-	}
-	step_over(l, th, s, r);
+	arrive(l, th, s, r, true);
 	return true;
 }
 
@@ -342,42 +332,48 @@ static bool user_owned(struct live *l, struct proc_thread *th, taddr_t addr)
 	return th->proc == l->cur && (bkpt_owners(l->bk, addr) & BKPT_OWNER_USER);
 }
 
-static void hit(struct live *l, struct proc_thread *th, struct probe_site *s,
-		struct user_regs_struct *r)
+/* Reported as the breakpoint stop it is, with pc = site + 1 as after the int3 (what the
+ * report path expects); when the thread runs the int3 again the hit does not count twice. */
+static void stop_at_site(struct live *l, struct proc_thread *th, struct probe_site *s,
+			 struct user_regs_struct *r)
+{
+	struct proc_pending pe = {
+		.reason = RSP_REASON_SWBREAK, .signo = SIGTRAP, .addr = s->addr, .probe = true};
+
+	th->ws_fn = NULL;
+	if (r->rip == s->addr)
+		r->rip = s->addr + 1;
+	ptr_setregs(th->tid, r);
+	th->probe_skip = s->addr;
+	probe_site_unbusy(l, th->proc, s);
+	live_reportable(l, th, &pe);
+}
+
+/* th is at site s: regs *r with rip == s->addr, not written yet. Run the owners, then stop,
+ * step over or start while-stepping. nested: reached while stepping (no new stepping). */
+static void arrive(struct live *l, struct proc_thread *th, struct probe_site *s,
+		   struct user_regs_struct *r, bool nested)
 {
 	struct probe_owner stepper = {0};
-	enum probe_verdict v = PROBE_RESUME;
-	struct user_regs_struct orig;
+	struct user_regs_struct orig = *r;
+	enum probe_verdict v;
 
-	r->rip = s->addr;
-	orig = *r;
 	s->busy++;
-	if (th->probe_skip == s->addr)
-		th->probe_skip = 0; /* counted when this stop was reported */
-	else
-		v = call_owners(l, th, s, r, &stepper);
+	if (th->probe_skip == s->addr) {
+		/* This arrival was counted and reported; the client steps over it now. */
+		th->probe_skip = 0;
+		step_over(l, th, s, r);
+		return;
+	}
+	v = call_owners(l, th, s, r, nested ? NULL : &stepper);
 	if (v == PROBE_STOP_ALL || user_owned(l, th, s->addr)) {
-		/* Reported as the breakpoint stop it is (the kernel's pc, site + 1, is what the
-		 * report path expects); when the thread runs the int3 again the hit is not
-		 * counted twice. */
-		if (memcmp(&orig, r, sizeof(orig))) {
-			if (r->rip == s->addr)
-				r->rip = s->addr + 1;
-			ptr_setregs(th->tid, r);
-		}
-		th->probe_skip = s->addr;
-		probe_site_unbusy(l, th->proc, s);
-		struct proc_pending pe = {.reason = RSP_REASON_SWBREAK,
-					  .signo = SIGTRAP,
-					  .addr = s->addr,
-					  .probe = true};
-		live_reportable(l, th, &pe);
+		stop_at_site(l, th, s, r);
 		return;
 	}
 	if (memcmp(&orig, r, sizeof(orig)) && r->rip != s->addr) {
 		ptr_setregs(th->tid, r); /* a callback moved the thread elsewhere */
 		probe_site_unbusy(l, th->proc, s);
-		finish(l, th, r);
+		after_stepover(l, th, r);
 		return;
 	}
 	if (v == PROBE_STEP) {
@@ -421,11 +417,15 @@ int probe_on_trap(struct live *l, struct proc_thread *th)
 	s = probe_site_find(ps, r.rip - 1);
 	if (!s)
 		return stale_trap(l, th, &r);
-	/* Only the int3 itself (SI_KERNEL): a single step or a sent SIGTRAP can end at
-	 * site + 1 too when the site's instruction is one byte long. */
-	if (ptr_getsiginfo(th->tid, &si) || si.si_code != SI_KERNEL)
+	/* Only the int3 itself (SI_KERNEL) counts. site + 1 is inside the displaced
+	 * instruction unless it is one byte long: then a single step, a debug-register trap
+	 * or a sent SIGTRAP can end there too and siginfo must tell. */
+	if ((s->insn.len == 1 || th->resume == RSP_RESUME_STEP ||
+	     th->resume == RSP_RESUME_RANGE_STEP) &&
+	    (ptr_getsiginfo(th->tid, &si) || si.si_code != SI_KERNEL))
 		return 0;
-	hit(l, th, s, &r);
+	r.rip = s->addr;
+	arrive(l, th, s, &r, false);
 	return 1;
 }
 
@@ -555,7 +555,7 @@ void probe_step_continue(struct live *l, struct proc_thread *th)
 static bool all_held(const struct proc *p, const struct proc_thread *self)
 {
 	for (const struct proc_thread *t = p->threads; t; t = t->next)
-		if (t != self && t->running && !t->initial_stop)
+		if (t != self && t->running && !t->initial_stop && !t->deferred)
 			return false;
 	return true;
 }
@@ -588,9 +588,7 @@ static int hold_others(struct live *l, struct proc_thread *th)
 			t->held = true;
 			continue;
 		}
-		live_defer_status(l, w, status);
-		if (t && t->proc == p)
-			t->running = false; /* stopped (or gone): its status is handled later */
+		live_defer_status(l, w, status); /* stopped (or gone): handled later, in order */
 		if (!proc_find(&l->pt, pid))
 			return -ESRCH;
 	}

@@ -92,7 +92,9 @@ static int pump_events(const struct server_target *tg, struct rsp_session *s)
 	return 0;
 }
 
-static enum end serve(const struct server_config *cfg, struct conn *c, const sigset_t *mask)
+/* `running`: the session ended while the program ran (a resume awaited its stop). */
+static enum end serve(const struct server_config *cfg, struct conn *c, const sigset_t *mask,
+		      bool *running)
 {
 	struct rsp_session_config sc = {
 		.ops = cfg->tgt.ops,
@@ -142,10 +144,29 @@ static enum end serve(const struct server_config *cfg, struct conn *c, const sig
 		if (rsp_session_is_waiting(s) && pump_events(&cfg->tgt, s) < 0)
 			break;
 	}
+	*running = rsp_session_is_waiting(s);
 	rsp_session_free(s);
 	if (cfg->tgt.client_gone)
 		cfg->tgt.client_gone(cfg->tgt.target);
 	return server_quit ? END_EXIT : end;
+}
+
+/* The client went while the program ran: stop it as an interrupt would, so the next client
+ * finds it stopped and its `?` is answered with that stop. */
+static void stop_target(const struct server_config *cfg, const sigset_t *mask)
+{
+	struct rsp_stop stop;
+
+	if (live_target_ops()->interrupt(cfg->live))
+		return;
+	while (!server_quit && live_has_process(cfg->live)) {
+		struct pollfd p = {.fd = live_event_fd(cfg->live), .events = POLLIN};
+
+		if (live_handle_events(cfg->live, &stop))
+			return;
+		if (ppoll(&p, 1, NULL, mask) < 0 && errno != EINTR)
+			return;
+	}
 }
 
 /* Wait for a client while still reaping the target's events. */
@@ -173,6 +194,7 @@ int server_run(const struct server_config *cfg, const sigset_t *waitmask)
 	for (;;) {
 		struct conn c = {.in = cfg->comm->in_fd, .out = cfg->comm->out_fd};
 		enum end end;
+		bool running = false;
 
 		if (cfg->comm->kind != COMM_STDIO) {
 			int fd = wait_client(cfg, waitmask);
@@ -182,13 +204,15 @@ int server_run(const struct server_config *cfg, const sigset_t *waitmask)
 			c.in = c.out = fd;
 			c.sock = true;
 		}
-		end = serve(cfg, &c, waitmask);
+		end = serve(cfg, &c, waitmask, &running);
 		if (c.sock)
 			close(c.in);
 		if (end == END_EXIT || cfg->comm->kind == COMM_STDIO || cfg->once)
 			return 0;
 		if (!cfg->multi && !cfg->tgt.has_process(cfg->tgt.target))
 			return 0;
+		if (running)
+			stop_target(cfg, waitmask);
 		if (cfg->comm->kind == COMM_TCP)
 			fprintf(stderr, "Listening on port %d\n", cfg->comm->port);
 	}

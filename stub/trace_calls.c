@@ -229,11 +229,16 @@ static void arm(struct trace_hitctx *hc, struct tcall *c, uint64_t ra)
 	c->ra_rsp = c->entry_rsp + 8;
 }
 
-/* C: calls at or above rsp have returned without our seeing it (longjmp, a missed exit). */
+/* C: calls above rsp have returned without our seeing it (longjmp, a missed exit); one at
+ * exactly rsp has too, unless it left by a tail jump: then this is its tail callee. */
 static void drop_stale(struct trace *t, struct tthread *th, uint64_t rsp)
 {
-	while (th->top >= 0 && t->calls[th->top].entry_rsp <= rsp)
+	while (th->top >= 0) {
+		const struct tcall *c = &t->calls[th->top];
+		if (c->entry_rsp > rsp || (c->entry_rsp == rsp && c->retsite))
+			break;
 		pop(t, th);
+	}
 }
 
 static void on_entry(struct trace_hitctx *hc, struct tfunc *f)
@@ -398,7 +403,17 @@ enum probe_verdict trace_handle(struct tsite *site, const struct probe_hit *hit)
 	struct trace *t = site->t;
 	struct trace_hitctx hc = {.t = t, .hit = hit};
 
-	if (hit->step || !(hc.space = trace_space_find(t, hit->pid)))
+	if (hit->step)
+		return PROBE_RESUME;
+	hc.space = trace_space_find(t, hit->pid);
+	if (!hc.space && t->cli->follow_forks) {
+		/* A followed fork child can hit a copied probe before its fork event reaches
+		 * us: give it its space now (once per process, so not on the hot path). */
+		hc.space = trace_space_new(t, hit->pid);
+		if (hc.space && trace_space_refresh(t, hc.space, false))
+			hc.space->dead = true;
+	}
+	if (!hc.space || hc.space->dead)
 		return PROBE_RESUME;
 	if (t->cli->has_tid && hit->tid != t->cli->tid)
 		return PROBE_RESUME;

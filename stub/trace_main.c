@@ -90,7 +90,7 @@ static void on_proc(void *ctx, const struct live_proc_event *ev)
 
 	switch (ev->kind) {
 	case LIVE_EV_FORK:
-		if (ss->t->cli->follow_forks)
+		if (ss->t->cli->follow_forks && !trace_space_find(ss->t, ev->child))
 			new_space(ss, ev->child, false);
 		break;
 	case LIVE_EV_EXEC:
@@ -143,22 +143,26 @@ static int start(struct session *ss)
 	return 0;
 }
 
-/* Stop tracing: remove every probe; an attached process is then left alone. */
-static void stop_tracing(struct session *ss)
+/* Stop tracing: no new events. remove: take every probe out now, for a program that runs
+ * on untraced; when the session ends instead, live_free removes them with the threads
+ * stopped before detaching (removing them from running threads first, then detaching, hangs
+ * the engine's stop of all threads today). */
+static void stop_tracing(struct session *ss, bool remove)
 {
 	ss->t->stopping = true;
 	ss->t->stop_requested = false;
-	trace_remove_all(ss->t);
+	if (remove)
+		trace_remove_all(ss->t);
 }
 
 static void handle_quit(struct session *ss, int sig)
 {
 	ss->quits++;
-	stop_tracing(ss);
 	/* A launched program got the terminal's Ctrl-C as well: let it finish on its own
 	 * unless asked twice or told to terminate. */
 	if (ss->t->cli->pid || sig != SIGINT || ss->quits > 1)
 		ss->ending = true;
+	stop_tracing(ss, !ss->ending);
 }
 
 static void pump(struct session *ss)
@@ -204,7 +208,7 @@ static int loop(struct session *ss, int sfd)
 				timeout = ms;
 		}
 		if (t->stop_requested) {
-			stop_tracing(ss);
+			stop_tracing(ss, !c->pid);
 			trace_out_close(t); /* the summary now; the program runs on untraced */
 			if (c->pid)
 				break;
@@ -271,6 +275,7 @@ static int setup(struct session *ss, struct tracecli *cli)
 		(struct trace_env){env_insert, env_remove, env_readv, env_fpregs, env_error, ss->l};
 	live_set_libs_hook(ss->l, on_libs, ss);
 	live_set_proc_hook(ss->l, on_proc, ss);
+	live_set_follow_forks(ss->l, cli->follow_forks);
 	return 0;
 }
 
@@ -278,8 +283,6 @@ static void teardown(struct session *ss)
 {
 	struct trace *t = ss->t;
 
-	if (ss->l)
-		trace_remove_all(t);
 	trace_out_close(t);
 	trace_tfile_close(t, stderr);
 	trace_report_unresolved(t, stderr);
@@ -288,20 +291,16 @@ static void teardown(struct session *ss)
 			(unsigned long long)t->dropped_calls, TRACE_MAX_FRAMES);
 	while (t->spaces)
 		trace_space_free(t, t->spaces);
+	/* live_free restores the signal mask: drop a SIGPIPE left pending by a closed output
+	 * first (the launched program, if any, has its own dispositions). */
+	signal(SIGPIPE, SIG_IGN);
 	live_free(ss->l);
 	trace_calls_fini(t);
 	free(t->stackbuf);
 }
 
-/* A handler, not SIG_IGN: an ignored SIGPIPE would be inherited by the launched program. */
-static void on_pipe(int sig)
-{
-	(void)sig;
-}
-
 int trace_main(int argc, char **argv)
 {
-	struct sigaction pipe_sa = {.sa_handler = on_pipe};
 	struct tracecli cli;
 	struct session ss = {0};
 	char err[640];
@@ -314,12 +313,15 @@ int trace_main(int argc, char **argv)
 	ss.t = calloc(1, sizeof(*ss.t));
 	if (!ss.t)
 		return 1;
-	/* An output whose reader went away (a closed pipe) fails with EPIPE, it does not kill
-	 * the tracer: the traced program must still be detached or waited for. */
-	sigaction(SIGPIPE, &pipe_sa, NULL);
 	if (setup(&ss, &cli))
 		goto out;
-	/* After live_new: a launched program starts with the mask we had before it. */
+	/* After live_new: a launched program starts with the mask we had before it. SIGPIPE
+	 * stays blocked (never a handler: it would interrupt the engine's waits): an output
+	 * whose reader went away fails with EPIPE and the traced program is still detached or
+	 * waited for. */
+	sigemptyset(&quit);
+	sigaddset(&quit, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &quit, NULL);
 	sigemptyset(&quit);
 	sigaddset(&quit, SIGINT);
 	sigaddset(&quit, SIGTERM);
@@ -334,6 +336,9 @@ int trace_main(int argc, char **argv)
 		fprintf(stderr, "tracestub trace: %s\n", live_last_error(ss.l));
 		goto out;
 	}
+	if (cli.pid)
+		fprintf(stderr, "tracestub trace: attached to process %d; Ctrl-C detaches\n",
+			(int)cli.pid);
 	if (loop(&ss, sfd))
 		fprintf(stderr, "tracestub trace: event loop failed: %s\n", strerror(errno));
 	code = exit_code(&ss, &sig);

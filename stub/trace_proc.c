@@ -105,7 +105,10 @@ static struct tmod *add_tmod(struct tspace *s, struct module *m)
 {
 	struct tmod **nv = realloc(s->tmods, (s->ntmods + 1) * sizeof(*nv));
 	struct tmod *tm = calloc(1, sizeof(*tm));
-	static const char *const ms[2] = {"runtime.morestack", "runtime.morestack_noctxt"};
+	/* Go 1.17+ names the assembly versions *.abi0. */
+	static const char *const ms[2][2] = {
+		{"runtime.morestack.abi0", "runtime.morestack"},
+		{"runtime.morestack_noctxt.abi0", "runtime.morestack_noctxt"}};
 
 	if (!nv || !tm) {
 		if (nv)
@@ -117,7 +120,9 @@ static struct tmod *add_tmod(struct tspace *s, struct module *m)
 	s->tmods[s->ntmods++] = tm;
 	tm->m = m;
 	for (int i = 0; i < 2 && m->is_go; i++) {
-		const struct elfsym_func *f = elfsym_find(m->syms, ms[i]);
+		const struct elfsym_func *f = elfsym_find(m->syms, ms[i][0]);
+		if (!f)
+			f = elfsym_find(m->syms, ms[i][1]);
 		tm->morestack[i] = f ? f->addr + m->bias : 0;
 	}
 	return tm;
@@ -231,17 +236,25 @@ static void add_inlined(struct trace *t, struct tspace *s, struct tmod *tm, unsi
 	struct dwarfinfo *di = module_dwarf(tm->m);
 	const struct dwfunc *inl[64];
 	size_t n = di ? dwarfinfo_inlined(di, name, glob, inl, 64) : 0;
+	char callees[256];
 
 	for (size_t i = 0; i < n && i < 64; i++) {
 		struct tfunc *f = new_func(t, s, tm, spec, TF_INLINE, inl[i]->name,
 					   inl[i]->low + tm->m->bias);
-		char callees[256];
+		size_t same = 0;
 		if (!f)
 			continue;
 		f->dw = inl[i];
 		trace_plan_func(f);
 		if (!trace_place(t, f))
 			t->specs[spec].placed++;
+		/* One line per function and caller, however many instances. */
+		for (size_t k = 0; k < i; k++)
+			same += !strcmp(inl[k]->name, inl[i]->name) &&
+				!strcmp(inl[k]->caller ? inl[k]->caller : "",
+					inl[i]->caller ? inl[i]->caller : "");
+		if (same)
+			continue;
 		inline_callees(tm, inl[i], callees, sizeof(callees));
 		fprintf(stderr,
 			"tracestub trace: %s is inlined into %s (%s:%u): traced as a hit at its "

@@ -10,6 +10,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use IO::Socket::INET;
 use TS;
+use RSP;
 
 my $ts = tracestub_path();
 plan skip_all => "$ts not built" if !-x $ts;
@@ -166,5 +167,24 @@ stop_server($s);
         alarm 0;
     };
     is(defined $st ? $st >> 8 : -1, 0, '--once: exits after the first client goes');
+}
+
+# --disable-randomization (gdbserver's option): two launches map the program at one address.
+{
+    my @bases;
+    for my $opt ('--disable-randomization', '--disable-randomization', '--no-disable-randomization') {
+        my $pid = open(my $fh, '-|', "$ts --once $opt 127.0.0.1:0 $basic 2>&1") or die;
+        my $port;
+        while (my $l = <$fh>) { ($port) = $l =~ /Listening on port (\d+)/ and last }
+        my $c = RSP->connect($port);
+        my ($p) = ($c->ask('qC') // '') =~ /^QC(?:p)?([0-9a-f]+)/;
+        my ($base) = TS::slurp('/proc/' . hex($p // 0) . '/maps') =~ /^([0-9a-f]+)-/;
+        push @bases, $base // 'none';
+        $c->ask('k');
+        $c->close;
+        waitpid $pid, 0;
+    }
+    is($bases[0], $bases[1], '--disable-randomization: same load address twice');
+    is($bases[0], '555555554000', '--disable-randomization: the usual no-ASLR base');
 }
 done_testing();

@@ -27,11 +27,14 @@ for my $srv (gdb_servers()) {
     my $T = sub { $TODO = $srv eq 'tracestub' ? $TODO_TS{ $_[0] } : undef; "$srv: $_[0]" };
 
     # Ctrl-C: continue, wait for "ready" from the running program, SIGINT the gdb process.
+    # One progress report first, so the loop has ticked before the interrupt.
     my $ready = make_fifo('ready' . ++$n);
-    my $s = start_server($srv, launch => [$spin, $ready]);
+    my $tick1 = make_fifo('tick' . $n);
+    my $s = start_server($srv, launch => [$spin, $ready, $tick1]);
     my $g = spawn_gdb($s, prog => $spin, cmds => ['continue', 'print ticks > 0', 'kill']);
     my $line = read_fifo_line($ready, 10, $s);
     like($line // '', qr/^\d+ ready$/, $T->('spin running under gdb'));
+    like(read_fifo_line($tick1, 10, $s) // '', qr/^\d+$/, $T->('spin ticking under gdb'));
     my ($pid) = ($line // '') =~ /^(\d+)/;
     kill 'INT', $g->{pid};
     my $o = norm(finish_child($g, 30));
@@ -75,6 +78,8 @@ for my $srv (gdb_servers()) {
     if (!$kid) { exec($spin, $ready, $prog) or POSIX::_exit(127) }
     $line = read_fifo_line($ready, 10, $s);
     ($pid) = ($line // '') =~ /^(\d+)/;
+    # One progress report first: the attach then finds the loop running (ticks > 0).
+    like(read_fifo_line($prog, 10, $s) // '', qr/^\d+$/, $T->('attach: program ticking before attach'));
     $s = start_server($srv, attach => $kid);
     ($o) = run_gdb($s, prog => $spin, cmds => ['bt', 'print ticks > 0', 'detach']);
     like($o, qr/^#\d+  (0xADDR in )?main \(argc=3, argv=0xADDR\) at tests\/fixtures\/spin.c:\d+$/m,

@@ -22,8 +22,9 @@ sub text_of {
     open my $m, '<', "/proc/$pid/maps" or return '';
     my ($lo, $hi);
     while (<$m>) {
-        if (/^([0-9a-f]+)-([0-9a-f]+) r-xp \S+ \S+ \S+\s+(\S+)/ && $3 =~ m{/spin$}) {
-            ($lo, $hi) = (hex $1, hex $2);
+        my ($a, $b, $path) = /^([0-9a-f]+)-([0-9a-f]+) r-xp \S+ \S+ \S+\s+(\S+)/ or next;
+        if ($path =~ m{/spin$}) {
+            ($lo, $hi) = (hex $a, hex $b);
             last;
         }
     }
@@ -49,15 +50,50 @@ for my $sig ('TERM', 'INT') {
     ok(length $before > 0, "$sig: its code read from /proc/PID/mem");
 
     my $json = TS::make_fifo("json$sig");
+    my $errf = TS::tmpdir() . "/attach$sig.err";
+    pipe my $er, my $ew or die "pipe: $!";
     my $tpid = fork // die;
     if (!$tpid) {
+        close $er;
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', TS::tmpdir() . "/attach$sig.out";
-        open STDERR, '>', TS::tmpdir() . "/attach$sig.err";
+        open STDERR, '>&', $ew;
         exec TS::tracestub_path(), 'trace', '-p', $pid, '-e', 'spin_tick', '--json', $json
             or POSIX::_exit(127);
     }
-    my $ev = TS::read_fifo_line($json, 20) // '';
+    close $ew;
+    # The tracer opens its JSON FIFO, attaches, places its probes, then says so; only then
+    # does a helper read spin's progress FIFO once, so spin (which waits for a reader every
+    # 2^20 ticks) ticks on traced while we read the first call from the JSON FIFO.
+    my ($err, $jfh) = ('');
+    eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm 30;
+        open $jfh, '<', $json or die "open $json: $!";
+        while ($err !~ /attached to process/) {
+            sysread($er, $err, 4096, length $err) or last;
+        }
+        alarm 0;
+    };
+    alarm 0;
+    like($err, qr/^tracestub trace: attached to process $pid; Ctrl-C detaches$/m, "$sig: attached");
+    my $helper = fork // die;
+    if (!$helper) {
+        open my $p, '<', $prog or POSIX::_exit(1);
+        my $l = <$p>;
+        POSIX::_exit(0);
+    }
+    my $ev = '';
+    eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm 30;
+        $ev = <$jfh> // '' if $jfh;
+        alarm 0;
+    };
+    close $jfh if $jfh;    # later writes fail with EPIPE: the tracer goes on
+    alarm 0;
+    kill 'KILL', $helper;
+    waitpid $helper, 0;
     like($ev, qr/"type":"call".*"func":"spin_tick"/, "$sig: traced calls arrive");
     kill $sig, $tpid;
     my $st;
@@ -75,7 +111,11 @@ for my $sig ('TERM', 'INT') {
     is(waitpid($pid, WNOHANG), 0, "$sig: spin is alive");
     my $after = text_of($pid);
     ok($after eq $before, "$sig: code bytes unchanged (no int3 left)");
-    my $err = TS::slurp(TS::tmpdir() . "/attach$sig.err");
+    {
+        local $/;
+        $err .= <$er> // '';
+    }
+    close $er;
     like($err, qr/^spin_tick\s+spin\s+\d+/m, "$sig: the summary table is printed");
     kill 'KILL', $pid;
     waitpid $pid, 0;

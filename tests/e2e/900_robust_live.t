@@ -128,6 +128,35 @@ for my $i (1 .. $ROUNDS) {
 }
 is($ok, $ROUNDS, "SIGTERM/SIGINT/SIGHUP x$ROUNDS with an int3 in: detached, bytes identical, running")
     or diag($fail);
+
+# ---- the same while a tracepoint run is going: the probe's int3 and its step-overs are
+# in flight when the signal lands ----
+($ok, $fail) = (0, '');
+for my $i (1 .. $ROUNDS) {
+    my $sig = $sigs[$i % 3];
+    my $sv = start_server('tracestub', attach => $kid);
+    my $cc = RSP->connect($sv->{port});
+    $cc->ask('qSupported:multiprocess+;swbreak+');
+    my @r = map { $cc->ask($_) } ('QTinit', sprintf('QTDP:1:%x:E:0:0-', $addr),
+        sprintf('QTDP:-1:%x:R1', $addr), 'QTStart');
+    my $in = code_bytes($kid, $addr, 1) eq "\xcc";
+    $cc->raw(RSP::frame('vCont;c'));
+    kill $sig, $sv->{pid};
+    my $st = wait_server($sv, 10);
+    $cc->close;
+    stop_server($sv);
+    my $after = code_bytes($kid, $addr, 16);
+    my $state = (split ' ', TS::slurp("/proc/$kid/stat"))[2];
+    if ("@r" eq 'OK OK OK OK' && $in && defined $st && ($st >> 8) == 0 && $after eq $before
+        && $state =~ /^[RS]$/) {
+        $ok++;
+    } else {
+        $fail ||= "round $i SIG$sig: replies @r int3=$in status=" . ($st // 'hung')
+            . " bytes " . ($after eq $before ? 'same' : 'changed') . " state $state";
+    }
+}
+is($ok, $ROUNDS, "SIGTERM/SIGINT/SIGHUP x$ROUNDS during a tracepoint run: detached, bytes identical, running")
+    or diag($fail);
 kill 'KILL', $kid;
 waitpid $kid, 0;
 done_testing();

@@ -276,6 +276,96 @@ static void test_go(void)
 	   "truncated: -EINVAL");
 }
 
+/* Emulation added for common entry instructions, decided once at decode time. */
+static void test_more_emulation(void)
+{
+	struct user_regs_struct r;
+	struct x86_64_memwrite w[2];
+	size_t nw;
+	struct x86_64_insn in = dec("\xb8\x29\x00\x00\x00", 5);
+
+	memset(&r, 0, sizeof(r));
+	r.rax = 0xffffffffffffffffull;
+	ok(is(&in, 5, X86_64_INSN_OTHER, X86_64_STEP_EMULATE, 0) &&
+		   x86_64_insn_emulate(&in, &r, w, &nw) == 0 && r.rax == 41 && r.rip == ADDR + 5 &&
+		   nw == 0,
+	   "mov $41,%eax emulated: zero-extends");
+	in = dec("\x48\xc7\xc1\xff\xff\xff\xff", 7);
+	memset(&r, 0, sizeof(r));
+	ok(in.strategy == X86_64_STEP_EMULATE && x86_64_insn_emulate(&in, &r, w, &nw) == 0 &&
+		   r.rcx == 0xffffffffffffffffull,
+	   "mov $-1,%rcx emulated: sign-extended imm32");
+	in = dec("\x49\xbb\x88\x77\x66\x55\x44\x33\x22\x11", 10);
+	memset(&r, 0, sizeof(r));
+	ok(in.strategy == X86_64_STEP_EMULATE && x86_64_insn_emulate(&in, &r, w, &nw) == 0 &&
+		   r.r11 == 0x1122334455667788ull && r.rip == ADDR + 10,
+	   "movabs $imm64,%r11 emulated");
+	in = dec("\x66\xb8\x01\x00", 4);
+	ok(in.strategy == X86_64_STEP_OUT_OF_LINE, "mov $1,%ax (16-bit): out of line");
+	in = dec("\x6a\xff", 2);
+	memset(&r, 0, sizeof(r));
+	r.rsp = 0x7ffe0000;
+	ok(in.strategy == X86_64_STEP_EMULATE && x86_64_insn_emulate(&in, &r, w, &nw) == 0 &&
+		   r.rsp == 0x7ffdfff8 && nw == 1 && w[0].len == 8 &&
+		   memcmp(w[0].bytes, "\xff\xff\xff\xff\xff\xff\xff\xff", 8) == 0,
+	   "push $-1 emulated: 8 bytes, sign-extended");
+	in = dec("\x9c", 1);
+	memset(&r, 0, sizeof(r));
+	r.rsp = 0x7ffe0000;
+	r.eflags = 0x10246; /* RF set: reads as 0 in the pushed image */
+	ok(in.strategy == X86_64_STEP_EMULATE && x86_64_insn_emulate(&in, &r, w, &nw) == 0 &&
+		   nw == 1 && w[0].len == 8 && w[0].addr == 0x7ffdfff8 &&
+		   memcmp(w[0].bytes, "\x46\x02\0\0\0\0\0\0", 8) == 0,
+	   "pushfq emulated: no trap flag from a step, RF clear");
+	in = dec("\x66\x9c", 2);
+	memset(&r, 0, sizeof(r));
+	r.rsp = 0x7ffe0000;
+	r.eflags = 0x246;
+	ok(in.strategy == X86_64_STEP_EMULATE && x86_64_insn_emulate(&in, &r, w, &nw) == 0 &&
+		   r.rsp == 0x7ffdfffe && w[0].len == 2,
+	   "pushf (16-bit) emulated: 2 bytes");
+	in = dec("\xf3\x48\xab", 3);
+	ok(in.rep && in.strategy == X86_64_STEP_OUT_OF_LINE, "rep stos: rep flag, out of line");
+	in = dec("\x0f\x05", 2);
+	memset(&r, 0, sizeof(r));
+	r.rip = TO + 2;
+	r.rcx = TO + 2;
+	r.r11 = 0x346;
+	ok(x86_64_insn_fixup(&in, TO, &r, w, &nw) == 0 && r.r11 == 0x246,
+	   "stepped syscall: the trap flag saved in r11 cleared");
+	in = dec("\x48\x8d\x44\x24\xf8", 5);
+	memset(&r, 0, sizeof(r));
+	r.rsp = 0x7ffe0000;
+	ok(in.strategy == X86_64_STEP_EMULATE && x86_64_insn_emulate(&in, &r, w, &nw) == 0 &&
+		   r.rax == 0x7ffdfff8,
+	   "lea -8(%rsp),%rax emulated");
+	in = dec("\x4a\x8d\x04\x8b", 4);
+	memset(&r, 0, sizeof(r));
+	r.rbx = 0x1000;
+	r.r9 = 3;
+	ok(in.strategy == X86_64_STEP_EMULATE && x86_64_insn_emulate(&in, &r, w, &nw) == 0 &&
+		   r.rax == 0x100c,
+	   "lea (%rbx,%r9,4),%rax emulated");
+}
+
+/* Emulated pushfq against the CPU's: the same image for the same flags (IF reads as set in
+ * user mode, RF as clear). */
+static void test_native_pushf(void)
+{
+	uint64_t cpu;
+	struct user_regs_struct r;
+	struct x86_64_memwrite w[2];
+	size_t nw;
+	struct x86_64_insn in = dec("\x9c", 1);
+
+	__asm__ volatile("pushq $0x8d7\n\tpopfq\n\tpushfq\n\tpopq %0" : "=r"(cpu) : : "cc");
+	memset(&r, 0, sizeof(r));
+	r.rsp = 0x7ffe0000;
+	r.eflags = cpu | 0x10000; /* as GETREGS may show it after a trap: RF set */
+	ok(x86_64_insn_emulate(&in, &r, w, &nw) == 0 && !memcmp(w[0].bytes, &cpu, 8),
+	   "pushfq image as the CPU's");
+}
+
 /* ---- against the CPU ---- */
 
 static uint64_t native_addsub(uint64_t a, uint64_t b, int sub, uint64_t *flags)
@@ -466,15 +556,17 @@ static void test_sweep(void)
 
 int main(void)
 {
-	printf("1..52\n");
+	printf("1..64\n");
 	test_simple();
 	test_riprel();
 	test_branches();
 	test_go();
+	test_more_emulation();
 	test_native_flags();
+	test_native_pushf();
 	test_native_reloc();
 	test_sweep();
-	if (n_test != 52)
-		printf("# planned 52, ran %d\n", n_test);
+	if (n_test != 64)
+		printf("# planned 64, ran %d\n", n_test);
 	return n_fail ? 1 : 0;
 }

@@ -50,6 +50,19 @@ static void skip(const char *why)
 	printf("ok %d # SKIP %s\n", n_test, why);
 }
 
+static char tmpdir[64];
+
+/* A scratch file path in this run's directory (8 rotating buffers). */
+static const char *T(const char *name)
+{
+	static char buf[8][128];
+	static unsigned k;
+	char *b = buf[k++ % 8];
+
+	snprintf(b, sizeof(buf[0]), "%s/%s", tmpdir, name);
+	return b;
+}
+
 static void fixture(char *out, size_t cap, const char *name)
 {
 	snprintf(out, cap, "%s/%s", fixdir, name);
@@ -82,6 +95,18 @@ static int run_plain(char *const *argv, const char *out_path)
 	}
 	close(fd);
 	waitpid(p, &st, 0);
+	return st;
+}
+
+/* Untraced run of argv, its stdout kept as TAG.plain and copied into out. */
+static int untraced(char *const *argv, const char *tag, char *out, size_t cap)
+{
+	char name[64];
+	int st;
+
+	snprintf(name, sizeof(name), "%s.plain", tag);
+	st = run_plain(argv, T(name));
+	snprintf(out, cap, "%s", slurp(T(name)));
 	return st;
 }
 
@@ -239,10 +264,9 @@ static void test_zoo(void)
 	pid_t pid;
 
 	fixture(exe, sizeof(exe), "zoo");
-	st = run_plain(argv, "/tmp/test_probe_zoo.plain");
-	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_zoo.plain"));
+	st = untraced(argv, "zoo", plain, sizeof(plain));
 	ok(WIFEXITED(st) && !WEXITSTATUS(st) && strlen(plain) > 100, "zoo runs untraced");
-	pid = launch_to(l, argv, "/tmp/test_probe_zoo.traced");
+	pid = launch_to(l, argv, T("zoo.traced"));
 	ok(pid > 0, "zoo launched");
 	if (pid <= 0)
 		return;
@@ -252,7 +276,7 @@ static void test_zoo(void)
 	ok(live_probe_insert(l, pid, c[0].addr, count_hit, &c[0]) == -EEXIST,
 	   "same fn+ctx twice: -EEXIST");
 	ok(run_headless(l) == 0, "zoo runs to exit 0 under probes");
-	ok(!strcmp(plain, slurp("/tmp/test_probe_zoo.traced")), "output identical to untraced");
+	ok(!strcmp(plain, slurp(T("zoo.traced"))), "output identical to untraced");
 	for (size_t i = 0; i < NZOO; i++) {
 		unsigned long want =
 			zoo_sites[i].avx && !avx ? 0 : ZOO_ROUNDS * zoo_sites[i].per_round;
@@ -334,8 +358,7 @@ static void test_hammer(int runs, bool force_inline)
 	struct timespec t0;
 
 	hammer_argv(exe, sizeof(exe), argv, a1, a2, a3, calls, 0);
-	run_plain(argv, "/tmp/test_probe_hammer.plain");
-	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_hammer.plain"));
+	untraced(argv, "hammer", plain, sizeof(plain));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int r = 0; r < runs; r++) {
 		struct live *l = new_live();
@@ -344,7 +367,7 @@ static void test_hammer(int runs, bool force_inline)
 		int rc;
 
 		l->probe_force_inline = force_inline;
-		pid = launch_to(l, argv, "/tmp/test_probe_hammer.traced");
+		pid = launch_to(l, argv, T("hammer.traced"));
 		if (pid <= 0 || probe_at(l, pid, sym(pid, exe, "hammer_fn"), &c_fn) ||
 		    probe_at(l, pid, sym(pid, exe, "hammer_mid"), &c_mid)) {
 			live_free(l);
@@ -353,7 +376,7 @@ static void test_hammer(int runs, bool force_inline)
 		rc = run_headless(l);
 		if (!rc && c_fn.hits == (unsigned long)(HAMMER_THREADS * calls) &&
 		    c_mid.hits == c_fn.hits && !c_fn.bad && !c_mid.bad &&
-		    !strcmp(plain, slurp("/tmp/test_probe_hammer.traced")))
+		    !strcmp(plain, slurp(T("hammer.traced"))))
 			good++;
 		else
 			printf("# run %d: exit %d, hits %lu/%lu (bad %lu/%lu), want %ld each\n", r,
@@ -366,6 +389,115 @@ static void test_hammer(int runs, bool force_inline)
 	   "%d runs (%llu ms)",
 	   force_inline ? " (inline step-overs)" : "", HAMMER_THREADS, calls, good, runs,
 	   (unsigned long long)ms_since(&t0));
+}
+
+/* A pass count: the probe removes itself from its own callback while 8 threads hit it. */
+struct pass_ctx {
+	struct live *l;
+	unsigned long hits, limit;
+	int rc;
+};
+
+static enum probe_verdict pass_hit(void *ctx, const struct probe_hit *h)
+{
+	struct pass_ctx *p = ctx;
+
+	if (++p->hits == p->limit)
+		p->rc = live_probe_remove(p->l, h->pid, h->addr, pass_hit, p);
+	return PROBE_RESUME;
+}
+
+static void test_pass_count(void)
+{
+	char exe[PATH_MAX], a1[16], a2[24], a3[24], *argv[5];
+	struct live *l = new_live();
+	struct pass_ctx pc = {.l = l, .limit = 1000, .rc = 1};
+	struct counter c_fn;
+	pid_t pid;
+
+	hammer_argv(exe, sizeof(exe), argv, a1, a2, a3, 2000, 0);
+	pid = launch_to(l, argv, "/dev/null");
+	ok(pid > 0 && !probe_at(l, pid, sym(pid, exe, "hammer_fn"), &c_fn) &&
+		   !live_probe_insert(l, pid, sym(pid, exe, "hammer_mid"), pass_hit, &pc) &&
+		   run_headless(l) == 0,
+	   "hammer with a self-removing probe runs to exit 0");
+	ok(pc.rc == 0 && pc.hits == pc.limit && c_fn.hits == HAMMER_THREADS * 2000,
+	   "removed from its callback at %lu hits: no hit after (%lu), the other exact (%lu)",
+	   pc.limit, pc.hits, c_fn.hits);
+	live_free(l);
+}
+
+/* Probes placed and removed while every thread runs: a thread is stopped just long enough
+ * to map the scratch page; removal while threads may be stepping the slot. */
+static void test_while_running(void)
+{
+	char exe[PATH_MAX], a1[16], a2[24], a3[24], *argv[5], plain[4096];
+	struct live *l = new_live();
+	struct counter c_fn, c_mid;
+	int rc_in = -1, rc_out = -1;
+	pid_t pid;
+
+	hammer_argv(exe, sizeof(exe), argv, a1, a2, a3, 5000, 0);
+	untraced(argv, "running", plain, sizeof(plain));
+	pid = launch_to(l, argv, T("running.traced"));
+	if (pid > 0 && !probe_at(l, pid, sym(pid, exe, "hammer_fn"), &c_fn) &&
+	    !live_resume_all(l)) {
+		rc_in = probe_at(l, pid, sym(pid, exe, "hammer_mid"), &c_mid);
+		for (int i = 0; i < 200 && c_fn.hits < 4000; i++) {
+			struct rsp_stop st;
+			struct pollfd pfd = {.fd = live_event_fd(l), .events = POLLIN};
+
+			if (live_handle_events(l, &st) || poll(&pfd, 1, 1000) < 0)
+				break;
+		}
+		rc_out = live_probe_remove(l, pid, c_mid.addr, count_hit, &c_mid);
+	}
+	ok(rc_in == 0 && rc_out == 0 && run_headless(l) == 0,
+	   "out-of-line probe inserted and removed while 8 threads run: exit 0");
+	ok(!strcmp(plain, slurp(T("running.traced"))) && c_fn.hits == HAMMER_THREADS * 5000 &&
+		   c_mid.hits > 0 && !c_mid.bad,
+	   "same result, entry probe exact (%lu), the other counted while it was in (%lu)",
+	   c_fn.hits, c_mid.hits);
+	live_free(l);
+}
+
+/* Attach to a running program, probe it, detach in the middle: it goes on untouched. */
+static void test_attach_detach(void)
+{
+	char exe[PATH_MAX], a1[16], a2[24], a3[24], *argv[5], plain[4096];
+	struct live *l = new_live();
+	struct counter c_fn, c_mid;
+	int st = -1, fd, placed = 0;
+	pid_t pid;
+
+	hammer_argv(exe, sizeof(exe), argv, a1, a2, a3, 20000, 0);
+	untraced(argv, "attach", plain, sizeof(plain));
+	fd = open(T("attach.traced"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	pid = fork();
+	if (pid == 0) {
+		dup2(fd, 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(fd);
+	if (!live_attach(l, pid)) {
+		placed += !probe_at(l, pid, sym(pid, exe, "hammer_fn"), &c_fn);
+		placed += !probe_at(l, pid, sym(pid, exe, "hammer_mid"), &c_mid);
+		live_resume_all(l);
+		for (int i = 0; i < 200 && c_mid.hits < 2000; i++) {
+			struct rsp_stop s;
+			struct pollfd pfd = {.fd = live_event_fd(l), .events = POLLIN};
+
+			if (live_handle_events(l, &s) || poll(&pfd, 1, 1000) < 0)
+				break;
+		}
+	}
+	ok(placed == 2 && c_fn.hits > 0 && c_mid.hits > 0 && ops->detach(l, pid) == 0,
+	   "attached, probed (%lu, %lu hits), detached while running", c_fn.hits, c_mid.hits);
+	live_free(l);
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && !WEXITSTATUS(st) && !strcmp(plain, slurp(T("attach.traced"))),
+	   "the program runs on to the same result");
 }
 
 /* What gdb does at its breakpoint: z0, step the thread, Z0, continue. */
@@ -401,10 +533,9 @@ static void test_client_breakpoint(void)
 	pid_t pid;
 
 	hammer_argv(exe, sizeof(exe), argv, a1, a2, a3, calls, other);
-	run_plain(argv, "/tmp/test_probe_hammer.plain");
-	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_hammer.plain"));
+	untraced(argv, "hammer", plain, sizeof(plain));
 	ops->set_client_features(l, &f);
-	pid = launch_to(l, argv, "/tmp/test_probe_hammer.traced");
+	pid = launch_to(l, argv, T("hammer.traced"));
 	a_other = sym(pid, exe, "hammer_other");
 	ok(pid > 0 && !probe_at(l, pid, sym(pid, exe, "hammer_fn"), &c_fn) &&
 		   !probe_at(l, pid, sym(pid, exe, "hammer_mid"), &c_mid) &&
@@ -439,7 +570,7 @@ static void test_client_breakpoint(void)
 		   !c_fn.bad && !c_mid.bad,
 	   "hammer probes exact while the client stops and resumes (%lu, %lu)", c_fn.hits,
 	   c_mid.hits);
-	ok(!strcmp(plain, slurp("/tmp/test_probe_hammer.traced")), "same result as untraced");
+	ok(!strcmp(plain, slurp(T("hammer.traced"))), "same result as untraced");
 	live_free(l);
 }
 
@@ -484,16 +615,15 @@ static void test_forks(int n, bool follow)
 
 	fixture(exe, sizeof(exe), "forker");
 	snprintf(num, sizeof(num), "%d", n);
-	run_plain(argv, "/tmp/test_probe_forker.plain");
-	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_forker.plain"));
+	untraced(argv, "forker", plain, sizeof(plain));
 	live_set_follow_forks(l, follow);
 	live_set_proc_hook(l, on_fork_event, &c);
-	pid = launch_to(l, argv, "/tmp/test_probe_forker.traced");
+	pid = launch_to(l, argv, T("forker.traced"));
 	c.parent = pid;
 	rc = pid > 0 ? live_probe_insert(l, pid, sym(pid, exe, "forker_fn"), count_by_pid, &c) : -1;
 	ok(rc == 0 && run_headless(l) == 0, "forker %d%s runs to exit 0", n,
 	   follow ? " (following children)" : "");
-	ok(!strcmp(plain, slurp("/tmp/test_probe_forker.traced")) && strstr(plain, "children ok"),
+	ok(!strcmp(plain, slurp(T("forker.traced"))) && strstr(plain, "children ok"),
 	   "every child exited as untraced (none died of SIGTRAP): %.*s", (int)strcspn(plain, "\n"),
 	   plain);
 	ok(c.parent_hits == (unsigned long)n, "parent hits %lu, want %d", c.parent_hits, n);
@@ -506,6 +636,53 @@ static void test_forks(int n, bool follow)
 		ok(c.child_hits == 0 && c.forks == (unsigned long)n,
 		   "unfollowed children are not counted (%lu), %lu fork events", c.child_hits,
 		   c.forks);
+	live_free(l);
+}
+
+/* The same under a client that sees fork and vfork and detaches the children (gdb's
+ * detach-on-fork): a vfork child runs in the probed memory of its parent. */
+static void test_client_forks(void)
+{
+	char exe[PATH_MAX], num[16], plain[4096];
+	char *argv[] = {exe, num, NULL};
+	struct rsp_client_features f = {
+		.swbreak = true, .multiprocess = true, .fork_events = true, .vfork_events = true};
+	struct rsp_resume_action cont = {.kind = RSP_RESUME_CONTINUE, .thread = {-1, -1}};
+	struct fork_count c = {0};
+	struct live *l = new_live();
+	unsigned long detached = 0, other = 0;
+	struct rsp_stop st;
+	pid_t pid;
+
+	fixture(exe, sizeof(exe), "forker");
+	snprintf(num, sizeof(num), "%d", 40);
+	untraced(argv, "cforker", plain, sizeof(plain));
+	uint8_t pass[65] = {0};
+
+	pass[SIGCHLD] = 1; /* as gdb's QPassSignals */
+	ops->set_client_features(l, &f);
+	ops->pass_signals(l, pass, sizeof(pass));
+	pid = launch_to(l, argv, T("cforker.traced"));
+	c.parent = pid;
+	ok(pid > 0 && !live_probe_insert(l, pid, sym(pid, exe, "forker_fn"), count_by_pid, &c),
+	   "forker under a client with fork events");
+	ops->resume(l, &cont, 1);
+	while (next_stop(l, &st) == 1 && st.kind == RSP_STOP_SIGNAL) {
+		if (st.reason == RSP_REASON_FORK || st.reason == RSP_REASON_VFORK)
+			detached += ops->detach(l, st.child.pid) == 0;
+		else if (st.reason != RSP_REASON_VFORKDONE)
+			other++;
+		if (ops->resume(l, &cont, 1))
+			break;
+	}
+	ok(st.kind == RSP_STOP_EXITED && !st.status && detached == 40 && !other,
+	   "exit 0 after 40 fork/vfork stops, children detached (%lu, %lu other stops)", detached,
+	   other);
+	ok(!strcmp(plain, slurp(T("cforker.traced"))),
+	   "no child died of SIGTRAP, vfork children included: %.*s", (int)strcspn(plain, "\n"),
+	   plain);
+	ok(c.parent_hits == 40 && c.child_hits == 0, "parent hits %lu, children's not counted",
+	   c.parent_hits);
 	live_free(l);
 }
 
@@ -522,12 +699,11 @@ static void test_storm(void)
 	char *nl;
 
 	fixture(exe, sizeof(exe), "storm");
-	run_plain(argv, "/tmp/test_probe_storm.plain");
-	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_storm.plain"));
-	pid = launch_to(l, argv, "/tmp/test_probe_storm.traced");
+	untraced(argv, "storm", plain, sizeof(plain));
+	pid = launch_to(l, argv, T("storm.traced"));
 	ok(pid > 0 && !probe_at(l, pid, sym(pid, exe, "storm_fn"), &c) && run_headless(l) == 0,
 	   "storm runs to exit 0 under a probe");
-	snprintf(traced, sizeof(traced), "%s", slurp("/tmp/test_probe_storm.traced"));
+	snprintf(traced, sizeof(traced), "%s", slurp(T("storm.traced")));
 	nl = strchr(traced, '\n');
 	if (nl)
 		sscanf(nl + 1, "calls %ld", &calls);
@@ -574,16 +750,15 @@ static void test_exec(void)
 	pid_t pid;
 
 	fixture(exe, sizeof(exe), "forkexec");
-	run_plain(argv, "/tmp/test_probe_fe.plain");
-	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_fe.plain"));
+	untraced(argv, "fe", plain, sizeof(plain));
 	x.l = new_live();
 	x.exe = exe;
 	live_set_proc_hook(x.l, on_exec_event, &x);
-	pid = launch_to(x.l, argv, "/tmp/test_probe_fe.traced");
+	pid = launch_to(x.l, argv, T("fe.traced"));
 	ok(pid > 0 && !probe_at(x.l, pid, sym(pid, exe, "child_work"), &x.c) &&
 		   run_headless(x.l) == 0,
 	   "forkexec (fork, vfork, exec) runs to exit 0 under a probe");
-	ok(!strcmp(plain, slurp("/tmp/test_probe_fe.traced")), "output identical to untraced");
+	ok(!strcmp(plain, slurp(T("fe.traced"))), "output identical to untraced");
 	ok(x.execs == 1 && x.reinserted == 1 && x.forks == 2, "exec and fork events (%lu, %lu)",
 	   x.execs, x.forks);
 	ok(x.c.hits == 2, "child_work hit before (parent) and after exec: %lu", x.c.hits);
@@ -592,7 +767,7 @@ static void test_exec(void)
 
 struct libs_ctx {
 	struct live *l;
-	struct counter c;
+	struct counter c, c_ool;
 	unsigned long calls;
 	bool placed;
 };
@@ -611,7 +786,10 @@ static void on_libs(void *ctx, pid_t pid)
 		if (!strstr(set->mods[i]->path, "libplugin.so"))
 			continue;
 		f = elfsym_find(set->mods[i]->syms, "plugin_fn");
-		if (f && !probe_at(x->l, pid, f->addr + set->mods[i]->bias, &x->c))
+		/* +8: mov %edi,-0x14(%rbp), out of line: a scratch page near the library is
+		 * mapped from this callback. */
+		if (f && !probe_at(x->l, pid, f->addr + set->mods[i]->bias, &x->c) &&
+		    !probe_at(x->l, pid, f->addr + set->mods[i]->bias + 8, &x->c_ool))
 			x->placed = true;
 	}
 	module_set_free(set);
@@ -626,16 +804,16 @@ static void test_libs_hook(void)
 
 	fixture(exe, sizeof(exe), "dlopen");
 	fixture(lib, sizeof(lib), "libplugin.so");
-	run_plain(argv, "/tmp/test_probe_dl.plain");
-	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_dl.plain"));
+	untraced(argv, "dl", plain, sizeof(plain));
 	x.l = new_live();
-	pid = launch_to(x.l, argv, "/tmp/test_probe_dl.traced");
+	pid = launch_to(x.l, argv, T("dl.traced"));
 	live_set_libs_hook(x.l, on_libs, &x);
 	ok(pid > 0 && run_headless(x.l) == 0, "dlopen fixture runs to exit 0 with the hook");
-	ok(!strcmp(plain, slurp("/tmp/test_probe_dl.traced")), "output identical to untraced");
+	ok(!strcmp(plain, slurp(T("dl.traced"))), "output identical to untraced");
 	ok(x.placed && x.calls >= 2, "hook called at consistent link maps (%lu), probe placed",
 	   x.calls);
-	ok(x.c.hits == 2 && !x.c.bad, "plugin_fn hits %lu, want 2", x.c.hits);
+	ok(x.c.hits == 2 && !x.c.bad && x.c_ool.hits == 2 && !x.c_ool.bad,
+	   "plugin_fn hits %lu and %lu (out of line), want 2", x.c.hits, x.c_ool.hits);
 	live_free(x.l);
 }
 
@@ -682,8 +860,8 @@ static void test_stepping(void)
 	pid_t pid;
 
 	fixture(exe, sizeof(exe), "zoo");
-	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_zoo.plain"));
-	pid = launch_to(l, argv, "/tmp/test_probe_zoo.traced");
+	snprintf(plain, sizeof(plain), "%s", slurp(T("zoo.plain")));
+	pid = launch_to(l, argv, T("zoo.traced"));
 	a_call = sym(pid, exe, "zoo_call_site");
 	a_leaf = sym(pid, exe, "zoo_leaf");
 	a_lea = sym(pid, exe, "zoo_lea");
@@ -704,8 +882,7 @@ static void test_stepping(void)
 			break;
 		}
 	}
-	ok(rc == 0 && !strcmp(plain, slurp("/tmp/test_probe_zoo.traced")),
-	   "zoo exits 0, output identical");
+	ok(rc == 0 && !strcmp(plain, slurp(T("zoo.traced"))), "zoo exits 0, output identical");
 	ok(stop.hits == ZOO_ROUNDS,
 	   "stopping probe's site counted once per call after the stop "
 	   "(%lu)",
@@ -752,22 +929,56 @@ static void test_lifecycle(void)
 	pid_t pid;
 
 	fixture(exe, sizeof(exe), "lifecycle");
-	run_plain(argv, "/tmp/test_probe_life.plain");
-	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_life.plain"));
+	untraced(argv, "life", plain, sizeof(plain));
 	x.l = new_live();
 	x.exe = exe;
 	live_set_proc_hook(x.l, on_life_event, &x);
-	pid = launch_to(x.l, argv, "/tmp/test_probe_life.traced");
+	pid = launch_to(x.l, argv, T("life.traced"));
 	ok(pid > 0 && !probe_at(x.l, pid, sym(pid, exe, "life_fn"), &x.fn) &&
 		   !probe_at(x.l, pid, sym(pid, exe, "life_syscall_site"), &x.sc) &&
 		   run_headless(x.l) == 0,
 	   "thread exits, exec from a thread and exit_group, all in stepped syscalls: exit 0");
-	ok(!strcmp(plain, slurp("/tmp/test_probe_life.traced")), "output identical: %s", plain);
+	ok(!strcmp(plain, slurp(T("life.traced"))), "output identical (%zu bytes)", strlen(plain));
 	ok(x.execs == 1 && x.sc.hits == 5 && x.sc2.hits == 1 && x.fn.hits >= 4000 &&
 		   x.fn2.hits >= 2001 && x.thread_exits >= 4 && x.exits == 1,
 	   "hits %lu+%lu syscalls %lu+%lu, %lu thread exits, %lu exec, %lu exit", x.fn.hits,
 	   x.fn2.hits, x.sc.hits, x.sc2.hits, x.thread_exits, x.execs, x.exits);
 	live_free(x.l);
+}
+
+/* ---- Go: its own threads and signals (SIGURG preemption), stack-check prologues ---- */
+
+static void test_go(void)
+{
+	static const char *const names[] = {"main.main", "runtime.mallocgc", "runtime.newproc",
+					    "main.busy", "runtime.gcStart"};
+	char exe[PATH_MAX], plain[4096];
+	char *argv[] = {exe, NULL};
+	struct counter c[5], c2;
+	struct live *l;
+	int placed = 0;
+	pid_t pid;
+
+	fixture(exe, sizeof(exe), "go_hello");
+	if (access(exe, X_OK)) {
+		skip("go_hello not built");
+		return;
+	}
+	untraced(argv, "go", plain, sizeof(plain));
+	l = new_live();
+	pid = launch_to(l, argv, T("go.traced"));
+	for (int i = 0; i < 5; i++)
+		placed += pid > 0 && !probe_at(l, pid, sym(pid, exe, names[i]), &c[i]);
+	/* main.main + 5: cmp 0x10(%r14),%r12, the stack check (reads memory: out of line) */
+	placed += pid > 0 && !probe_at(l, pid, sym(pid, exe, "main.main") + 5, &c2);
+	ok(placed == 6 && run_headless(l) == 0, "Go program with 6 probes runs to exit 0");
+	ok(!strcmp(plain, slurp(T("go.traced"))), "output identical: %.*s",
+	   (int)strcspn(plain, "\n"), plain);
+	ok(c[0].hits == 1 && c2.hits == 1 && c[1].hits > 0 && c[2].hits >= 4 && c[3].hits == 4 &&
+		   !c[0].bad && !c[1].bad && !c2.bad,
+	   "main.main %lu, its stack check %lu, mallocgc %lu, newproc %lu, busy %lu, gcStart %lu",
+	   c[0].hits, c2.hits, c[1].hits, c[2].hits, c[3].hits, c[4].hits);
+	live_free(l);
 }
 
 /* ---- a client single-stepping through probed code ---- */
@@ -808,9 +1019,9 @@ static void test_client_step(void)
 	pid_t pid;
 
 	fixture(exe, sizeof(exe), "zoo");
-	snprintf(plain, sizeof(plain), "%s", slurp("/tmp/test_probe_zoo.plain"));
+	snprintf(plain, sizeof(plain), "%s", slurp(T("zoo.plain")));
 	ops->set_client_features(l, &f);
-	pid = launch_to(l, argv, "/tmp/test_probe_zoo.traced");
+	pid = launch_to(l, argv, T("zoo.traced"));
 	a_call = sym(pid, exe, "zoo_call");
 	a_site = sym(pid, exe, "zoo_call_site");
 	a_leaf = sym(pid, exe, "zoo_leaf");
@@ -859,7 +1070,7 @@ static void test_client_step(void)
 
 	if (st.kind == RSP_STOP_EXITED)
 		rc = st.status;
-	ok(rc == 0 && !strcmp(plain, slurp("/tmp/test_probe_zoo.traced")),
+	ok(rc == 0 && !strcmp(plain, slurp(T("zoo.traced"))),
 	   "zoo exits 0 after %d rounds, output identical", rounds);
 	ok(good == 2 * ZOO_ROUNDS, "client steps land where they should (%d of %d)", good,
 	   2 * ZOO_ROUNDS);
@@ -883,21 +1094,34 @@ int main(int argc, char **argv)
 		printf("1..0 # SKIP %s not built (make fixtures)\n", probe);
 		return 0;
 	}
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_probe.XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		printf("1..0 # SKIP no temporary directory\n");
+		return 0;
+	}
 	if (getenv("PROBE_CALLS"))
 		hammer_calls = atol(getenv("PROBE_CALLS"));
 	test_zoo();
 	test_refusals();
 	test_hammer(5, false);
 	test_hammer(1, true);
+	test_pass_count();
+	test_while_running();
+	test_attach_detach();
 	test_client_breakpoint();
 	test_forks(1000, false);
 	test_forks(50, true);
+	test_client_forks();
 	test_storm();
 	test_exec();
 	test_libs_hook();
 	test_stepping();
 	test_lifecycle();
+	test_go();
 	test_client_step();
 	printf("1..%d\n", n_test);
+	snprintf(self, sizeof(self), "rm -rf '%s'", tmpdir);
+	if (system(self))
+		printf("# could not remove %s\n", tmpdir);
 	return failed;
 }

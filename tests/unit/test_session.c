@@ -772,9 +772,88 @@ static void test_extended(void)
 	rsp_session_free(S);
 }
 
+/* Issue 2 audit: reasons, packets and --disable-packet names not covered above. */
+static void test_audit_stops(void)
+{
+	S = open_session(false, NULL);
+	gdb_connect();
+	q("c");
+	stop_at(RSP_REASON_HWBREAK);
+	parse_wire();
+	ok(npkts == 1 && !strcmp(pkts[0], "T0502:1011121314151617;03:18191a1b;thread:p64.64;"
+					  "core:1;hwbreak:;"),
+	   "hwbreak reason when negotiated");
+	q("c");
+	struct rsp_stop st = {.kind = RSP_STOP_SIGNAL,
+			      .reason = RSP_REASON_AWATCH,
+			      .signo = 5,
+			      .thread = {0x64, 0x65},
+			      .core = -1,
+			      .watch_addr = 0x2000};
+	rsp_session_report_stop(S, &st);
+	parse_wire();
+	ok(npkts == 1 && has(pkts[0], ";thread:p64.65;awatch:2000;"), "awatch reason");
+	ok(is("QProgramSignals:e;1e", "OK") && fk.pass[14] && fk.pass[10] && !fk.pass[2],
+	   "QProgramSignals translated to host numbers");
+	ok(is("QProgramSignals:1;zz", "E16"), "QProgramSignals garbage");
+	ok(is("Z1,1000,1", "OK") && fk.pt_type == RSP_POINT_HW && is("z1,1000,1", "OK"), "Z1/z1");
+	ok(is("Z4,2000,8", "OK") && fk.pt_type == RSP_POINT_ACCESS, "Z4");
+	rsp_session_free(S);
+
+	S = open_session(false, NULL);
+	q("qSupported:multiprocess+;hwbreak-");
+	q("c");
+	stop_at(RSP_REASON_HWBREAK);
+	parse_wire();
+	ok(npkts == 1 && !has(pkts[0], "hwbreak"), "no hwbreak key unless negotiated");
+	rsp_session_free(S);
+}
+
+static void test_audit_disabled(void)
+{
+	S = open_session(false, "T");
+	gdb_connect();
+	ok(is("?", "S05") && is("Tp64.65", "OK"), "--disable-packet=T: S replies, T alive kept");
+	rsp_session_free(S);
+
+	S = open_session(false, "Tthread");
+	gdb_connect();
+	ok(is("?", "T0502:1011121314151617;03:18191a1b;") && is("qC", "QCp64.64"),
+	   "--disable-packet=Tthread: no thread or core in T");
+	rsp_session_free(S);
+
+	S = open_session(false, "threads");
+	const char *r = q(gdb_features);
+	ok(r && !has(r, "vContSupported+"), "--disable-packet=threads: no vContSupported");
+	ok(is("qC", "") && is("qfThreadInfo", "") && is("qsThreadInfo", "") && is("vCont?", "") &&
+		   is("?", "T0502:1011121314151617;03:18191a1b;"),
+	   "--disable-packet=threads: vCont, Tthread, qC, qfThreadInfo (gdbserver's group)");
+	rsp_session_free(S);
+
+	S = open_session(false, "qfThreadInfo");
+	gdb_connect();
+	ok(is("qfThreadInfo", "") && is("qsThreadInfo", "") && is("qC", "QCp64.64"),
+	   "--disable-packet=qfThreadInfo takes qsThreadInfo along");
+	rsp_session_free(S);
+}
+
+static void test_audit_extended(void)
+{
+	S = open_session(true, NULL);
+	gdb_connect();
+	fk.argc = 99;
+	q("R00");
+	ok(npkts == 0 && fk.has_process && fk.argc == 0, "R asks for the last program and args");
+	ok(is("?", "T0502:1011121314151617;03:18191a1b;thread:p64.64;"), "? after R: the new stop");
+	ok(is("vRun;;61", "T0502:1011121314151617;03:18191a1b;thread:p64.64;") && !fk.argv0[0] &&
+		   fk.argc == 2,
+	   "vRun with an empty name keeps the packet's arguments");
+	rsp_session_free(S);
+}
+
 int main(void)
 {
-	printf("1..218\n");
+	printf("1..233\n");
 	test_handshake();
 	test_regs();
 	test_mem();
@@ -789,6 +868,9 @@ int main(void)
 	test_disabled();
 	test_lldb();
 	test_extended();
+	test_audit_stops();
+	test_audit_disabled();
+	test_audit_extended();
 	printf("# %d tests\n", n_test);
 	return failed ? 1 : 0;
 }

@@ -13,7 +13,7 @@ use POSIX qw(:sys_wait_h);
 use Test::More;
 use TS;
 
-our @EXPORT = qw(trace_run trace_ok_or_skip json_events plain_run calls_of returns_of);
+our @EXPORT = qw(trace_run trace_ok_or_skip json_events json_summary plain_run calls_of returns_of);
 
 my $n = 0;
 
@@ -67,12 +67,15 @@ sub trace_ok_or_skip {
         if $r->{err} =~ /probe engine is not built in/;
 }
 
-# Decode JSON Lines text: a list of hashes (dies on invalid JSON, which fails the test).
-sub json_events {
+# Decode JSON Lines text (dies on invalid JSON, which fails the test): the events (call,
+# return, hit) as a list of hashes; json_summary gives the summary lines at the end.
+sub _json_lines {
     my ($text) = @_;
     my $js = JSON::PP->new->allow_nonref;
     return map { $js->decode($_) } grep { length } split /\n/, $text;
 }
+sub json_events { return grep { $_->{type} ne 'summary' } _json_lines(@_) }
+sub json_summary { return grep { $_->{type} eq 'summary' } _json_lines(@_) }
 
 sub calls_of {
     my ($func, @ev) = @_;
