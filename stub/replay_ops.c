@@ -331,6 +331,34 @@ static int op_region_info(void *t, taddr_t addr, struct rsp_region_info *out)
 	return 0;
 }
 
+/* lldb reads memory in aligned 512-byte lines and gives up on a line whose start it cannot
+ * read; a collected block (the stack from rsp) rarely starts on one. The head of each block,
+ * up to a little past the first line boundary, goes ahead with the stop instead. */
+static int op_expedite_mem(void *t, struct rsp_ptid id, struct rsp_mem_range *out, size_t cap,
+			   size_t *n)
+{
+	struct replay *r = t;
+	int64_t th = thread_index(r, id), idx = th < 0 ? -1 : replay_frame_for(r, (size_t)th);
+	struct tracebuf_frame fr;
+	struct tracebuf_block b;
+	size_t off = 0;
+
+	*n = 0;
+	if (idx < 0 || tracebuf_frame(r->tb, r->h.fr[idx].num, &fr))
+		return -ESRCH;
+	while (*n < cap && tracebuf_next_block(&fr, &off, &b) == 1) {
+		taddr_t end = ((b.addr + 511) & ~(taddr_t)511) + 64;
+
+		if (b.type != 'M' || !(b.addr & 511) || !b.len)
+			continue;
+		end = end < b.addr + b.len ? end : b.addr + b.len;
+		out[*n].addr = b.addr;
+		out[*n].len = end - b.addr < RSP_EXPEDITE_MAX ? end - b.addr : RSP_EXPEDITE_MAX;
+		(*n)++;
+	}
+	return 0;
+}
+
 static void op_set_client_features(void *t, const struct rsp_client_features *f)
 {
 	replay_of(t)->lldb = f->is_lldb;
@@ -364,6 +392,7 @@ const struct rsp_target_ops replay_ops = {
 	.exec_file = op_exec_file,
 	.process_info = op_process_info,
 	.region_info = op_region_info,
+	.expedite_mem = op_expedite_mem,
 	.monitor = replay_monitor,
 	.set_client_features = op_set_client_features,
 	.reverse_step = replay_reverse_step,

@@ -155,14 +155,15 @@ static enum end serve(const struct server_config *cfg, struct conn *c, const sig
  * finds it stopped and its `?` is answered with that stop. */
 static void stop_target(const struct server_config *cfg, const sigset_t *mask)
 {
+	const struct server_target *tg = &cfg->tgt;
 	struct rsp_stop stop;
 
-	if (live_target_ops()->interrupt(cfg->live))
+	if (!tg->ops->interrupt || tg->ops->interrupt(tg->target))
 		return;
-	while (!server_quit && live_has_process(cfg->live)) {
-		struct pollfd p = {.fd = live_event_fd(cfg->live), .events = POLLIN};
+	while (!server_quit && tg->has_process(tg->target)) {
+		struct pollfd p = {.fd = tg->event_fd, .events = POLLIN};
 
-		if (live_handle_events(cfg->live, &stop))
+		if (tg->next_stop(tg->target, &stop) || tg->event_fd < 0)
 			return;
 		if (ppoll(&p, 1, NULL, mask) < 0 && errno != EINTR)
 			return;

@@ -18,12 +18,11 @@
 #include "stub/trace_internal.h"
 #include "stub/tracebuf.h"
 
-#define TF_BUF_SIZE    (32u << 20)
-#define TF_STACK_MIN   256 /* stack bytes kept when --stack is not given */
-#define TF_STACK_ALIGN 512
-#define TF_MAX_TP      32767
-#define TF_HEX_MAX     (2 * 128 + 1)
-#define TF_LINES_PER   3
+#define TF_BUF_SIZE  (32u << 20)
+#define TF_STACK_MIN 256 /* stack bytes kept when --stack is not given */
+#define TF_MAX_TP    32767
+#define TF_HEX_MAX   (2 * 128 + 1)
+#define TF_LINES_PER 3
 
 struct trace_tfile {
 	struct tracebuf *tb;
@@ -64,18 +63,13 @@ static void put_stack(struct trace_hitctx *hc, struct tracebuf_builder *b)
 {
 	const struct tracecli *c = hc->t->cli;
 	size_t n = c->stack_bytes > TF_STACK_MIN ? c->stack_bytes : TF_STACK_MIN;
-	/* From an aligned address below rsp (the same page): lldb reads memory in aligned
-	 * 512-byte lines and fails a line whose start was not collected; a leaf function's
-	 * locals in the red zone come along too. */
-	uint64_t rsp = hc->hit->regs->rsp & ~(uint64_t)(TF_STACK_ALIGN - 1);
-	const size_t chunk = TRACEBUF_MEM_MAX & ~(size_t)(TF_STACK_ALIGN - 1);
+	uint64_t rsp = hc->hit->regs->rsp;
 	uint8_t *p;
 	struct iovec l, r;
 	ssize_t got;
 
-	n += hc->hit->regs->rsp - rsp;
 	while (n) {
-		uint16_t k = n > chunk ? (uint16_t)chunk : (uint16_t)n;
+		uint16_t k = n > TRACEBUF_MEM_MAX ? TRACEBUF_MEM_MAX : (uint16_t)n;
 		if (!(p = tracebuf_put_mem(b, rsp, k)))
 			return;
 		l = (struct iovec){p, k};
@@ -119,7 +113,7 @@ void trace_tfile_frame(struct trace_hitctx *hc, const struct tfunc *f, bool ret)
 	struct trace_tfile *tf = hc->t->tf;
 	struct tracebuf_builder b;
 	size_t max = tf->gsize + 64 + 2 * TRACEBUF_MEM_HDR + TF_STACK_MIN +
-		     hc->t->cli->stack_bytes + TF_STACK_ALIGN + TRACEBUF_TSV_BLOCK;
+		     hc->t->cli->stack_bytes + TRACEBUF_TSV_BLOCK;
 	unsigned tp = f->tpnum + (ret ? 1 : 0);
 
 	for (unsigned i = 0; i < hc->nreads; i++)

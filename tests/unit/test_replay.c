@@ -351,7 +351,7 @@ static char path[256];
  * actions collect only rax: no x87/SSE). */
 static void write_file(const struct replay_mod *m, uint64_t lib_bias)
 {
-	const uint64_t P1 = m->entry, P2 = m->entry + 4, S = 0x7ffd0000;
+	const uint64_t P1 = m->entry, P2 = m->entry + 4, S = 0x7ffd0010;
 	static const uint8_t stack[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 	const struct fspec fs[] = {
 		{.tp = 1,
@@ -418,9 +418,9 @@ static void test_reads(struct replay *r, const struct replay_mod *m, uint64_t li
 		   !avail[X86_64_YMM0H],
 	   "registers of the frame; headless rule: x87 collected, AVX not");
 	ok(regs(r, 0x65, g, avail) == -ESRCH, "a thread with no frame yet: none");
-	ok(ops->read_mem(r, 0x7ffd0000, buf, 64, &done) == 0 && done == 16 && buf[15] == 16,
+	ok(ops->read_mem(r, 0x7ffd0010, buf, 64, &done) == 0 && done == 16 && buf[15] == 16,
 	   "memory from the frame's block, up to its end");
-	ok(ops->read_mem(r, 0x7ffd0000 - 8, buf, 8, &done) == -EIO, "uncollected memory: an error");
+	ok(ops->read_mem(r, 0x7ffd0010 - 8, buf, 8, &done) == -EIO, "uncollected memory: an error");
 	ok(ops->read_mem(r, m->phdr, buf, 56, &done) == 0 &&
 		   !memcmp(buf, self_img + eh->e_phoff, 56),
 	   "the executable at link addresses: its program headers");
@@ -440,10 +440,17 @@ static void test_reads(struct replay *r, const struct replay_mod *m, uint64_t li
 	ok(ops->exec_file(r, 0x64, (char *)g, sizeof(g)) == 0 && !strcmp((char *)g, self),
 	   "qXfer:exec-file: the executable");
 	ok(ops->region_info(r, m->entry, &ri) == 0 && ri.mapped && ri.x, "region: code");
-	ok(ops->region_info(r, 0x7ffd0008, &ri) == 0 && ri.mapped && ri.w && ri.start == 0x7ffd0000,
+	ok(ops->region_info(r, 0x7ffd0018, &ri) == 0 && ri.mapped && ri.w && ri.start == 0x7ffd0010,
 	   "region: a collected block");
 	ok(ops->region_info(r, 0x7e0000000000, &ri) == 0 && !ri.mapped, "region: nothing");
-	ok(ops->write_mem(r, 0x7ffd0000, buf, 1) == -EPERM, "the past is not written");
+	ok(ops->write_mem(r, 0x7ffd0010, buf, 1) == -EPERM, "the past is not written");
+	{
+		struct rsp_mem_range mr[4];
+
+		ok(ops->expedite_mem(r, (struct rsp_ptid){0x64, 0x64}, mr, 4, &n) == 0 && n == 1 &&
+			   mr[0].addr == 0x7ffd0010 && mr[0].len == 16,
+		   "lldb's expedited memory: the stack block, which starts off a 512-byte line");
+	}
 }
 
 static void test_moves(struct replay *r, const struct replay_mod *m)
