@@ -97,25 +97,54 @@ static int frame_mem(const struct replay *r, int64_t idx, taddr_t addr, uint8_t 
 	return tracebuf_frame_mem(&fr, addr, buf, len, done) == 0 && *done ? 0 : -EIO;
 }
 
+/* The lowest start of a memory block of frame idx in (addr, end), else end. */
+static taddr_t next_block(const struct replay *r, int64_t idx, taddr_t addr, taddr_t end)
+{
+	struct tracebuf_frame fr;
+	struct tracebuf_block b;
+	size_t off = 0;
+
+	if (tracebuf_frame(r->tb, r->h.fr[idx].num, &fr))
+		return end;
+	while (tracebuf_next_block(&fr, &off, &b) == 1)
+		if (b.type == 'M' && b.addr > addr && b.addr < end)
+			end = b.addr;
+	return end;
+}
+
+/* The present is the latest frame of every thread. Their blocks can overlap (Go's goroutine
+ * stacks sit side by side, and a stack is collected past its top): the most recent frame
+ * holding addr answers, and no further than where a more recent frame's block begins. */
+static int present_mem(const struct replay *r, taddr_t addr, uint8_t *buf, size_t len, size_t *done)
+{
+	int64_t best = -1;
+
+	for (size_t th = 0; th < r->h.nth; th++) {
+		int64_t idx = replay_hist_thread_at(&r->h, th, r->pos);
+		size_t d = 0;
+
+		if (idx > best && !frame_mem(r, idx, addr, buf, 1, &d))
+			best = idx;
+	}
+	if (best < 0 || frame_mem(r, best, addr, buf, len, done))
+		return -EIO;
+	for (size_t th = 0; th < r->h.nth; th++) {
+		int64_t idx = replay_hist_thread_at(&r->h, th, r->pos);
+
+		if (idx > best)
+			*done = next_block(r, idx, addr, addr + *done) - addr;
+	}
+	return 0;
+}
+
 static int op_read_mem(void *t, taddr_t addr, uint8_t *buf, size_t len, size_t *done)
 {
 	struct replay *r = t;
 
 	*done = 0;
-	if (r->tsel >= 0) {
-		if (!frame_mem(r, r->tsel, addr, buf, len, done))
-			return 0;
-	} else {
-		/* The present is the latest frame of every thread: stacks do not overlap. */
-		if (!frame_mem(r, r->pos, addr, buf, len, done))
-			return 0;
-		for (size_t th = 0; th < r->h.nth; th++) {
-			int64_t idx = replay_hist_thread_at(&r->h, th, r->pos);
-
-			if (idx != r->pos && !frame_mem(r, idx, addr, buf, len, done))
-				return 0;
-		}
-	}
+	if (r->tsel >= 0 ? !frame_mem(r, r->tsel, addr, buf, len, done)
+			 : !present_mem(r, addr, buf, len, done))
+		return 0;
 	for (size_t i = 0; i < r->nmods; i++)
 		if ((i || r->have_exe) && !replay_mod_read(&r->mods[i], addr, buf, len, done))
 			return 0;

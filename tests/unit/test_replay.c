@@ -353,6 +353,7 @@ static void write_file(const struct replay_mod *m, uint64_t lib_bias)
 {
 	const uint64_t P1 = m->entry, P2 = m->entry + 4, S = 0x7ffd0010;
 	static const uint8_t stack[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+	static const uint8_t later[8] = {0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa};
 	const struct fspec fs[] = {
 		{.tp = 1,
 		 .rip = P1,
@@ -364,7 +365,14 @@ static void write_file(const struct replay_mod *m, uint64_t lib_bias)
 		 .pid = 0x64,
 		 .tid = 0x64},
 		{.tp = 2, .rip = P2, .rax = 2, .pid = 0x64, .tid = 0x65, .tsv = 2, .tsv_val = 7},
-		{.tp = 1, .rip = P1, .rax = 3, .pid = 0x64, .tid = 0x65},
+		{.tp = 1,
+		 .rip = P1,
+		 .rax = 3,
+		 .maddr = S + 8,
+		 .mem = later,
+		 .mlen = 8,
+		 .pid = 0x64,
+		 .tid = 0x65},
 		{.tp = 2, .rip = P2, .rax = 4, .pid = 0x64, .tid = 0x64},
 		{.tp = 1, .rip = P1, .rax = 5, .pid = 0x64, .tid = 0x64},
 	};
@@ -478,6 +486,15 @@ static void test_moves(struct replay *r, const struct replay_mod *m)
 	ops->insert_point(r, RSP_POINT_SW, m->entry, 1);
 	st = go(r, 1, 0);
 	ok(st.thread.tid == 0x65 && st.reason == RSP_REASON_SWBREAK, "a breakpoint: its next hit");
+	{
+		uint8_t b[16];
+		size_t done = 0;
+
+		ok(ops->read_mem(r, 0x7ffd0010, b, 16, &done) == 0 && done == 8 && b[7] == 8,
+		   "overlapping blocks: the older frame's, up to where a newer one begins");
+		ok(ops->read_mem(r, 0x7ffd0018, b, 8, &done) == 0 && done == 8 && b[0] == 0xaa,
+		   "overlapping blocks: the newer frame's bytes win");
+	}
 	ops->remove_point(r, RSP_POINT_SW, m->entry, 1);
 	st = go(r, 2, 0x65);
 	regs(r, 0x65, g, avail);
