@@ -144,9 +144,8 @@ static int start(struct session *ss)
 }
 
 /* Stop tracing: no new events. remove: take every probe out now, for a program that runs
- * on untraced; when the session ends instead, live_free removes them with the threads
- * stopped before detaching (removing them from running threads first, then detaching, hangs
- * the engine's stop of all threads today). */
+ * on untraced; when the session ends instead, live_free removes them with every thread
+ * stopped, then detaches. */
 static void stop_tracing(struct session *ss, bool remove)
 {
 	ss->t->stopping = true;

@@ -120,4 +120,22 @@ for my $sig ('TERM', 'INT') {
     kill 'KILL', $pid;
     waitpid $pid, 0;
 }
+# --duration with -p: the trace ends by itself, detached, the program untouched.
+{
+    my $ready = TS::make_fifo('readyD');
+    my $pid = fork // die;
+    if (!$pid) {
+        open STDIN, '<', '/dev/null';
+        exec $spin, $ready or POSIX::_exit(127);
+    }
+    like(TS::read_fifo_line($ready, 10) // '', qr/^$pid ready/, '--duration: spin is running');
+    my $before = text_of($pid);
+    my $r = trace_run(60, '-q', '-p', $pid, '-e', 'spin_tick', '--duration', '0.2');
+    is($r->{rc}, 0, '--duration 0.2: tracestub ends by itself, exit 0');
+    like($r->{err}, qr/^spin_tick\s+spin\s+\d+/m, '--duration: summary printed');
+    is(waitpid($pid, WNOHANG), 0, '--duration: spin still alive');
+    ok(text_of($pid) eq $before, '--duration: code bytes unchanged');
+    kill 'KILL', $pid;
+    waitpid $pid, 0;
+}
 done_testing();

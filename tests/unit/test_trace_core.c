@@ -248,6 +248,23 @@ static void test_cond_and_count(void)
 	end_session();
 }
 
+static void test_tid(void)
+{
+	char *argv[] = {"trace", "-e", "PQexec", "--tid", "100", "--", "x", NULL};
+	struct tfunc *f;
+	struct tsite *entry;
+
+	session(argv, 7);
+	f = func("PQexec", 0x50000, 0x50040, false);
+	entry = site(f, TS_ENTRY, 0x50000, 0);
+	R = (struct user_regs_struct){.rsp = (uint64_t)(uintptr_t)&stack[20]};
+	hit(entry, 101, 1);
+	hit(entry, 100, 1);
+	hit(entry, 102, 1);
+	ok(stats("PQexec") && stats("PQexec")->calls == 1, "--tid 100: only that thread's call");
+	end_session();
+}
+
 /* ---- Go: matched by goroutine, morestack re-entry counted once ---- */
 static void go_plan(struct tfunc *f)
 {
@@ -388,6 +405,7 @@ int main(void)
 {
 	test_c();
 	test_cond_and_count();
+	test_tid();
 	test_go();
 	test_tfile();
 	test_protos();
