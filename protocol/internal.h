@@ -142,6 +142,9 @@ const struct rsp_reg_layout *rsp_layout(struct rsp_session *s);
 
 /* Stop replies (stop.c). Appends the reply for st into b. */
 int rsp_stop_format(struct rsp_session *s, const struct rsp_stop *st, struct rsp_buf *b);
+/* lldb only, when the target has expedite_mem: thread th's expedited memory as T-reply
+ * `memory:0xADDR=HEX;` keys, or (json) as a jThreadsInfo `,"memory":[...]` member. */
+int rsp_stop_expedite(struct rsp_session *s, struct rsp_ptid th, struct rsp_buf *b, bool json);
 /* Recompute client features after qSupported and tell the target. */
 void rsp_features_changed(struct rsp_session *s);
 /* qSupported: negotiate and build the reply from the packet table (session.c).

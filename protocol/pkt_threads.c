@@ -167,6 +167,7 @@ static int h_jthreads(struct rsp_session *s, const uint8_t *a, size_t n)
 			rsp_buf_dec_u64(&js, (uint64_t)rsp_signal_to_gdb(st.signo));
 		}
 		json_regs(s, &js, ti->id);
+		rsp_stop_expedite(s, ti->id, &js, true);
 		rsp_buf_putc(&js, '}');
 	}
 	rsp_buf_putc(&js, ']');

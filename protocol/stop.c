@@ -58,9 +58,47 @@ static void put_expedited(struct rsp_session *s, struct rsp_ptid th, struct rsp_
 		/* lldb-server sends every GPR (0..16 on x86_64); gdb only the expedite set.
 		 */
 		bool want = r->expedite || (s->feat.is_lldb && i <= 16);
+		/* gdb refuses xx in a stop reply ("Invalid hex digit 120"): it gets no
+		 * unavailable register (it reads them with g, where xx is fine). */
+		if (!s->gavail[i] && !s->feat.is_lldb)
+			want = false;
 		if (want && r->offset + r->bitsize / 8 <= l->g_size)
 			put_reg(b, r, i, s->gbuf, s->gavail);
 	}
+}
+
+int rsp_stop_expedite(struct rsp_session *s, struct rsp_ptid th, struct rsp_buf *b, bool json)
+{
+	struct rsp_mem_range r[4];
+	uint8_t mem[RSP_EXPEDITE_MAX];
+	size_t n = 0, k = 0, done;
+
+	if (!s->feat.is_lldb || !s->ops->expedite_mem || s->ops->expedite_mem(s->t, th, r, 4, &n))
+		return 0;
+	for (size_t i = 0; i < n && i < 4; i++) {
+		size_t len = r[i].len < sizeof(mem) ? r[i].len : sizeof(mem);
+
+		/* room for the rest of the reply, whatever the other threads need */
+		if (b->cap - b->len < 2 * len + 4096 ||
+		    s->ops->read_mem(s->t, r[i].addr, mem, len, &done) || !done)
+			continue;
+		if (!json) {
+			rsp_buf_puts(b, "memory:0x");
+			rsp_buf_hex_u64(b, r[i].addr);
+			rsp_buf_putc(b, '=');
+			rsp_buf_hex(b, mem, done);
+			rsp_buf_putc(b, ';');
+			continue;
+		}
+		rsp_buf_puts(b, k++ ? ",{\"address\":" : ",\"memory\":[{\"address\":");
+		rsp_buf_dec_u64(b, r[i].addr);
+		rsp_buf_puts(b, ",\"bytes\":\"");
+		rsp_buf_hex(b, mem, done);
+		rsp_buf_puts(b, "\"}");
+	}
+	if (k)
+		rsp_buf_putc(b, ']');
+	return 0;
 }
 
 static int pc_regno(const struct rsp_reg_layout *l)
@@ -267,6 +305,7 @@ int rsp_stop_format(struct rsp_session *s, const struct rsp_stop *st, struct rsp
 		}
 		if (s->list_threads_in_stop)
 			put_thread_list(s, b);
+		rsp_stop_expedite(s, st->thread, b, false);
 		s->g_thread = st->thread;
 		break;
 	}

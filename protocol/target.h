@@ -123,6 +123,13 @@ struct rsp_library {
 	taddr_t lmid;
 };
 
+/* Memory sent ahead of reads (lldb's expedited memory), at most RSP_EXPEDITE_MAX bytes. */
+#define RSP_EXPEDITE_MAX 1024
+struct rsp_mem_range {
+	taddr_t addr;
+	size_t len;
+};
+
 struct rsp_process_info {
 	int64_t pid, ppid, uid, gid, euid, egid;
 	const char *name; /* executable path; may be NULL */
@@ -244,6 +251,13 @@ struct rsp_target_ops {
 
 	/* The client's features, told once after qSupported (and again if they change). */
 	void (*set_client_features)(void *t, const struct rsp_client_features *f);
+
+	/* lldb: memory to send with thread th's stop info (`memory:ADDR=HEX` in T replies,
+	 * "memory" in jThreadsInfo), which lldb keeps in its first-level cache and reads before
+	 * its aligned 512-byte lines; for a target that cannot serve whole lines (replay: the
+	 * collected stack starts at rsp). Bytes come from read_mem. *n = count, <= cap filled. */
+	int (*expedite_mem)(void *t, struct rsp_ptid th, struct rsp_mem_range *out, size_t cap,
+			    size_t *n);
 
 	/* Reverse execution (replay): move back one step / to the previous stop. Async like
 	 * resume. */

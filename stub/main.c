@@ -11,6 +11,7 @@
 #include "stub/comm.h"
 #include "stub/hostio.h"
 #include "stub/live.h"
+#include "stub/replay.h"
 #include "stub/server.h"
 
 #define TRACESTUB_VERSION "0.1"
@@ -33,6 +34,7 @@ static void usage(FILE *f)
 	      "       tracestub [OPTIONS] --attach PID COMM\n"
 	      "       tracestub [OPTIONS] --multi COMM\n"
 	      "       tracestub trace [OPTIONS] (-p PID | -- PROG ARGS...)   (see trace --help)\n"
+	      "       tracestub replay [OPTIONS] FILE COMM   (see replay --help)\n"
 	      "\n"
 	      "A gdb remote protocol stub for gdb (target remote / extended-remote) and lldb\n"
 	      "(gdb-remote), a drop-in for gdbserver.\n"
@@ -181,37 +183,6 @@ static int parse(struct opts *o, int argc, char **argv)
 	return 0;
 }
 
-static void on_quit(int sig)
-{
-	server_quit = sig;
-}
-
-static void on_ignore(int sig)
-{
-	(void)sig;
-}
-
-/* Quit signals are blocked except while waiting, so a flag check cannot miss them. Handlers
- * (not SIG_IGN) so the launched program does not inherit an ignored disposition. */
-static void setup_signals(bool stdio, sigset_t *waitmask)
-{
-	struct sigaction quit = {.sa_handler = on_quit}, ign = {.sa_handler = on_ignore};
-	sigset_t block;
-
-	sigaction(SIGTERM, &quit, NULL);
-	sigaction(SIGHUP, &quit, NULL);
-	/* In - mode Ctrl-C belongs to gdb, which sends the interrupt byte itself. */
-	sigaction(SIGINT, stdio ? &ign : &quit, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGPIPE); /* a gone client is an EPIPE, not a death */
-	sigprocmask(SIG_BLOCK, &block, waitmask);
-	sigaddset(waitmask, SIGPIPE);
-	sigaddset(waitmask, SIGCHLD);
-}
-
 int main(int argc, char **argv)
 {
 	struct opts o = {.no_aslr = -1};
@@ -226,6 +197,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "trace"))
 		return trace_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "replay"))
+		return replay_main(argc - 1, argv + 1);
 	r = parse(&o, argc, argv);
 	if (r)
 		return r == 1 ? 0 : r;
@@ -276,17 +249,14 @@ int main(int argc, char **argv)
 		}
 		fprintf(stderr, "Attached; pid = %d\n", o.attach);
 	}
-	setup_signals(comm.kind == COMM_STDIO, &waitmask);
-	if (comm.kind == COMM_TCP)
-		fprintf(stderr, "Listening on port %d\n", comm.port);
-	else if (comm.kind == COMM_UNIX)
-		fprintf(stderr, "Listening on %s\n", comm.path);
+	server_setup_signals(comm.kind == COMM_STDIO, &waitmask);
+	server_announce(&comm);
 	sc = (struct server_config){.comm = &comm,
-				    .live = l,
 				    .once = o.once,
 				    .multi = o.multi,
 				    .debug = o.debug,
 				    .disabled = o.disabled};
+	server_target_live(&sc.tgt, l);
 	r = server_run(&sc, &waitmask);
 	comm_close(&comm);
 	live_free(l);

@@ -8,10 +8,28 @@
 
 struct comm;
 struct live;
+struct rsp_stop;
+struct rsp_target_ops;
+
+/* What the server serves: the live ptrace engine (server_target_live) or a replayed trace. */
+struct server_target {
+	const struct rsp_target_ops *ops;
+	void *target;
+	int event_fd; /* polled beside the client; -1: none (stops come right after a packet) */
+	/* Hand out the next stop: 1 and *stop, 0 when none is pending. */
+	int (*next_stop)(void *target, struct rsp_stop *stop);
+	/* Console text (an O packet) to show before that stop; NULL member or result: none. */
+	const char *(*stop_note)(void *target);
+	void (*client_gone)(void *target); /* a client went away; may be NULL */
+	bool (*has_process)(void *target); /* else a non-extended server ends */
+};
+
+/* The live engine as a server target. */
+void server_target_live(struct server_target *out, struct live *l);
 
 struct server_config {
 	struct comm *comm;
-	struct live *live;
+	struct server_target tgt;
 	bool once;	      /* serve one connection only */
 	bool multi;	      /* extended mode; keep serving with no process */
 	bool debug;	      /* packet log on stderr */
@@ -20,6 +38,12 @@ struct server_config {
 
 /* Set by the SIGTERM/SIGINT/SIGHUP handlers installed by the caller. */
 extern volatile sig_atomic_t server_quit;
+
+/* Install the quit handlers (SIGTERM, SIGHUP, SIGINT unless stdio: then Ctrl-C is gdb's) and
+ * block them outside the wait; waitmask gets the mask to wait with. */
+void server_setup_signals(bool stdio, sigset_t *waitmask);
+/* "Listening on port N" (TCP) or "Listening on PATH" (unix) on stderr. */
+void server_announce(const struct comm *c);
 
 /* Serve until done; waitmask is the signal mask to wait with (quit signals unblocked).
  * Returns the exit status for tracestub. */

@@ -25,6 +25,16 @@ struct tracebuf;
 #define TFILE_REGS_MAX	  65536	   /* largest R block size accepted */
 #define TFILE_STATUS_ROOM 512	   /* status line width kept by tfile_writer_open for rewrites */
 #define TFILE_KEY_BIAS	  "tsbias" /* status field: load bias of the main executable (hex) */
+/* More tracestub status fields, for replay (stub/replay_meta.h formats and parses them):
+ * "tsexe:<hex of the path>" the main executable, "tspid:<hex>" the traced process, and
+ * "tslib:<hex of the path>,<hex load bias>" once per shared library mapped in it (the main
+ * executable excluded), as many as the status line has room for. */
+#define TFILE_KEY_EXE "tsexe"
+#define TFILE_KEY_PID "tspid"
+#define TFILE_KEY_LIB "tslib"
+/* A frame's V block for this trace-state-variable number names the thread that hit it:
+ * value (pid << 32) | tid. No tsv line defines it; gdb ignores V blocks it has no tsv for. */
+#define TFILE_TSV_THREAD 0x74730001
 
 /* What goes before the frames. Lines are given without their keyword and newline, as the
  * protocol layer formats them; everything is borrowed for the duration of the call. */

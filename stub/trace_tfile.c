@@ -13,6 +13,7 @@
 
 #include "arch/x86_64/regs.h"
 #include "stub/module.h"
+#include "stub/replay_meta.h"
 #include "stub/tfile.h"
 #include "stub/trace_internal.h"
 #include "stub/tracebuf.h"
@@ -111,7 +112,8 @@ void trace_tfile_frame(struct trace_hitctx *hc, const struct tfunc *f, bool ret)
 {
 	struct trace_tfile *tf = hc->t->tf;
 	struct tracebuf_builder b;
-	size_t max = tf->gsize + 64 + 2 * TRACEBUF_MEM_HDR + TF_STACK_MIN + hc->t->cli->stack_bytes;
+	size_t max = tf->gsize + 64 + 2 * TRACEBUF_MEM_HDR + TF_STACK_MIN +
+		     hc->t->cli->stack_bytes + TRACEBUF_TSV_BLOCK;
 	unsigned tp = f->tpnum + (ret ? 1 : 0);
 
 	for (unsigned i = 0; i < hc->nreads; i++)
@@ -121,6 +123,9 @@ void trace_tfile_frame(struct trace_hitctx *hc, const struct tfunc *f, bool ret)
 		return;
 	}
 	put_regs(hc, &b);
+	/* which thread hit it, for replay (tfile.h) */
+	tracebuf_put_tsv(&b, TFILE_TSV_THREAD,
+			 (int64_t)((uint64_t)hc->hit->pid << 32 | (uint32_t)hc->hit->tid));
 	put_stack(hc, &b);
 	for (unsigned i = 0; i < hc->nreads; i++) {
 		uint8_t *p = tracebuf_put_mem(&b, hc->reads[i].addr, hc->reads[i].len);
@@ -163,12 +168,30 @@ static size_t count_tps(struct trace *t)
 	return n;
 }
 
+/* The executable, the pid and the libraries of the main process, for replay (tfile.h). */
+static size_t meta_fields(struct trace *t, const struct tspace *main, size_t room, char *text,
+			  size_t cap, const char **fields, size_t fcap)
+{
+	struct replay_lib libs[REPLAY_META_MAX_LIBS];
+	size_t n = 0;
+
+	for (size_t i = 0; main && main->mods && i < main->mods->n && n < REPLAY_META_MAX_LIBS;
+	     i++) {
+		const struct module *m = main->mods->mods[i];
+		if (m != main->exe && m->mapped)
+			libs[n++] = (struct replay_lib){m->path, m->bias};
+	}
+	return replay_meta_format(main && main->exe ? main->exe->path : NULL, t->main_pid, libs, n,
+				  room, text, cap, fields, fcap, NULL);
+}
+
 static int write_file(struct trace *t, const char *path, const struct tspace *main)
 {
 	struct trace_tfile *tf = t->tf;
 	static char xml[32768];
-	char status[256], bias[64];
-	const char *extra[1] = {bias};
+	char status[256], bias[64], meta[TFILE_LINE_MAX];
+	const char *extra[1 + REPLAY_META_MAX_LIBS + 2] = {bias};
+	size_t nextra;
 	size_t ntp = count_tps(t), k = 0;
 	char(*lines)[300] = calloc(ntp * TF_LINES_PER + 1, sizeof(*lines));
 	const char **tps = calloc(ntp * TF_LINES_PER + 1, sizeof(*tps));
@@ -196,11 +219,13 @@ static int write_file(struct trace *t, const char *path, const struct tspace *ma
 		 st.frames, st.created, st.free, st.size);
 	snprintf(bias, sizeof(bias), TFILE_KEY_BIAS ":%" PRIx64,
 		 main && main->exe ? main->exe->bias : 0);
+	nextra = 1 + meta_fields(t, main, TFILE_LINE_MAX - 8 - strlen(status) - strlen(bias), meta,
+				 sizeof(meta), extra + 1, sizeof(extra) / sizeof(extra[0]) - 1);
 	struct tfile_header h = {.regs_size = tf->gsize,
 				 .tdesc = xml,
 				 .status = status,
 				 .status_extra = extra,
-				 .nstatus_extra = 1,
+				 .nstatus_extra = nextra,
 				 .tps = tps,
 				 .ntps = k};
 	r = tfile_write(path, &h, tf->tb);

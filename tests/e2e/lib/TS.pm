@@ -74,6 +74,7 @@ sub _read_until {
 }
 
 # start_server(KIND, launch => [PROG, ARGS...]) | (KIND, attach => PID) | (KIND, multi => 1)
+# | ('tracestub', replay => [OPTIONS..., FILE]) (tracestub replay OPTIONS FILE 127.0.0.1:0)
 # reconnect => 1: the server keeps serving after a client leaves (gdbserver without --once).
 # Returns { kind, pid, port, out => file with the inferior's stdout, err => stderr so far }.
 sub start_server {
@@ -93,6 +94,7 @@ sub start_server {
     } else {
         my $bin = $kind eq 'tracestub' ? tracestub_path() : 'gdbserver';
         @cmd = ($bin);
+        push @cmd, 'replay', @{ $o{replay} } if $o{replay};
         push @cmd, '--once' if $kind eq 'gdbserver' && !$o{multi} && !$o{reconnect};
         push @cmd, '--multi' if $o{multi};
         push @cmd, '--attach' if $o{attach} && $kind eq 'gdbserver';
