@@ -13,6 +13,7 @@
 #include "protocol/buf.h"
 #include "protocol/tpfmt.h"
 #include "stub/live.h"
+#include "stub/replay_meta.h"
 #include "stub/tfile.h"
 #include "stub/tracebuf.h"
 
@@ -132,12 +133,39 @@ static struct tracebuf *file_view(struct ltrace *tr)
 	return tb;
 }
 
+#define META_FIELDS (REPLAY_META_MAX_LIBS + 2)
+
+/* tsexe/tspid/tslib fields (tfile.h) for replay, while the process is there to ask. */
+static size_t meta_fields(struct ltrace *tr, size_t room, char *text, size_t cap,
+			  const char **fields)
+{
+	static struct rsp_library libs[REPLAY_META_MAX_LIBS];
+	struct replay_lib rl[REPLAY_META_MAX_LIBS];
+	const struct rsp_target_ops *ops = live_target_ops();
+	pid_t pid = live_current_pid(tr->l);
+	char exe[4096];
+	size_t n = 0;
+
+	if (!pid || ops->exec_file(tr->l, pid, exe, sizeof(exe)))
+		return 0;
+	if (ops->list_libraries(tr->l, libs, REPLAY_META_MAX_LIBS, &n))
+		n = 0;
+	if (n > REPLAY_META_MAX_LIBS)
+		n = REPLAY_META_MAX_LIBS;
+	for (size_t i = 0; i < n; i++) {
+		rl[i].path = libs[i].name;
+		rl[i].bias = libs[i].l_addr;
+	}
+	return replay_meta_format(exe, pid, rl, n, room, text, cap, fields, META_FIELDS, NULL);
+}
+
 int lt_save(void *t, const char *path)
 {
 	struct ltrace *tr = lt_of(t);
 	struct lines *l = calloc(1, sizeof(*l));
 	char *xml = malloc(XML_MAX), bias[64];
-	const char *extra[1] = {bias};
+	const char *extra[META_FIELDS + 1] = {bias};
+	static char meta[8192];
 	struct tfile_header h;
 	size_t xlen;
 	int rc = -ENOMEM;
@@ -151,8 +179,13 @@ int lt_save(void *t, const char *path)
 	h.tdesc = xml;
 	rc = status_line(tr, l, &h.status);
 	if (!rc && !bias_field(tr, bias, sizeof(bias))) {
+		size_t used = strlen(h.status) + strlen(bias) + 16;
+
 		h.status_extra = extra;
 		h.nstatus_extra = 1;
+		if (used < TFILE_LINE_MAX)
+			h.nstatus_extra += meta_fields(tr, TFILE_LINE_MAX - used, meta,
+						       sizeof(meta), extra + 1);
 	}
 	if (!rc) {
 		size_t first = l->n;

@@ -2,7 +2,7 @@
 # tracestub replay of trace files from a live gdb session (issue 6): gdb traces the PIE tp
 # fixture through tracestub, looks at frames with tfind, then saves them with `tsave -r`
 # (the stub writes the file, load bias included) and with gdb's own `tsave`. Replay (the
-# executable given with --exe: these files do not name it) must show, with tfind and with
+# executable given with --exe; `tsave -r` files also name it themselves) must show, with tfind and with
 # continue, what tfind showed live: registers, arguments, a backtrace into main, the code.
 # gdb's own file has no load bias: replay says so, and frame 0 is still right.
 use strict;
@@ -52,6 +52,15 @@ for my $f ($rfile, $gfile) {
         like($h[4] // '', qr/^#0 traced \(a=1, b=101, /m, 'gdb tsave: frame 1 registers and arguments');
         like($h[4] // '', qr/<traced\+\d+>:/, 'gdb tsave: code from the executable');
     }
+    stop_server($s);
+}
+
+# tsave -r names the executable and libraries itself (tsexe/tslib): no --exe needed.
+{
+    my $s = replay_server($rfile);
+    my ($o, $raw) = run_gdb($s, timeout => 60, cmds => ['set print frame-arguments scalars', @at]);
+    my @h = hits($raw);
+    is($h[0] // '', $live[0], 'tsave -r without --exe: frame 0 as live');
     stop_server($s);
 }
 done_testing();
