@@ -100,27 +100,36 @@ static void emu_dst(struct x86_64_emu *e, uint8_t op, const ZydisDecodedOperand 
 	e->width = op_is_gpr(dst, 32) ? 4 : 8;
 }
 
-/* lea operands: base and index must be GPRs (or rip as base); no segment override. */
-static bool plan_lea(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
-		     struct x86_64_emu *e)
+/* A memory operand the emulator can compute: GPR (or rip) base, GPR index, no fs/gs. */
+static bool plain_mem(const ZydisDecodedOperand *m)
 {
-	const ZydisDecodedOperand *m = &ops[1];
-
-	if (!op_is_gpr64_32(&ops[0]) || in->address_width != 64 ||
-	    m->mem.segment == ZYDIS_REGISTER_FS || m->mem.segment == ZYDIS_REGISTER_GS)
+	if (m->type != ZYDIS_OPERAND_TYPE_MEMORY || m->mem.segment == ZYDIS_REGISTER_FS ||
+	    m->mem.segment == ZYDIS_REGISTER_GS)
 		return false;
 	if (m->mem.base != ZYDIS_REGISTER_NONE && m->mem.base != ZYDIS_REGISTER_RIP &&
 	    !is_gpr(m->mem.base, 64))
 		return false;
-	if (m->mem.index != ZYDIS_REGISTER_NONE && !is_gpr(m->mem.index, 64))
-		return false;
-	emu_dst(e, X86_64_EMU_LEA, &ops[0]);
+	return m->mem.index == ZYDIS_REGISTER_NONE || is_gpr(m->mem.index, 64);
+}
+
+/* base, index, scale and displacement of a plain_mem operand into e. */
+static void emu_mem(struct x86_64_emu *e, const ZydisDecodedOperand *m)
+{
 	e->base = m->mem.base == ZYDIS_REGISTER_RIP    ? X86_64_EMU_RIP
 		  : m->mem.base == ZYDIS_REGISTER_NONE ? X86_64_EMU_NOREG
 						       : gpr_slot(m->mem.base);
 	e->index = m->mem.index == ZYDIS_REGISTER_NONE ? X86_64_EMU_NOREG : gpr_slot(m->mem.index);
 	e->scale = m->mem.scale;
 	e->imm = m->mem.disp.value;
+}
+
+static bool plan_lea(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
+		     struct x86_64_emu *e)
+{
+	if (!op_is_gpr64_32(&ops[0]) || in->address_width != 64 || !plain_mem(&ops[1]))
+		return false;
+	emu_dst(e, X86_64_EMU_LEA, &ops[0]);
+	emu_mem(e, &ops[1]);
 	return true;
 }
 
@@ -211,25 +220,14 @@ static bool plan_memmov(const ZydisDecodedInstruction *in, const ZydisDecodedOpe
 	load = ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY;
 	m = load ? &ops[1] : &ops[0];
 	r = load ? &ops[0] : &ops[1];
-	if (m->type != ZYDIS_OPERAND_TYPE_MEMORY || !op_is_gpr64_32(r) ||
-	    m->mem.segment == ZYDIS_REGISTER_FS || m->mem.segment == ZYDIS_REGISTER_GS)
-		return false;
-	if (m->mem.base != ZYDIS_REGISTER_NONE && m->mem.base != ZYDIS_REGISTER_RIP &&
-	    !is_gpr(m->mem.base, 64))
-		return false;
-	if (m->mem.index != ZYDIS_REGISTER_NONE && !is_gpr(m->mem.index, 64))
+	if (!plain_mem(m) || !op_is_gpr64_32(r))
 		return false;
 	memset(e, 0, sizeof(*e));
 	e->op = load ? X86_64_EMU_LOAD : X86_64_EMU_STORE;
 	e->width = op_is_gpr(r, 32) ? 4 : 8;
 	e->dst = load ? gpr_slot(r->reg.value) : X86_64_EMU_NOREG;
 	e->src = load ? X86_64_EMU_NOREG : gpr_slot(r->reg.value);
-	e->base = m->mem.base == ZYDIS_REGISTER_RIP    ? X86_64_EMU_RIP
-		  : m->mem.base == ZYDIS_REGISTER_NONE ? X86_64_EMU_NOREG
-						       : gpr_slot(m->mem.base);
-	e->index = m->mem.index == ZYDIS_REGISTER_NONE ? X86_64_EMU_NOREG : gpr_slot(m->mem.index);
-	e->scale = m->mem.scale;
-	e->imm = m->mem.disp.value;
+	emu_mem(e, m);
 	return true;
 }
 
