@@ -4,7 +4,9 @@
 #   reason, and the frames so far are kept: tstatus counts them, tsave writes them, and
 #   `target tfile` reads them back;
 # - the client disconnects mid-run without disconnected tracing: the run stops
-#   (tdisconnected) and a reconnecting gdb sees the tracepoint and the frames.
+#   (tdisconnected) and a reconnecting gdb sees the tracepoint and the frames;
+# - 2000 short-lived threads (born and joined 8 at a time, far above 200 a second) each hit a
+#   tracepoint once: every hit stored, output as untraced.
 use strict;
 use warnings;
 use FindBin;
@@ -14,12 +16,14 @@ use TS;
 
 my $spin = fixture('spin');
 my $tp   = fixture('tp');
+my $churn = fixture('churn');
 plan skip_all => 'fixtures not built (make fixtures)' if !-x $spin || !-x $tp;
 my $tmp = TS::tmpdir();
 our $TODO;
 my %TODO_GS = (
     'SIGKILL: tstatus says why the run stopped' =>
         'gdbserver 13 keeps reporting the run as going after the program is gone',
+    '2000 short-lived threads: 2000 hits' => 'gdbserver 13 counts its step-overs as hits',
     'SIGKILL: target tfile reads the frame back' =>
         'gdbserver 13 + PIE: the saved frames are at run-time addresses, `ticks` reads <unavailable>',
 );
@@ -73,6 +77,18 @@ for my $srv (gdb_servers()) {
         $T->('reconnect: the tracepoint is uploaded'));
     like($o2, qr/^Trace stopped because of disconnection\.$/m,
         $T->('reconnect: the run stopped when gdb left (tdisconnected)'));
+    wait_server($s, 10);
+    stop_server($s);
+
+    # ---- 2000 short-lived threads (batches of 8) hitting a tracepoint ----
+    my ($want) = TS::untraced($churn, 2000);
+    $s = start_server($srv, launch => [$churn, 2000]);
+    my ($o3) = run_gdb($s, prog => $churn, timeout => 120, cmds => ['source ' . script(
+        'break main', 'continue', 'trace hit', 'actions', 'collect i', 'end', 'break done',
+        'tstart', 'continue', 'tstop', 'tstatus', 'info tracepoints', 'continue')]);
+    like($o3, qr/^Collected 2000 trace frames\.$/m, $T->('2000 short-lived threads: 2000 frames'));
+    like($o3, qr/tracepoint already hit 2000 times/, $T->('2000 short-lived threads: 2000 hits'));
+    like(TS::slurp($s->{out}), qr/^\Q$want\E/m, $T->('2000 short-lived threads: output as untraced'));
     wait_server($s, 10);
     stop_server($s);
 }
