@@ -513,21 +513,7 @@ static void op_set_client_features(void *t, const struct rsp_client_features *f)
 static int op_xfer_features(void *t, const char *annex, size_t annex_len, uint64_t off,
 			    uint8_t *buf, size_t len, size_t *out_len)
 {
-	static char xml[65536];
-	static size_t xml_len;
-
-	if (annex_len != strlen("target.xml") || memcmp(annex, "target.xml", annex_len))
-		return -ENOENT;
-	if (!xml_len)
-		xml_len = x86_64_target_xml(xml, sizeof(xml));
-	if (xml_len > sizeof(xml))
-		return -EOVERFLOW;
-	*out_len = 0;
-	if (off >= xml_len)
-		return 0;
-	*out_len = xml_len - off < len ? xml_len - off : len;
-	memcpy(buf, xml + off, *out_len);
-	return 0;
+	return x86_64_target_xml_read(annex, annex_len, off, buf, len, out_len);
 }
 
 static int op_xfer_auxv(void *t, uint64_t off, uint8_t *buf, size_t len, size_t *out_len)

@@ -230,14 +230,7 @@ static int slice(const void *obj, size_t n, uint64_t off, uint8_t *buf, size_t l
 static int op_xfer_features(void *t, const char *annex, size_t annex_len, uint64_t off,
 			    uint8_t *buf, size_t len, size_t *out_len)
 {
-	static char xml[65536];
-	static size_t xml_len;
-
-	if (annex_len != strlen("target.xml") || memcmp(annex, "target.xml", annex_len))
-		return -ENOENT;
-	if (!xml_len && (xml_len = x86_64_target_xml(xml, sizeof(xml))) > sizeof(xml))
-		return -EOVERFLOW;
-	return slice(xml, xml_len, off, buf, len, out_len);
+	return x86_64_target_xml_read(annex, annex_len, off, buf, len, out_len);
 }
 
 void replay_build_auxv(struct replay *r)

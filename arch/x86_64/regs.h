@@ -78,6 +78,10 @@ size_t x86_64_g_size(void);
 /* Write target.xml (all features inline) into buf. Returns its length (which may exceed cap:
  * then only cap bytes were written), never negative. */
 size_t x86_64_target_xml(char *buf, size_t cap);
+/* qXfer:features:read of annex (annex_len bytes, "target.xml" only: -ENOENT otherwise): up to
+ * len bytes from off into buf, *out_len = bytes copied (0 at the end). The XML is built once. */
+int x86_64_target_xml_read(const char *annex, size_t annex_len, uint64_t off, uint8_t *buf,
+			   size_t len, size_t *out_len);
 
 /* Map between DWARF numbers and regnums. Return -1 if there is no such register. */
 int x86_64_regno_from_dwarf(int dwreg);

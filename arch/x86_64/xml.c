@@ -4,6 +4,7 @@
  * dwarf_regnum) are ignored by gdb. */
 #include "arch/x86_64/regs.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -124,4 +125,24 @@ size_t x86_64_target_xml(char *buf, size_t cap)
 	}
 	out_put(&o, "</feature>\n</target>\n");
 	return o.len;
+}
+
+int x86_64_target_xml_read(const char *annex, size_t annex_len, uint64_t off, uint8_t *buf,
+			   size_t len, size_t *out_len)
+{
+	static char xml[65536];
+	static size_t xml_len;
+
+	*out_len = 0;
+	if (annex_len != strlen("target.xml") || memcmp(annex, "target.xml", annex_len))
+		return -ENOENT;
+	if (!xml_len)
+		xml_len = x86_64_target_xml(xml, sizeof(xml));
+	if (xml_len > sizeof(xml))
+		return -EOVERFLOW;
+	if (off >= xml_len)
+		return 0;
+	*out_len = xml_len - off < len ? xml_len - off : len;
+	memcpy(buf, xml + off, *out_len);
+	return 0;
 }

@@ -104,59 +104,52 @@ my ($base) = TS::slurp("/proc/$kid/maps") =~ /^([0-9a-f]+)-.*\Q$real\E$/m;
 my $addr = hex($base) + hex($tick);
 my $before = code_bytes($kid, $addr, 16);
 is(length $before, 16, 'read spin_tick code bytes');
-my ($ok, $fail) = (0, '');
 my @sigs = qw(TERM INT HUP);
-for my $i (1 .. $ROUNDS) {
-    my $sig = $sigs[$i % 3];
-    my $sv = start_server('tracestub', attach => $kid);
-    my $cc = RSP->connect($sv->{port});
-    my $z = $cc->ask(sprintf('Z0,%x,1', $addr));
-    my $in = code_bytes($kid, $addr, 1) eq "\xcc";
-    kill $sig, $sv->{pid};
-    my $st = wait_server($sv, 10);
-    $cc->close;
-    stop_server($sv);
-    my $after = code_bytes($kid, $addr, 16);
-    my $state = (split ' ', TS::slurp("/proc/$kid/stat"))[2];
-    if ($z eq 'OK' && $in && defined $st && ($st >> 8) == 0 && $after eq $before
-        && $state =~ /^[RS]$/) {
-        $ok++;
-    } else {
-        $fail ||= "round $i SIG$sig: Z0=$z int3=$in status=" . ($st // 'hung')
-            . " bytes " . ($after eq $before ? 'same' : 'changed') . " state $state";
-    }
-}
-is($ok, $ROUNDS, "SIGTERM/SIGINT/SIGHUP x$ROUNDS with an int3 in: detached, bytes identical, running")
-    or diag($fail);
 
-# ---- the same while a tracepoint run is going: the probe's int3 and its step-overs are
-# in flight when the signal lands ----
-($ok, $fail) = (0, '');
-for my $i (1 .. $ROUNDS) {
-    my $sig = $sigs[$i % 3];
-    my $sv = start_server('tracestub', attach => $kid);
-    my $cc = RSP->connect($sv->{port});
+# quit_rounds(WHAT, ARM): $ROUNDS times attach a server, ARM($client) puts the int3 in and
+# returns (ok, what it got), then a quit signal lands: the program must be detached, running,
+# its code bytes as before.
+sub quit_rounds {
+    my ($what, $arm) = @_;
+    my ($ok, $fail) = (0, '');
+    for my $i (1 .. $ROUNDS) {
+        my $sig = $sigs[$i % 3];
+        my $sv = start_server('tracestub', attach => $kid);
+        my $cc = RSP->connect($sv->{port});
+        my ($armed, $got) = $arm->($cc);
+        my $in = code_bytes($kid, $addr, 1) eq "\xcc";
+        kill $sig, $sv->{pid};
+        my $st = wait_server($sv, 10);
+        $cc->close;
+        stop_server($sv);
+        my $after = code_bytes($kid, $addr, 16);
+        my $state = (split ' ', TS::slurp("/proc/$kid/stat"))[2];
+        if ($armed && $in && defined $st && ($st >> 8) == 0 && $after eq $before
+            && $state =~ /^[RS]$/) {
+            $ok++;
+        } else {
+            $fail ||= "round $i SIG$sig: $got int3=$in status=" . ($st // 'hung')
+                . " bytes " . ($after eq $before ? 'same' : 'changed') . " state $state";
+        }
+    }
+    is($ok, $ROUNDS, "SIGTERM/SIGINT/SIGHUP x$ROUNDS $what: detached, bytes identical, running")
+        or diag($fail);
+}
+
+quit_rounds('with an int3 in', sub {
+    my $z = $_[0]->ask(sprintf('Z0,%x,1', $addr));
+    return ($z eq 'OK', "Z0=$z");
+});
+# The same while a tracepoint run is going: the probe's int3 and its step-overs are in
+# flight when the signal lands.
+quit_rounds('during a tracepoint run', sub {
+    my $cc = $_[0];
     $cc->ask('qSupported:multiprocess+;swbreak+');
     my @r = map { $cc->ask($_) } ('QTinit', sprintf('QTDP:1:%x:E:0:0-', $addr),
         sprintf('QTDP:-1:%x:R1', $addr), 'QTStart');
-    my $in = code_bytes($kid, $addr, 1) eq "\xcc";
     $cc->raw(RSP::frame('vCont;c'));
-    kill $sig, $sv->{pid};
-    my $st = wait_server($sv, 10);
-    $cc->close;
-    stop_server($sv);
-    my $after = code_bytes($kid, $addr, 16);
-    my $state = (split ' ', TS::slurp("/proc/$kid/stat"))[2];
-    if ("@r" eq 'OK OK OK OK' && $in && defined $st && ($st >> 8) == 0 && $after eq $before
-        && $state =~ /^[RS]$/) {
-        $ok++;
-    } else {
-        $fail ||= "round $i SIG$sig: replies @r int3=$in status=" . ($st // 'hung')
-            . " bytes " . ($after eq $before ? 'same' : 'changed') . " state $state";
-    }
-}
-is($ok, $ROUNDS, "SIGTERM/SIGINT/SIGHUP x$ROUNDS during a tracepoint run: detached, bytes identical, running")
-    or diag($fail);
+    return ("@r" eq 'OK OK OK OK', "replies @r");
+});
 kill 'KILL', $kid;
 waitpid $kid, 0;
 done_testing();
