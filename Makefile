@@ -84,7 +84,10 @@ $(B)/fixtures/%: tests/fixtures/%.c $(FIX_LIBS)
 $(B)/fixtures/go_%: tests/fixtures/go/%/*.go $(B)/.deps
 	@mkdir -p $(dir $@)
 	cd tests/fixtures/go/$* && go build -o $(abspath $@) .
-fixtures: $(FIX_BIN) $(FIX_LIBS) $(GO_BIN)
+# dw_args with a .debug_rnglists unit that crashes libdwarf 20210528 (found by fuzz_dwarf)
+$(B)/fixtures/dw_args_badrng: $(B)/fixtures/dw_args tests/fixtures/data/rnglists-doublefree.bin
+	objcopy --add-section .debug_rnglists=tests/fixtures/data/rnglists-doublefree.bin $< $@
+fixtures: $(FIX_BIN) $(FIX_LIBS) $(GO_BIN) $(B)/fixtures/dw_args_badrng
 
 # ---- fuzz targets: clang + libFuzzer, the library built with clang's instrumentation ----
 FUZZFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all

@@ -477,6 +477,49 @@ static void collect_first_stops(struct live *l, pid_t pid)
 	}
 }
 
+/* A PTRACE_INTERRUPT stop is taken before the signals queued for the thread (the kernel runs
+ * jobctl traps first), so the SIGTRAP of an int3 it ran just before can still be queued: once
+ * detached it would kill the program (e2e 920 saw it about once in 200 detaches). With the
+ * code already restored, let the thread dequeue it while still traced and drop it; an int3
+ * of the program's own (still there at rip - 1) keeps its SIGTRAP. Returns the signal to
+ * deliver at the detach, or -1 when the thread is gone. */
+static int take_queued_trap(struct live *l, const struct bkpt_mem *mem, struct proc_thread *th)
+{
+	struct user_regs_struct r;
+	uint64_t pend;
+	uint8_t byte;
+	siginfo_t si;
+	int status;
+
+	if (procfs_thread_sigpending(th->proc->pid, th->tid, &pend) ||
+	    !(pend & (1ull << (SIGTRAP - 1))) || ptr_cont(th->tid, 0))
+		return 0;
+	for (;;) {
+		if (waitpid(th->tid, &status, __WALL) < 0 || !WIFSTOPPED(status))
+			return -1;
+		if (status >> 16) { /* an event stop on the way: go on to the signal */
+			if (ptr_cont(th->tid, 0))
+				return -1;
+			continue;
+		}
+		if (WSTOPSIG(status) != SIGTRAP)
+			return WSTOPSIG(status);
+		if (ptr_getsiginfo(th->tid, &si) || si.si_code != SI_KERNEL ||
+		    ptr_getregs(th->tid, &r)) {
+			live_log(l, "detach %d: queued SIGTRAP code %d dropped", (int)th->tid,
+				 si.si_code);
+			return 0; /* a leftover step trap of ours */
+		}
+		if (mem->read(mem->ctx, r.rip - 1, &byte, 1) == 0 && byte == 0xcc)
+			return SIGTRAP;
+		r.rip--; /* ours, now gone: run the original instruction again */
+		ptr_setregs(th->tid, &r);
+		live_log(l, "detach %d: queued SIGTRAP of int3 at 0x%llx dropped", (int)th->tid,
+			 (unsigned long long)r.rip);
+		return 0;
+	}
+}
+
 static int detach_proc(struct live *l, struct proc *p)
 {
 	struct proc_thread *th;
@@ -515,7 +558,10 @@ static int detach_proc(struct live *l, struct proc *p)
 		} else if (th->has_pending && th->pending.reason == RSP_REASON_SIGNAL) {
 			sig = th->pending.signo;
 		}
-		ptr_detach(th->tid, sig);
+		if (!sig)
+			sig = take_queued_trap(l, &mem, th);
+		if (sig >= 0)
+			ptr_detach(th->tid, sig);
 	}
 	live_drop_proc(l, p);
 	return rc;

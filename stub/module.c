@@ -11,6 +11,7 @@
 #include "arch/x86_64/funcscan.h"
 #include "stub/cfi.h"
 #include "stub/dwarfinfo.h"
+#include "stub/dwarfvet.h"
 #include "stub/elfsym.h"
 
 static struct module *find_exact(struct module_set *set, const char *path, uint64_t start)
@@ -234,16 +235,31 @@ struct module *module_set_find(struct module_set *set, uint64_t addr)
 	return NULL;
 }
 
+/* libdwarf reads a file in this process only after a throwaway child survived reading all of
+ * it (stub/dwarfvet.h). 0 to go on (errors other than a crash or hang are left to the open). */
+static int vetted(struct module *m)
+{
+	int r = dwarfvet_check(m->path, DWARFVET_TIMEOUT_S);
+
+	if (r != -EILSEQ && r != -ETIMEDOUT)
+		return 0;
+	fprintf(stderr,
+		"tracestub: warning: %s: libdwarf %s reading its DWARF; using its symbols only\n",
+		m->path, r == -EILSEQ ? "crashes" : "hangs");
+	m->cfi_err = m->dwarf_err = r; /* one warning, neither opened */
+	return r;
+}
+
 struct cfi *module_cfi(struct module *m)
 {
-	if (m->cfi_err == 1)
+	if (m->cfi_err == 1 && (m->cfi_err = vetted(m)) == 0)
 		m->cfi_err = cfi_open(m->path, &m->cfi);
 	return m->cfi;
 }
 
 struct dwarfinfo *module_dwarf(struct module *m)
 {
-	if (m->dwarf_err == 1)
+	if (m->dwarf_err == 1 && (m->dwarf_err = vetted(m)) == 0)
 		m->dwarf_err = dwarfinfo_open(m->path, &m->dwarf);
 	return m->dwarf;
 }

@@ -224,6 +224,21 @@ int procfs_thread_core(pid_t pid, pid_t tid)
 	return atoi(p + 1);
 }
 
+int procfs_thread_sigpending(pid_t pid, pid_t tid, uint64_t *mask)
+{
+	char path[80], text[4096];
+	const char *p;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	if (read_small(path, text, sizeof text, NULL) < 0)
+		return -ESRCH;
+	p = strstr(text, "\nSigPnd:");
+	if (!p)
+		return -EINVAL;
+	*mask = strtoull(p + 8, NULL, 16);
+	return 0;
+}
+
 int procfs_list_tids(pid_t pid, pid_t *out, size_t cap, size_t *n)
 {
 	char path[64];

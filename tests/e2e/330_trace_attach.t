@@ -17,25 +17,6 @@ trace_ok_or_skip();
 my $spin = fixture('spin');
 plan skip_all => 'spin not built (make fixtures)' if !-x $spin;
 
-sub text_of {
-    my ($pid) = @_;
-    open my $m, '<', "/proc/$pid/maps" or return '';
-    my ($lo, $hi);
-    while (<$m>) {
-        my ($a, $b, $path) = /^([0-9a-f]+)-([0-9a-f]+) r-xp \S+ \S+ \S+\s+(\S+)/ or next;
-        if ($path =~ m{/spin$}) {
-            ($lo, $hi) = (hex $a, hex $b);
-            last;
-        }
-    }
-    return '' if !$lo;
-    open my $fh, '<:raw', "/proc/$pid/mem" or return '';
-    sysseek $fh, $lo, 0 or return '';
-    my $buf = '';
-    sysread $fh, $buf, $hi - $lo;
-    return $buf;
-}
-
 for my $sig ('TERM', 'INT') {
     my $ready = TS::make_fifo("ready$sig");
     my $prog = TS::make_fifo("progress$sig");
@@ -46,7 +27,7 @@ for my $sig ('TERM', 'INT') {
     }
     my $line = TS::read_fifo_line($ready, 10) // '';
     like($line, qr/^$pid ready/, "$sig: spin is running");
-    my $before = text_of($pid);
+    my $before = TS::code_of($pid, 'spin');
     ok(length $before > 0, "$sig: its code read from /proc/PID/mem");
 
     my $json = TS::make_fifo("json$sig");
@@ -109,7 +90,7 @@ for my $sig ('TERM', 'INT') {
     my $tick = TS::read_fifo_line($prog, 20) // '';
     like($tick, qr/^\d+/, "$sig: spin still runs after the detach");
     is(waitpid($pid, WNOHANG), 0, "$sig: spin is alive");
-    my $after = text_of($pid);
+    my $after = TS::code_of($pid, 'spin');
     ok($after eq $before, "$sig: code bytes unchanged (no int3 left)");
     {
         local $/;
@@ -129,12 +110,12 @@ for my $sig ('TERM', 'INT') {
         exec $spin, $ready or POSIX::_exit(127);
     }
     like(TS::read_fifo_line($ready, 10) // '', qr/^$pid ready/, '--duration: spin is running');
-    my $before = text_of($pid);
+    my $before = TS::code_of($pid, 'spin');
     my $r = trace_run(60, '-q', '-p', $pid, '-e', 'spin_tick', '--duration', '0.2');
     is($r->{rc}, 0, '--duration 0.2: tracestub ends by itself, exit 0');
     like($r->{err}, qr/^spin_tick\s+spin\s+\d+/m, '--duration: summary printed');
     is(waitpid($pid, WNOHANG), 0, '--duration: spin still alive');
-    ok(text_of($pid) eq $before, '--duration: code bytes unchanged');
+    ok(TS::code_of($pid, 'spin') eq $before, '--duration: code bytes unchanged');
     kill 'KILL', $pid;
     waitpid $pid, 0;
 }

@@ -339,6 +339,28 @@ sub read_fifo_line {
     return $line;
 }
 
+# The bytes of the executable mapping of $pid's file whose basename is $name, read through
+# /proc/PID/mem (what the program runs, int3s included); '' when not found.
+sub code_of {
+    my ($pid, $name) = @_;
+    no warnings qw(portable);
+    open my $m, '<', "/proc/$pid/maps" or return '';
+    my ($lo, $hi);
+    while (<$m>) {
+        my ($a, $b, $path) = /^([0-9a-f]+)-([0-9a-f]+) r-xp \S+ \S+ \S+\s+(\S+)/ or next;
+        if ($path =~ m{/\Q$name\E$}) {
+            ($lo, $hi) = (hex $a, hex $b);
+            last;
+        }
+    }
+    return '' if !$lo;
+    open my $fh, '<:raw', "/proc/$pid/mem" or return '';
+    sysseek $fh, $lo, 0 or return '';
+    my $buf = '';
+    sysread $fh, $buf, $hi - $lo;
+    return $buf;
+}
+
 # Normalise debugger output so runs against different servers can be compared.
 sub norm {
     my ($t) = @_;
