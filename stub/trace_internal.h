@@ -306,6 +306,10 @@ size_t trace_calls_open(const struct trace *t);
 int trace_tfile_open(struct trace *t);
 /* One frame for the event at this hit (ret: the function's return tracepoint). */
 void trace_tfile_frame(struct trace_hitctx *hc, const struct tfunc *f, bool ret);
+/* Checkpoints of the file while the trace runs: ms until the next one is due (-1: none
+ * pending), and write it when due (now_ns monotonic). */
+int trace_tfile_timeout_ms(const struct trace *t, uint64_t now_ns);
+void trace_tfile_tick(struct trace *t, uint64_t now_ns);
 /* Write the file, say how to open it in gdb (on out), free. */
 void trace_tfile_close(struct trace *t, FILE *out);
 

@@ -193,8 +193,11 @@ static int loop(struct session *ss, int sfd)
 
 	while (!ss->ending && live_has_process(ss->l)) {
 		uint64_t now = trace_now_ns();
-		int timeout = t->out.status_tty ? 200 : -1;
+		int timeout = t->out.status_tty ? 200 : -1, save = trace_tfile_timeout_ms(t, now);
 		struct signalfd_siginfo si;
+
+		if (save >= 0 && (timeout < 0 || save < timeout))
+			timeout = save;
 
 		if (c->duration_ns && !t->stopping) {
 			uint64_t left = t->start_ns + c->duration_ns > now
@@ -220,7 +223,9 @@ static int loop(struct session *ss, int sfd)
 		if (pf[0].revents & POLLIN)
 			pump(ss);
 		trace_retsite_sweep(t);
-		trace_out_tick(t, trace_now_ns());
+		now = trace_now_ns();
+		trace_out_tick(t, now);
+		trace_tfile_tick(t, now);
 	}
 	return 0;
 }

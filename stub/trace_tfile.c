@@ -5,11 +5,18 @@
  * arguments and a backtrace. gdb keeps a PIE at its link addresses under `target tfile`
  * (no auxv there): so addresses inside the main executable's code, in registers, stack words
  * and tracepoint lines, are written as link-time addresses, and gdb finds its symbols with no
- * option. The load bias travels in the tsbias status field. */
+ * option. The load bias travels in the tsbias status field.
+ * So that a tracer killed outright (SIGKILL, OOM) loses at most the last moments, the whole
+ * file is also rewritten while the trace runs: at most once a second, and never more often
+ * than ten times the last write took (at most 10% of the time), to FILE.tmp renamed over
+ * FILE (a reader never sees half a file). Only for a regular file (not a FIFO or device). */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "arch/x86_64/regs.h"
 #include "stub/module.h"
@@ -18,18 +25,29 @@
 #include "stub/trace_internal.h"
 #include "stub/tracebuf.h"
 
-#define TF_BUF_SIZE  (32u << 20)
-#define TF_STACK_MIN 256 /* stack bytes kept when --stack is not given */
-#define TF_MAX_TP    32767
-#define TF_HEX_MAX   (2 * 128 + 1)
-#define TF_LINES_PER 3
+#define TF_BUF_SIZE    (32u << 20)
+#define TF_STACK_MIN   256 /* stack bytes kept when --stack is not given */
+#define TF_MAX_TP      32767
+#define TF_HEX_MAX     (2 * 128 + 1)
+#define TF_LINES_PER   3
+#define TF_SAVE_MIN_NS 1000000000ull /* checkpoints at most once a second */
+#define TF_SAVE_COST   10	     /* ... and at most 1/10 of the time */
 
 struct trace_tfile {
 	struct tracebuf *tb;
 	size_t gsize;
 	uint64_t frames, dropped;
+	uint64_t saved_frames, next_save_ns; /* checkpoints */
+	bool checkpoints;
 	uint8_t g[1024], avail[X86_64_NREGS];
 };
+
+static bool regular_or_new(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) != 0 ? errno == ENOENT : S_ISREG(st.st_mode);
+}
 
 int trace_tfile_open(struct trace *t)
 {
@@ -47,6 +65,8 @@ int trace_tfile_open(struct trace *t)
 	}
 	tracebuf_set_circular(tf->tb, true);
 	tracebuf_set_regs_size(tf->tb, tf->gsize);
+	tf->checkpoints = regular_or_new(t->cli->gdbtrace_path);
+	tf->next_save_ns = trace_now_ns() + TF_SAVE_MIN_NS;
 	t->tf = tf;
 	return 0;
 }
@@ -185,6 +205,22 @@ static size_t meta_fields(struct trace *t, const struct tspace *main, size_t roo
 				  room, text, cap, fields, fcap, NULL);
 }
 
+/* FILE.tmp renamed over FILE when FILE is a regular file (or new), else FILE itself. */
+static int write_whole(const char *path, const struct tfile_header *h, struct trace_tfile *tf)
+{
+	char tmp[4096];
+	int r;
+
+	if (!tf->checkpoints || snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return tfile_write(path, h, tf->tb);
+	r = tfile_write(tmp, h, tf->tb);
+	if (!r && rename(tmp, path) != 0)
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r;
+}
+
 static int write_file(struct trace *t, const char *path, const struct tspace *main)
 {
 	struct trace_tfile *tf = t->tf;
@@ -228,7 +264,7 @@ static int write_file(struct trace *t, const char *path, const struct tspace *ma
 				 .nstatus_extra = nextra,
 				 .tps = tps,
 				 .ntps = k};
-	r = tfile_write(path, &h, tf->tb);
+	r = write_whole(path, &h, tf);
 out:
 	free(lines);
 	free(tps);
@@ -254,16 +290,45 @@ static void advise(struct trace *t, const char *path, const struct tspace *main,
 	fprintf(out, " -ex 'target tfile %s'\n", path);
 }
 
+static const struct tspace *main_space(const struct trace *t)
+{
+	for (const struct tspace *s = t->spaces; s; s = s->next)
+		if (s->pid == t->main_pid)
+			return s; /* the newest first: the latest image of the main process */
+	return NULL;
+}
+
+int trace_tfile_timeout_ms(const struct trace *t, uint64_t now_ns)
+{
+	const struct trace_tfile *tf = t->tf;
+
+	if (!tf || !tf->checkpoints || tf->frames == tf->saved_frames)
+		return -1;
+	return now_ns >= tf->next_save_ns ? 0 : (int)((tf->next_save_ns - now_ns) / 1000000 + 1);
+}
+
+void trace_tfile_tick(struct trace *t, uint64_t now_ns)
+{
+	struct trace_tfile *tf = t->tf;
+	uint64_t took;
+
+	if (trace_tfile_timeout_ms(t, now_ns) != 0)
+		return;
+	if (write_file(t, t->cli->gdbtrace_path, main_space(t)) != 0)
+		tf->checkpoints = false; /* said once, at the end */
+	tf->saved_frames = tf->frames;
+	took = trace_now_ns() - now_ns;
+	tf->next_save_ns = now_ns + (took * TF_SAVE_COST > TF_SAVE_MIN_NS ? took * TF_SAVE_COST
+									  : TF_SAVE_MIN_NS);
+}
+
 void trace_tfile_close(struct trace *t, FILE *out)
 {
-	const struct tspace *main = NULL;
+	const struct tspace *main = main_space(t);
 	int r;
 
 	if (!t->tf)
 		return;
-	for (const struct tspace *s = t->spaces; s && !main; s = s->next)
-		if (s->pid == t->main_pid)
-			main = s; /* the newest first: the latest image of the main process */
 	r = write_file(t, t->cli->gdbtrace_path, main);
 	if (r)
 		fprintf(out, "tracestub trace: cannot write %s: %s\n", t->cli->gdbtrace_path,

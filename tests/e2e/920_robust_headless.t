@@ -10,6 +10,10 @@
 #   and FILE is a complete gdb trace file holding the frames recorded so far. (This loop found
 #   that about one detach in 200 killed the program with SIGTRAP: an int3's SIGTRAP still
 #   queued behind the interrupt stop; stub/launch.c take_queued_trap drops it now.)
+# - tracestub itself SIGKILLed while tracing a launched program with -o FILE: FILE holds the
+#   frames of the last checkpoint (written whole at most every second), gdb opens it with
+#   `target tfile` and backtraces the first frame, and the program is killed with the tracer
+#   (PTRACE_O_EXITKILL), never left stopped.
 use strict;
 use warnings;
 use FindBin;
@@ -126,4 +130,44 @@ is($ok{file}, $rounds, "$rounds rounds: -o FILE written whole (header, definitio
 is($ok{frames}, $rounds, "$rounds rounds: FILE holds the frames recorded before the signal");
 kill 'KILL', $pid;
 waitpid $pid, 0;
+
+# ---- tracestub SIGKILLed: -o keeps the last checkpoint ----
+{
+    my $o = "$tmp/killed.tf";
+    my $tpid = fork // die;
+    if (!$tpid) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>', "$o.err";
+        exec TS::tracestub_path(), 'trace', '-q', '-e', 'spin_tick', '-o', $o, '--', $spin
+            or POSIX::_exit(127);
+    }
+    my $tf = '';
+    for (1 .. 100) {    # the first checkpoint is due a second after the first frame
+        select undef, undef, undef, 0.05;
+        $tf = TS::slurp($o) if -s $o;
+        last if length $tf;
+    }
+    select undef, undef, undef, 0.2;
+    kill 'KILL', $tpid;
+    waitpid $tpid, 0;
+    is($? & 127, 9, 'tracestub SIGKILLed mid-trace');
+    $tf = TS::slurp($o);
+    is(substr($tf, 0, 8), "\x7fTRACE0\n", 'SIGKILL: -o FILE is a trace file');
+    my ($frames) = $tf =~ /^status [^\n]*;tframes:([0-9a-f]+);/m;
+    ok($frames && hex $frames > 0, 'SIGKILL: it holds the frames of the last checkpoint ('
+        . hex($frames // 0) . ')');
+    my ($pid2) = $tf =~ /;tspid:([0-9a-f]+)/;
+    my $gone = 0;
+    for (1 .. 100) {
+        $gone = !kill(0, hex($pid2 // 0)) || TS::slurp('/proc/' . hex($pid2 // 0) . '/stat') =~ /\) Z /;
+        last if $gone;
+        select undef, undef, undef, 0.05;
+    }
+    ok($pid2 && $gone, 'SIGKILL: the launched program died with tracestub (EXITKILL)');
+    my ($g) = TS::_run(60, 'gdb', '-nx', '-batch', '-ex', "target tfile $o", '-ex', 'tfind start',
+        '-ex', 'bt', $spin);
+    like($g, qr/Found trace frame 0.*#0\s+spin_tick \(\).*#1\s+0x[0-9a-f]+ in main/s,
+        'SIGKILL: gdb reads the file: frame 0 is in spin_tick, called from main');
+}
 done_testing();
