@@ -30,6 +30,19 @@ my $spin = fixture('spin');
 plan skip_all => 'fixtures not built (make fixtures)' if !-x $bad || !-x $spin;
 my $tmp = TS::tmpdir();
 
+# `tracestub trace ARGS` in the background, stderr to $err; returns its pid.
+sub spawn_trace {
+    my ($err, @args) = @_;
+    my $tpid = fork // die;
+    if (!$tpid) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', '/dev/null';
+        open STDERR, '>', $err;
+        exec TS::tracestub_path(), 'trace', @args or POSIX::_exit(127);
+    }
+    return $tpid;
+}
+
 # ---- DWARF that crashes libdwarf ----
 {
     my $json = "$tmp/bad.json";
@@ -72,14 +85,7 @@ my @sigs = ('TERM', 'INT', 'HUP');
 for my $i (1 .. $rounds) {
     my $sig = $sigs[$i % 3];
     my $o = "$tmp/q$i.tf";
-    my $tpid = fork // die;
-    if (!$tpid) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', '/dev/null';
-        open STDERR, '>', "$o.err";
-        exec TS::tracestub_path(), 'trace', '-q', '-p', $pid, '-e', 'spin_tick', '-o', $o
-            or POSIX::_exit(127);
-    }
+    my $tpid = spawn_trace("$o.err", '-q', '-p', $pid, '-e', 'spin_tick', '-o', $o);
     my $err = '';
     eval {
         local $SIG{ALRM} = sub { die "timeout\n" };
@@ -134,14 +140,7 @@ waitpid $pid, 0;
 # ---- tracestub SIGKILLed: -o keeps the last checkpoint ----
 {
     my $o = "$tmp/killed.tf";
-    my $tpid = fork // die;
-    if (!$tpid) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', '/dev/null';
-        open STDERR, '>', "$o.err";
-        exec TS::tracestub_path(), 'trace', '-q', '-e', 'spin_tick', '-o', $o, '--', $spin
-            or POSIX::_exit(127);
-    }
+    my $tpid = spawn_trace("$o.err", '-q', '-e', 'spin_tick', '-o', $o, '--', $spin);
     my $tf = '';
     for (1 .. 100) {    # the first checkpoint is due a second after the first frame
         select undef, undef, undef, 0.05;
