@@ -212,6 +212,21 @@ static int fp_step(const struct cfi_regs *in, cfi_read_fn rd, void *rctx, struct
 	return 0;
 }
 
+/* At a function's first instruction nothing is pushed yet: the return address is at rsp and
+ * every other register is the caller's (the rbp chain would skip the caller). */
+static int entry_step(const struct cfi_regs *in, cfi_read_fn rd, void *rctx, struct cfi_regs *out)
+{
+	uint64_t ra;
+
+	if (rd(rctx, in->r[7], &ra, sizeof(ra)) != 0)
+		return -EFAULT;
+	*out = *in;
+	out->at_entry = false;
+	out->r[16] = ra;
+	out->r[7] = in->r[7] + 8;
+	return 0;
+}
+
 int cfi_unwind(cfi_module_fn modules, void *mctx, const struct cfi_regs *regs, cfi_read_fn rd,
 	       void *rctx, struct cfi_frame *out, size_t max, size_t *n)
 {
@@ -231,7 +246,9 @@ int cfi_unwind(cfi_module_fn modules, void *mctx, const struct cfi_regs *regs, c
 		int err = modules(mctx, look, &c, &bias);
 		err = err == 0 && c ? cfi_step(c, look - bias, &cur, rd, rctx, &next) : -ENOENT;
 		if (err == -ENOENT) {
-			err = fp_step(&cur, rd, rctx, &next);
+			err = how == CFI_HOW_START && regs->at_entry
+				      ? entry_step(&cur, rd, rctx, &next)
+				      : fp_step(&cur, rd, rctx, &next);
 			how = CFI_HOW_FP;
 		} else {
 			how = CFI_HOW_CFI;

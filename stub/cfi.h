@@ -4,6 +4,7 @@
 #ifndef STUB_CFI_H
 #define STUB_CFI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,7 @@ struct cfi;
 struct cfi_regs {
 	uint64_t r[CFI_NREGS];
 	uint32_t valid; /* bit n: r[n] known */
+	bool at_entry;	/* rip is a function's first instruction (used where no CFI covers it) */
 };
 
 enum cfi_how { CFI_HOW_START, CFI_HOW_CFI, CFI_HOW_FP };

@@ -284,7 +284,7 @@ static void on_entry(struct trace_hitctx *hc, struct tfunc *f)
 	c->entry_rsp = hit->regs->rsp;
 	if (f->ra_only && !trace_read(hc, hit->regs->rsp, &ra, 8))
 		arm(hc, c, ra);
-	trace_collect_extras(hc);
+	trace_collect_extras(hc, hit->addr == f->addr);
 	f->calls++;
 	emit(hc, f);
 }
@@ -393,7 +393,7 @@ static void on_hit(struct trace_hitctx *hc, struct tfunc *f)
 		t->ev.nargs = 0;
 	fill(hc, f, th ? th->depth : 0, goid);
 	t->ev.addr = hc->hit->addr;
-	trace_collect_extras(hc);
+	trace_collect_extras(hc, hc->hit->addr == f->addr);
 	f->calls++;
 	emit(hc, f);
 }

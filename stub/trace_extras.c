@@ -37,7 +37,7 @@ static int bt_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	return trace_read(ctx, addr, buf, len);
 }
 
-static void backtrace(struct trace_hitctx *hc, unsigned depth)
+static void backtrace(struct trace_hitctx *hc, unsigned depth, bool at_entry)
 {
 	struct tevent *ev = &hc->t->ev;
 	const struct user_regs_struct *r = hc->hit->regs;
@@ -54,6 +54,7 @@ static void backtrace(struct trace_hitctx *hc, unsigned depth)
 	}
 	cr.r[16] = hc->hit->addr;
 	cr.valid |= 1u << 16;
+	cr.at_entry = at_entry;
 	if (depth > TEVENT_MAX_FRAMES)
 		depth = TEVENT_MAX_FRAMES;
 	if (cfi_unwind(module_set_cfi_lookup, hc->space->mods, &cr, bt_read, hc, fr, depth, &n))
@@ -92,7 +93,7 @@ static void registers(struct trace_hitctx *hc)
 	t->ev.nregs = TRACE_NREGS;
 }
 
-void trace_collect_extras(struct trace_hitctx *hc)
+void trace_collect_extras(struct trace_hitctx *hc, bool at_entry)
 {
 	struct trace *t = hc->t;
 	const struct tracecli *c = t->cli;
@@ -110,5 +111,5 @@ void trace_collect_extras(struct trace_hitctx *hc)
 	if (c->regs)
 		registers(hc);
 	if (c->bt_depth)
-		backtrace(hc, c->bt_depth);
+		backtrace(hc, c->bt_depth, at_entry);
 }

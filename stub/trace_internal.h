@@ -275,8 +275,8 @@ unsigned trace_collect(struct trace_hitctx *hc, const struct tplan *pl, bool res
 int64_t trace_goid(struct trace_hitctx *hc, struct tmod *mod, uint64_t g);
 
 /* trace_extras.c */
-/* --stack, --regs, --bt into t->ev. */
-void trace_collect_extras(struct trace_hitctx *hc);
+/* --stack, --regs, --bt into t->ev. at_entry: the hit is the function's first instruction. */
+void trace_collect_extras(struct trace_hitctx *hc, bool at_entry);
 /* Symbolise a runtime pc: function name (NULL if none) and module (NULL outside every
  * module); *off from the function's start, or from the module's text when no symbol. */
 bool trace_symbolize(struct tspace *s, uint64_t pc, const char **func, const char **module,

@@ -64,6 +64,9 @@ sub spawn_trace {
     is(scalar(grep { $_->{type} eq 'return' } @ev), 2, 'libdwarf crasher: both calls returned');
     is($call && $call->{bt} ? $call->{bt}[0]{func} // '' : '', 'f_int',
         'libdwarf crasher: --bt frame 0 named from the symbol table');
+    # No CFI for it either: at a function's first instruction the return address is at rsp.
+    is($call && $call->{bt} ? $call->{bt}[1]{func} // '' : '', 'main',
+        'libdwarf crasher: --bt frame 1 is the caller, main (return address at rsp on entry)');
 }
 
 # ---- quit signals, 200 rounds, on an attached program with -o ----
