@@ -84,10 +84,15 @@ $(B)/fixtures/%: tests/fixtures/%.c $(FIX_LIBS)
 $(B)/fixtures/go_%: tests/fixtures/go/%/*.go $(B)/.deps
 	@mkdir -p $(dir $@)
 	cd tests/fixtures/go/$* && go build -o $(abspath $@) .
+# go_args as shipped binaries often are: no .symtab, no DWARF (functions from .gopclntab)
+$(B)/fixtures/go_args_stripped: tests/fixtures/go/args/*.go $(B)/.deps
+	@mkdir -p $(dir $@)
+	cd tests/fixtures/go/args && go build -ldflags='-s -w' -o $(abspath $@) .
 # dw_args with a .debug_rnglists unit that crashes libdwarf 20210528 (found by fuzz_dwarf)
 $(B)/fixtures/dw_args_badrng: $(B)/fixtures/dw_args tests/fixtures/data/rnglists-doublefree.bin
 	objcopy --add-section .debug_rnglists=tests/fixtures/data/rnglists-doublefree.bin $< $@
-fixtures: $(FIX_BIN) $(FIX_LIBS) $(GO_BIN) $(B)/fixtures/dw_args_badrng
+fixtures: $(FIX_BIN) $(FIX_LIBS) $(GO_BIN) $(B)/fixtures/dw_args_badrng \
+	$(B)/fixtures/go_args_stripped
 
 # ---- fuzz targets: clang + libFuzzer, the library built with clang's instrumentation ----
 FUZZFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "stub/gopclntab.h"
+
 #define ELFSYM_MAX_LOADS 16
 
 struct elfsym_load {
@@ -132,6 +134,34 @@ static int read_symtab(struct elfsym *es, Elf *elf, Elf_Scn *scn, const GElf_Shd
 	return 0;
 }
 
+static int add_go_func(void *ctx, const char *name, uint64_t entry, uint64_t end)
+{
+	GElf_Sym sym = {.st_value = entry, .st_size = end - entry};
+
+	return add_func(ctx, name, &sym, false);
+}
+
+static bool has_func(const struct elfsym *es, const char *name)
+{
+	for (size_t i = 0; i < es->n; i++)
+		if (!strcmp(es->funcs[i].name, name))
+			return true;
+	return false;
+}
+
+/* A Go program without its .symtab (-ldflags=-s): the functions of its .gopclntab. A table
+ * this parser does not know is no error: the module just has no Go functions. */
+static int read_gopclntab(struct elfsym *es, const GElf_Shdr *sh)
+{
+	int r;
+
+	if (sh->sh_offset > es->len || sh->sh_size > es->len - sh->sh_offset ||
+	    has_func(es, "runtime.main"))
+		return 0;
+	r = gopclntab_walk(es->img + sh->sh_offset, sh->sh_size, add_go_func, es);
+	return r == -ENOMEM ? r : 0;
+}
+
 /* Sort by address and (re)build the by-name index. */
 static int index_funcs(struct elfsym *es)
 {
@@ -174,10 +204,19 @@ static int load_image(struct elfsym *es)
 			es->entry = eh.e_entry;
 	}
 	Elf_Scn *scn = NULL;
+	GElf_Shdr pcln = {0};
+	size_t shstr = 0;
+	if (elf_getshdrstrndx(elf, &shstr) != 0)
+		shstr = 0;
 	while ((scn = elf_nextscn(elf, scn)) != NULL) {
 		GElf_Shdr sh;
 		if (!gelf_getshdr(scn, &sh))
 			continue;
+		if (sh.sh_type == SHT_PROGBITS && shstr) {
+			const char *sname = elf_strptr(elf, shstr, sh.sh_name);
+			if (sname && !strcmp(sname, ".gopclntab"))
+				pcln = sh;
+		}
 		if (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM)
 			continue;
 		/* The symbol table must lie inside the image or libelf reads past it. */
@@ -187,6 +226,8 @@ static int load_image(struct elfsym *es)
 		if (err)
 			goto out;
 	}
+	if (pcln.sh_size && (err = read_gopclntab(es, &pcln)) != 0)
+		goto out;
 	if (es->n)
 		dedupe(es);
 	err = index_funcs(es);

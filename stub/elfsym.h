@@ -1,6 +1,6 @@
-/* ELF function symbols of one module (libelf behind this wall): .symtab and .dynsym, lookup by
- * exact name, by glob and by address. Addresses are link-time; the caller adds the load bias.
- * Never touches a live process. */
+/* ELF function symbols of one module (libelf behind this wall): .symtab and .dynsym, or the
+ * .gopclntab of a stripped Go program; lookup by exact name, by glob and by address.
+ * Addresses are link-time; the caller adds the load bias. Never touches a live process. */
 #ifndef STUB_ELFSYM_H
 #define STUB_ELFSYM_H
 

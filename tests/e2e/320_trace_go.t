@@ -4,7 +4,8 @@
 # forced at its bottom) and go_args (strings, slices, errors, goroutines, recursion). Checks
 # arguments, results (from the ABI at return), durations, exact call counts (the entry probe
 # firing again after runtime.morestack is not a second call), goroutine ids, the inlined
-# net/http.Get, and output and exit status identical to an untraced run.
+# net/http.Get, and output and exit status identical to an untraced run. go_args stripped of
+# .symtab and DWARF: its functions from .gopclntab, calls and returns as unstripped.
 use strict;
 use warnings;
 use FindBin;
@@ -80,4 +81,24 @@ is(scalar(returns_of('main.fact', @ev)), 18, 'main.fact: 18 returns');
 is_deeply([sort { $a <=> $b } map { vals($_, 'ret')->[0] } grep { $_->{depth} == 0 } returns_of('main.fact', @ev)],
     [6, 24, 120, 720], 'fact(3..6) results at depth 0');
 is_deeply(vals((calls_of('main.greet', @ev))[0], 'args'), ['gopher', 1], 'greet("gopher", 1)');
+
+# go_args built with -ldflags='-s -w' (no .symtab, no DWARF): functions found in .gopclntab,
+# the same calls and returns as the unstripped build (no argument values: no types)
+my $stripped = fixture('go_args_stripped');
+SKIP: {
+    skip 'go_args_stripped not built', 6 if !-x $stripped;
+    $json = "$tmp/stripped.json";
+    $r = trace_run(60, '-e', 'main.sum', '-e', 'main.fact', '-e', 'main.greet', '--json', $json,
+        '--', $stripped);
+    is($r->{out}, plain_run(30, $stripped)->{out}, 'go_args stripped: stdout identical');
+    unlike($r->{err}, qr/never resolved/, 'go_args stripped: every function found (.gopclntab)');
+    my @sev = json_events(TS::slurp($json));
+    for my $f ('main.sum', 'main.fact', 'main.greet') {
+        is(scalar(calls_of($f, @sev)) . '/' . scalar(returns_of($f, @sev)),
+            scalar(calls_of($f, @ev)) . '/' . scalar(returns_of($f, @ev)),
+            "go_args stripped: $f calls/returns as unstripped");
+    }
+    ok(!grep({ $_->{type} eq 'return' && !($_->{duration_ns} > 0) } @sev),
+        'go_args stripped: every return has a duration');
+}
 done_testing();

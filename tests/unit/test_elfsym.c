@@ -1,5 +1,6 @@
 /* elfsym against real files: the dw_args and go_args fixtures, libc (.dynsym only), libpq. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,9 +9,15 @@
 #include "stub/elfsym.h"
 
 static int n_test;
-static void ok(int cond, const char *name)
+__attribute__((format(printf, 2, 3))) static void ok(int cond, const char *fmt, ...)
 {
-	printf("%sok %d - %s\n", cond ? "" : "not ", ++n_test, name);
+	va_list ap;
+
+	printf("%sok %d - ", cond ? "" : "not ", ++n_test);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
 }
 static void skip(int n, const char *why)
 {
@@ -86,6 +93,42 @@ static void test_go(void)
 	elfsym_free(es);
 }
 
+/* The same program built with -ldflags='-s -w': its functions come from .gopclntab, at the
+ * addresses .symtab gives in the unstripped build, with sizes that end where the next
+ * function starts (symtab sizes leave out the padding). */
+static void test_go_stripped(void)
+{
+	const char *path = "build/fixtures/go_args_stripped", *full = "build/fixtures/go_args";
+	static const char *const names[] = {"main.main",  "main.add", "main.fact",
+					    "main.greet", "main.sum", "runtime.main"};
+	struct elfsym *es = NULL, *ref = NULL;
+	size_t same = 0, n = sizeof(names) / sizeof(names[0]);
+
+	if (access(path, R_OK) != 0 || access(full, R_OK) != 0) {
+		skip(3, "build/fixtures/go_args_stripped absent (make fixtures)");
+		return;
+	}
+	int r = elfsym_open(path, &es);
+	size_t count = es ? elfsym_count(es) : 0;
+
+	ok(r == 0 && count > 1000, "stripped Go: %zu functions from .gopclntab", count);
+	if (es && elfsym_open(full, &ref) == 0)
+		for (size_t i = 0; i < n; i++) {
+			const struct elfsym_func *a = elfsym_find(es, names[i]);
+			const struct elfsym_func *b = elfsym_find(ref, names[i]);
+			same += a && b && a->addr == b->addr && a->size >= b->size &&
+				a->size < b->size + 32;
+		}
+	ok(same == n, "stripped Go: %zu of %zu functions at the unstripped symtab's address", same,
+	   n);
+	const struct elfsym_func *f = es ? elfsym_find(es, "main.add") : NULL;
+	uint64_t off = 0;
+	ok(f && elfsym_lookup(es, f->addr + 1, &off) == f && off == 1,
+	   "stripped Go: lookup by address inside main.add");
+	elfsym_free(es);
+	elfsym_free(ref);
+}
+
 static void test_pq_and_bad(void)
 {
 	struct elfsym *es = NULL;
@@ -107,10 +150,11 @@ static void test_pq_and_bad(void)
 
 int main(void)
 {
-	printf("1..17\n");
+	printf("1..20\n");
 	test_fixture();
 	test_libc();
 	test_go();
+	test_go_stripped();
 	test_pq_and_bad();
 	return 0;
 }
