@@ -621,8 +621,16 @@ static bool replay_deferred(struct live *l)
 	return true;
 }
 
+/* Statuses handled per live_handle_events call: threads hitting probes without pause can
+ * keep waitpid busy forever, and the caller's other inputs (a client's packets and ^C, a
+ * tracer's quit signal) must still be read. Over budget, the event fd is made readable again
+ * and the rest waits for the next call. */
+#define LIVE_EVENT_BUDGET 256
+
 int live_handle_events(struct live *l, struct rsp_stop *stop)
 {
+	unsigned budget = LIVE_EVENT_BUDGET;
+
 	drain_fds(l);
 	for (;;) {
 		int status;
@@ -632,6 +640,10 @@ int live_handle_events(struct live *l, struct rsp_stop *stop)
 			*stop = l->ready;
 			l->have_ready = false;
 			return 1;
+		}
+		if (!budget--) {
+			live_wake(l);
+			return 0;
 		}
 		if (replay_deferred(l))
 			continue;

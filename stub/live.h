@@ -36,9 +36,11 @@ int live_attach(struct live *l, pid_t pid);
 /* A file descriptor that becomes readable when child events are pending (signalfd on
  * SIGCHLD: the caller must not install its own SIGCHLD handling). */
 int live_event_fd(const struct live *l);
-/* Reap and handle all pending child events. When a stop must be reported to the client
- * (a resumed process stopped or exited), fill *stop and return 1; call again until it returns
- * 0 (nothing more to report now); -errno on failure. */
+/* Reap and handle pending child events, at most a few hundred per call (threads hitting
+ * probes nonstop must not starve the caller's other inputs: the event fd stays readable while
+ * more wait). When a stop must be reported to the client (a resumed process stopped or
+ * exited), fill *stop and return 1; call again until it returns 0 (nothing more to report
+ * now); -errno on failure. */
 int live_handle_events(struct live *l, struct rsp_stop *stop);
 /* True while at least one process is being debugged. */
 bool live_has_process(const struct live *l);

@@ -9,7 +9,10 @@
 #   keeps running with its code bytes identical to before the first attach (/proc/PID/mem),
 #   and FILE is a complete gdb trace file holding the frames recorded so far. (This loop found
 #   that about one detach in 200 killed the program with SIGTRAP: an int3's SIGTRAP still
-#   queued behind the interrupt stop; stub/launch.c take_queued_trap drops it now.)
+#   queued behind the interrupt stop; stub/launch.c take_queued_trap drops it now.) Then 30
+#   rounds on spin8, 8 threads calling the probed function, which at the end checks that
+#   every thread's sum matches its number of calls (no instruction skipped or repeated, no
+#   register clobbered by a step-over or a detach).
 # - tracestub itself SIGKILLed while tracing a launched program with -o FILE: FILE holds the
 #   frames of the last checkpoint (written whole at most every second), gdb opens it with
 #   `target tfile` and backtraces the first frame, and the program is killed with the tracer
@@ -20,6 +23,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use JSON::PP;
+use File::Basename qw(basename);
 use POSIX qw(:sys_wait_h);
 use TS;
 use TraceRun;
@@ -27,7 +31,8 @@ use TraceRun;
 trace_ok_or_skip();
 my $bad = fixture('dw_args_badrng');
 my $spin = fixture('spin');
-plan skip_all => 'fixtures not built (make fixtures)' if !-x $bad || !-x $spin;
+my $spin8 = fixture('spin8');
+plan skip_all => 'fixtures not built (make fixtures)' if !-x $bad || !-x $spin || !-x $spin8;
 my $tmp = TS::tmpdir();
 
 # `tracestub trace ARGS` in the background, stderr to $err; returns its pid.
@@ -69,76 +74,99 @@ sub spawn_trace {
         'libdwarf crasher: --bt frame 1 is the caller, main (return address at rsp on entry)');
 }
 
-# ---- quit signals, 200 rounds, on an attached program with -o ----
-my $ready = TS::make_fifo('ready');
-my $pid = fork // die;
-if (!$pid) {
-    open STDIN, '<', '/dev/null';
-    open STDOUT, '>', '/dev/null';
-    exec $spin, $ready or POSIX::_exit(127);
+# Start $exe READY, wait for its "PID ready"; returns the pid.
+sub start_ready {
+    my ($exe) = @_;
+    my $ready = TS::make_fifo('ready' . (++$TS::seq));
+    my $pid = fork // die;
+    if (!$pid) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', "$tmp/" . basename($exe) . '.out';
+        exec $exe, $ready or POSIX::_exit(127);
+    }
+    like(TS::read_fifo_line($ready, 10) // '', qr/^$pid ready/, basename($exe) . ' is running');
+    return $pid;
 }
-like(TS::read_fifo_line($ready, 10) // '', qr/^$pid ready/, 'spin is running');
-my $before = TS::code_of($pid, 'spin');
-ok(length $before > 0, 'its code read from /proc/PID/mem');
 
-my $rounds = $ENV{QUIT_ROUNDS} // 200;
-my %ok = map { $_ => 0 } qw(attached exit0 alive code file frames);
-my $failed = 0;
-my @sigs = ('TERM', 'INT', 'HUP');
-for my $i (1 .. $rounds) {
-    my $sig = $sigs[$i % 3];
-    my $o = "$tmp/q$i.tf";
-    my $tpid = spawn_trace("$o.err", '-q', '-p', $pid, '-e', 'spin_tick', '-o', $o);
-    my $err = '';
-    eval {
-        local $SIG{ALRM} = sub { die "timeout\n" };
-        alarm 30;
-        while ($err !~ /attached to process/) {
-            select undef, undef, undef, 0.002;
-            $err = TS::slurp("$o.err");
+# $rounds times: attach `tracestub trace -q -p PID -e $func -o FILE`, let it take hits for
+# 10 ms, send SIGTERM, SIGINT or SIGHUP in turn, and check the tracer's exit, the program,
+# its code bytes and FILE.
+sub quit_rounds {
+    my ($pid, $exe, $func, $rounds) = @_;
+    my $name = basename($exe);
+    my $before = TS::code_of($pid, $name);
+    ok(length $before > 0, "$name: its code read from /proc/PID/mem");
+    my %ok = map { $_ => 0 } qw(attached exit0 alive code file frames);
+    my $failed = 0;
+    my @sigs = ('TERM', 'INT', 'HUP');
+    for my $i (1 .. $rounds) {
+        my $sig = $sigs[$i % 3];
+        my $o = "$tmp/q$i.tf";
+        my $tpid = spawn_trace("$o.err", '-q', '-p', $pid, '-e', $func, '-o', $o);
+        my $err = '';
+        eval {
+            local $SIG{ALRM} = sub { die "timeout\n" };
+            alarm 30;
+            while ($err !~ /attached to process/) {
+                select undef, undef, undef, 0.002;
+                $err = TS::slurp("$o.err");
+            }
+            alarm 0;
+        };
+        alarm 0;
+        my $att = $err =~ /attached to process $pid/;
+        select undef, undef, undef, 0.01;    # some hundreds of hits
+        kill $sig, $tpid;
+        my $st;
+        eval {
+            local $SIG{ALRM} = sub { die "timeout\n" };
+            alarm 30;
+            waitpid $tpid, 0;
+            $st = $?;
+            alarm 0;
+        };
+        alarm 0;
+        if (!defined $st) {
+            kill 'KILL', $tpid;
+            waitpid $tpid, 0;
         }
-        alarm 0;
-    };
-    alarm 0;
-    my $att = $err =~ /attached to process $pid/;
-    select undef, undef, undef, 0.01;    # ~200 hits
-    kill $sig, $tpid;
-    my $st;
-    eval {
-        local $SIG{ALRM} = sub { die "timeout\n" };
-        alarm 30;
-        waitpid $tpid, 0;
-        $st = $?;
-        alarm 0;
-    };
-    alarm 0;
-    if (!defined $st) {
-        kill 'KILL', $tpid;
-        waitpid $tpid, 0;
+        my $tf = TS::slurp($o);
+        my ($frames) = $tf =~ /^status [^\n]*;tframes:([0-9a-f]+);/m;
+        my %r = (attached => $att, exit0 => defined $st && $st == 0,
+            alive => waitpid($pid, WNOHANG) == 0 || (diag("round $i: $name ended, status $?") && 0),
+            code => TS::code_of($pid, $name) eq $before,
+            file => substr($tf, 0, 8) eq "\x7fTRACE0\n" && $tf =~ /\n\n/,
+            frames => $frames && hex $frames > 0);
+        $ok{$_} += $r{$_} ? 1 : 0 for keys %r;
+        if (grep { !$r{$_} } keys %r) {
+            diag("round $i (SIG$sig): " . join(' ', map { "$_=" . ($r{$_} ? 1 : 0) } sort keys %r)
+                . "\n$err") if $failed++ < 3;
+            last if !$r{alive};
+        }
+        unlink $o, "$o.err";
     }
-    my $tf = TS::slurp($o);
-    my ($frames) = $tf =~ /^status [^\n]*;tframes:([0-9a-f]+);/m;
-    my %r = (attached => $att, exit0 => defined $st && $st == 0,
-        alive => waitpid($pid, WNOHANG) == 0 || (diag("round $i: spin ended, status $?") && 0),
-        code => TS::code_of($pid, 'spin') eq $before,
-        file => substr($tf, 0, 8) eq "\x7fTRACE0\n" && $tf =~ /\n\n/,
-        frames => $frames && hex $frames > 0);
-    $ok{$_} += $r{$_} ? 1 : 0 for keys %r;
-    if (grep { !$r{$_} } keys %r) {
-        diag("round $i (SIG$sig): " . join(' ', map { "$_=" . ($r{$_} ? 1 : 0) } sort keys %r)
-            . "\n$err") if $failed++ < 3;
-        last if !$r{alive};
-    }
-    unlink $o, "$o.err";
+    is($ok{attached}, $rounds, "$name, $rounds rounds: tracestub attached each time");
+    is($ok{exit0}, $rounds, "$name, $rounds rounds of SIGTERM/SIGINT/SIGHUP: tracestub exited 0 each time");
+    is($ok{alive}, $rounds, "$name, $rounds rounds: the program still runs after each detach");
+    is($ok{code}, $rounds, "$name, $rounds rounds: its code bytes identical to before (no int3 left)");
+    is($ok{file}, $rounds, "$name, $rounds rounds: -o FILE written whole (header, definitions, frames)");
+    is($ok{frames}, $rounds, "$name, $rounds rounds: FILE holds the frames recorded before the signal");
 }
-is($ok{attached}, $rounds, "$rounds rounds: tracestub attached each time");
-is($ok{exit0}, $rounds, "$rounds rounds of SIGTERM/SIGINT/SIGHUP: tracestub exited 0 each time");
-is($ok{alive}, $rounds, "$rounds rounds: the program still runs after each detach");
-is($ok{code}, $rounds, "$rounds rounds: its code bytes identical to before (no int3 left)");
-is($ok{file}, $rounds, "$rounds rounds: -o FILE written whole (header, definitions, frames)");
-is($ok{frames}, $rounds, "$rounds rounds: FILE holds the frames recorded before the signal");
+
+# ---- quit signals, 200 rounds, on an attached program with -o ----
+my $pid = start_ready($spin);
+quit_rounds($pid, $spin, 'spin_tick', $ENV{QUIT_ROUNDS} // 200);
 kill 'KILL', $pid;
 waitpid $pid, 0;
+
+# ---- the same on 8 threads hitting the probe, 30 rounds; then the program checks its sums ----
+$pid = start_ready($spin8);
+quit_rounds($pid, $spin8, 'spin8_work', $ENV{QUIT_ROUNDS8} // 30);
+kill 'USR1', $pid;
+waitpid $pid, 0;
+is($?, 0, 'spin8: exit 0 after the rounds: every thread\'s sum matches its call count');
+my $out8 = TS::slurp("$tmp/spin8.out");
+is(scalar(() = $out8 =~ /^thread \d: \d+ calls ok$/mg), 8, 'spin8: 8 threads ok') or diag($out8);
 
 # ---- tracestub SIGKILLed: -o keeps the last checkpoint ----
 {
