@@ -2,7 +2,8 @@
 # Faults against the live server (issue 7): malformed input over a real connection never ends
 # the session; unmapped memory gets error replies; SIGTERM/SIGINT/SIGHUP while debugging an
 # attached program detaches it with its code bytes unchanged (repeated); a launched program
-# dies with tracestub (never left stopped); a program SIGKILLed mid-session is reported.
+# dies with tracestub (never left stopped); a program SIGKILLed mid-session is reported; ^C,
+# qTStatus, QTStop and D are answered while 8 threads hit a tracepoint nonstop.
 use strict;
 use warnings;
 no warnings 'portable';
@@ -152,4 +153,75 @@ quit_rounds('during a tracepoint run', sub {
 });
 kill 'KILL', $kid;
 waitpid $kid, 0;
+
+# ---- ^C while 8 threads hit a tracepoint nonstop ----
+# spin8's threads call spin8_work in a loop; a tracepoint there keeps the server's event
+# handling busy without pause. The client's ^C, then qTStatus, QTStop and D must still be
+# answered (tracestub used to drain child events forever and never read the socket), and
+# spin8, detached, must still compute every sum right. gdbserver 13 does not answer the ^C.
+my $spin8 = fixture('spin8');
+my %TODO8 = map { ("gdbserver: $_" => 'gdbserver 13 does not answer ^C while 8 threads hit its tracepoint') }
+    ('^C answered by a stop reply', 'qTStatus answered, the run still going',
+    'frames collected meanwhile', 'QTStop', 'detached', 'spin8 after the detach: every sum right');
+our $TODO;
+sub storm_session {
+    my ($srv) = @_;
+    my $T = sub { $TODO = $TODO8{"$srv: $_[0]"}; "$srv: $_[0]" };
+    my $ready = TS::make_fifo("ready8$srv");
+    my $p8 = fork // die;
+    if (!$p8) {
+        open STDOUT, '>', TS::tmpdir() . "/spin8$srv.out";
+        open STDERR, '>', '/dev/null';
+        exec $spin8, $ready or POSIX::_exit(127);
+    }
+    like(TS::read_fifo_line($ready, 10) // '', qr/^$p8 ready/, $T->('spin8 runs 8 threads'));
+    my ($work) = `nm $spin8` =~ /^([0-9a-f]+) T spin8_work$/m;
+    my $real8 = abs_path($spin8);
+    my ($base8) = TS::slurp("/proc/$p8/maps") =~ /^([0-9a-f]+)-.*\Q$real8\E$/m;
+    my $a8 = hex($base8) + hex($work);
+    my $sv = start_server($srv, attach => $p8);
+    my $cc = RSP->connect($sv->{port});
+    $cc->ask('qSupported:multiprocess+;swbreak+');
+    $cc->ask('?');
+    my @r = map { $cc->ask($_) } ('QTinit', sprintf('QTDP:1:%x:E:0:0-', $a8),
+        sprintf('QTDP:-1:%x:R1', $a8), 'QTBuffer:circular:1', 'QTStart');
+    is("@r", 'OK OK OK OK OK', $T->('tracepoint on spin8_work, circular buffer, run started'));
+    $cc->raw(RSP::frame('vCont;c'));
+    select undef, undef, undef, 0.5;
+    $cc->raw("\x03");
+    my $stop = $cc->read_packet(15) // 'no reply in 15 s';
+    like($stop, qr/^T[0-9a-f]{2}/, $T->('^C answered by a stop reply'));
+    if ($stop =~ /^T/) {
+        my $st = $cc->ask('qTStatus') // '';
+        my ($fr) = $st =~ /tframes:([0-9a-f]+)/;
+        like($st, qr/^T1/, $T->('qTStatus answered, the run still going'));
+        ok($fr && hex $fr > 0, $T->('frames collected meanwhile') . ' (' . hex($fr // 0) . ')');
+        is($cc->ask('QTStop'), 'OK', $T->('QTStop'));
+        like($cc->ask(sprintf('D;%x', $p8)) // '', qr/^OK/, $T->('detached'));
+    }
+    $cc->close;
+    wait_server($sv, 10);
+    stop_server($sv);
+    kill 'USR1', $p8;
+    my $st8;
+    eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm 20;
+        waitpid $p8, 0;
+        $st8 = $?;
+        alarm 0;
+    };
+    alarm 0;
+    if (!defined $st8) {
+        kill 'KILL', $p8;
+        waitpid $p8, 0;
+    }
+    is($st8, 0, $T->('spin8 after the detach: every sum right'));
+    $TODO = undef;
+}
+SKIP: {
+    skip 'spin8 not built', 1 if !-x $spin8;
+    local $SIG{PIPE} = 'IGNORE';
+    storm_session($_) for reverse gdb_servers();
+}
 done_testing();
