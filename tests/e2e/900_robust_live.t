@@ -203,20 +203,7 @@ sub storm_session {
     wait_server($sv, 10);
     stop_server($sv);
     kill 'USR1', $p8;
-    my $st8;
-    eval {
-        local $SIG{ALRM} = sub { die "timeout\n" };
-        alarm 20;
-        waitpid $p8, 0;
-        $st8 = $?;
-        alarm 0;
-    };
-    alarm 0;
-    if (!defined $st8) {
-        kill 'KILL', $p8;
-        waitpid $p8, 0;
-    }
-    is($st8, 0, $T->('spin8 after the detach: every sum right'));
+    is(TS::wait_pid($p8, 20), 0, $T->('spin8 after the detach: every sum right'));
     $TODO = undef;
 }
 SKIP: {

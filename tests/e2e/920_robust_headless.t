@@ -117,19 +117,7 @@ sub quit_rounds {
         my $att = $err =~ /attached to process $pid/;
         select undef, undef, undef, 0.01;    # some hundreds of hits
         kill $sig, $tpid;
-        my $st;
-        eval {
-            local $SIG{ALRM} = sub { die "timeout\n" };
-            alarm 30;
-            waitpid $tpid, 0;
-            $st = $?;
-            alarm 0;
-        };
-        alarm 0;
-        if (!defined $st) {
-            kill 'KILL', $tpid;
-            waitpid $tpid, 0;
-        }
+        my $st = TS::wait_pid($tpid, 30);
         my $tf = TS::slurp($o);
         my ($frames) = $tf =~ /^status [^\n]*;tframes:([0-9a-f]+);/m;
         my %r = (attached => $att, exit0 => defined $st && $st == 0,

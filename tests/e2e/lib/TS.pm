@@ -361,6 +361,26 @@ sub code_of {
     return $buf;
 }
 
+# Wait at most $secs for child $pid; its wait status, or undef after killing it (timed out;
+# its whole process group when $group).
+sub wait_pid {
+    my ($pid, $secs, $group) = @_;
+    my $st;
+    eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm $secs;
+        waitpid $pid, 0;
+        $st = $?;
+        alarm 0;
+    };
+    alarm 0;
+    if (!defined $st) {
+        kill 'KILL', $group ? -$pid : $pid;
+        waitpid $pid, 0;
+    }
+    return $st;
+}
+
 # Normalise debugger output so runs against different servers can be compared.
 sub norm {
     my ($t) = @_;

@@ -32,24 +32,15 @@ sub plain_run {
         open STDERR, '>', $e;
         exec @cmd or POSIX::_exit(127);
     }
-    my $st;
-    eval {
-        local $SIG{ALRM} = sub { die "timeout\n" };
-        alarm $secs;
-        waitpid $pid, 0;
-        $st = $?;
-        alarm 0;
-    };
-    alarm 0;
-    if (!defined $st) {
-        kill 'KILL', -$pid;
-        waitpid $pid, 0;
-        $st = $?;
+    my $st = TS::wait_pid($pid, $secs, 1);
+    my $timeout = !defined $st;
+    if ($timeout) {
+        $st = 9;    # SIGKILLed
         diag("timed out after ${secs}s: @cmd");
     }
     my $sig = $st & 127;
     return { rc => $sig ? 128 + $sig : $st >> 8, sig => $sig, out => TS::slurp($o),
-        err => TS::slurp($e), timeout => !defined $st };
+        err => TS::slurp($e), timeout => $timeout };
 }
 
 # tracestub trace ARGS... (the program after -- included by the caller).
