@@ -481,7 +481,8 @@ static void collect_first_stops(struct live *l, pid_t pid)
  * jobctl traps first), so the SIGTRAP of an int3 it ran just before can still be queued: once
  * detached it would kill the program (e2e 920 saw it about once in 200 detaches). With the
  * code already restored, let the thread dequeue it while still traced and drop it; an int3
- * of the program's own (still there at rip - 1) keeps its SIGTRAP. Returns the signal to
+ * of the program's own (still there at rip - 1) or a SIGTRAP sent to the thread keeps its
+ * signal (delivered by the detach with its siginfo). Returns the signal to
  * deliver at the detach, or -1 when the thread is gone. */
 static int take_queued_trap(struct live *l, const struct bkpt_mem *mem, struct proc_thread *th)
 {
@@ -504,12 +505,15 @@ static int take_queued_trap(struct live *l, const struct bkpt_mem *mem, struct p
 		}
 		if (WSTOPSIG(status) != SIGTRAP)
 			return WSTOPSIG(status);
-		if (ptr_getsiginfo(th->tid, &si) || si.si_code != SI_KERNEL ||
-		    ptr_getregs(th->tid, &r)) {
-			live_log(l, "detach %d: queued SIGTRAP code %d dropped", (int)th->tid,
-				 si.si_code);
-			return 0; /* a leftover step trap of ours */
+		if (ptr_getsiginfo(th->tid, &si))
+			return 0;
+		if (si.si_code == TRAP_TRACE || si.si_code == TRAP_BRKPT ||
+		    si.si_code == TRAP_HWBKPT) {
+			live_log(l, "detach %d: queued step/debug trap dropped", (int)th->tid);
+			return 0; /* a leftover of our stepping or debug registers */
 		}
+		if (si.si_code != SI_KERNEL || ptr_getregs(th->tid, &r))
+			return SIGTRAP; /* sent by someone (kill, tgkill): the program's own */
 		if (mem->read(mem->ctx, r.rip - 1, &byte, 1) == 0 && byte == 0xcc)
 			return SIGTRAP;
 		r.rip--; /* ours, now gone: run the original instruction again */
