@@ -91,8 +91,19 @@ $(B)/fixtures/go_args_stripped: tests/fixtures/go/args/*.go $(B)/.deps
 # dw_args with a .debug_rnglists unit that crashes libdwarf 20210528 (found by fuzz_dwarf)
 $(B)/fixtures/dw_args_badrng: $(B)/fixtures/dw_args tests/fixtures/data/rnglists-doublefree.bin
 	objcopy --add-section .debug_rnglists=tests/fixtures/data/rnglists-doublefree.bin $< $@
+# lnk and its library linked by each linker Debian has (lld starts segments mid-page)
+LINKERS   := bfd gold lld
+LNK_BIN   := $(patsubst %,$(B)/fixtures/lnk_%,$(LINKERS)) $(B)/fixtures/lnk_lld_nopie \
+             $(patsubst %,$(B)/fixtures/liblnk_%.so,$(LINKERS))
+$(B)/fixtures/liblnk_%.so: tests/fixtures/linkers/liblnk.c $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) -g -O0 -fPIC -shared -fuse-ld=$* $< -o $@
+$(B)/fixtures/lnk_lld_nopie: tests/fixtures/linkers/lnk.c $(B)/fixtures/liblnk_lld.so
+	$(CC) -g -O0 -no-pie -fuse-ld=lld $< -o $@ -L$(B)/fixtures -llnk_lld -Wl,-rpath,'$$ORIGIN'
+$(B)/fixtures/lnk_%: tests/fixtures/linkers/lnk.c $(B)/fixtures/liblnk_%.so
+	$(CC) $(FIX_CFLAGS) -fuse-ld=$* $< -o $@ -L$(B)/fixtures -llnk_$* -Wl,-rpath,'$$ORIGIN'
 fixtures: $(FIX_BIN) $(FIX_LIBS) $(GO_BIN) $(B)/fixtures/dw_args_badrng \
-	$(B)/fixtures/go_args_stripped
+	$(B)/fixtures/go_args_stripped $(LNK_BIN)
 
 # ---- fuzz targets: clang + libFuzzer, the library built with clang's instrumentation ----
 FUZZFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all

@@ -2,7 +2,7 @@
 # Install what tracestub needs to build and test, from Debian's packages. Idempotent, and
 # quiet when everything is already there. Called by the Makefile; safe to run by hand.
 set -eu
-pkgs=(make gcc clang clang-format libclang-rt-14-dev libelf-dev libdwarf-dev zlib1g-dev
+pkgs=(make gcc binutils lld clang clang-format libclang-rt-14-dev libelf-dev libdwarf-dev zlib1g-dev
       libzydis-dev gdb gdbserver lldb python3-lldb-14 golang-go postgresql perl procps psmisc)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -18,6 +18,7 @@
 
 struct elfsym_load {
 	uint64_t vaddr, off, filesz;
+	bool exec; /* PF_X */
 };
 
 struct elfsym {
@@ -198,8 +199,8 @@ static int load_image(struct elfsym *es)
 		if (!gelf_getphdr(elf, (int)i, &ph))
 			continue;
 		if (ph.p_type == PT_LOAD)
-			es->loads[es->nloads++] =
-				(struct elfsym_load){ph.p_vaddr, ph.p_offset, ph.p_filesz};
+			es->loads[es->nloads++] = (struct elfsym_load){
+				ph.p_vaddr, ph.p_offset, ph.p_filesz, (ph.p_flags & PF_X) != 0};
 		else if (ph.p_type == PT_INTERP)
 			es->entry = eh.e_entry;
 	}
@@ -379,18 +380,29 @@ const struct elfsym_func *elfsym_at(const struct elfsym *es, size_t i)
 	return i < es->n ? &es->funcs[i] : NULL;
 }
 
-int elfsym_offset_to_vaddr(const struct elfsym *es, uint64_t off, uint64_t *vaddr)
+int elfsym_offset_to_vaddr(const struct elfsym *es, uint64_t off, bool exec, uint64_t *vaddr)
 {
+	const struct elfsym_load *any = NULL;
+
+	/* lld and mold start a segment mid-page (p_offset 0x690, p_vaddr 0x1690): its first page
+	 * is also the last page of the segment before it, so an offset can fall in two PT_LOADs
+	 * that differ by a page in p_vaddr - p_offset. The mapping's permission picks the one. */
 	for (size_t i = 0; i < es->nloads; i++) {
 		const struct elfsym_load *l = &es->loads[i];
-		/* Mappings start page-aligned below p_offset. */
-		uint64_t start = l->off & ~(uint64_t)0xfff;
-		if (off >= start && off < l->off + l->filesz) {
-			*vaddr = l->vaddr - l->off + off;
-			return 0;
+		uint64_t start = l->off & ~(uint64_t)0xfff; /* mappings start page-aligned */
+		if (off < start || off >= l->off + l->filesz)
+			continue;
+		if (l->exec == exec) {
+			any = l;
+			break;
 		}
+		if (!any)
+			any = l;
 	}
-	return -ENOENT;
+	if (!any)
+		return -ENOENT;
+	*vaddr = any->vaddr - any->off + off;
+	return 0;
 }
 
 bool elfsym_is_dyn(const struct elfsym *es)

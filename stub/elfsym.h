@@ -37,8 +37,9 @@ size_t elfsym_count(const struct elfsym *es);
 const struct elfsym_func *elfsym_at(const struct elfsym *es, size_t i);
 
 /* Bias-independent load info: for a mapping of file offset off, the link-time address of that
- * offset (p_vaddr - p_offset + off of the PT_LOAD containing it). 0 or -ENOENT. */
-int elfsym_offset_to_vaddr(const struct elfsym *es, uint64_t off, uint64_t *vaddr);
+ * offset (p_vaddr - p_offset + off of the PT_LOAD containing it; of the one whose PF_X equals
+ * exec when two segments share the page, as lld and mold lay them out). 0 or -ENOENT. */
+int elfsym_offset_to_vaddr(const struct elfsym *es, uint64_t off, bool exec, uint64_t *vaddr);
 /* ET_DYN (PIE or shared object). */
 bool elfsym_is_dyn(const struct elfsym *es);
 /* e_entry of a program (an ELF with PT_INTERP), 0 for anything else. */

@@ -54,7 +54,7 @@ static int add_module(struct module_set *set, const char *path, uint64_t start, 
 
 	if (elfsym_open(path, &es) != 0)
 		return 0; /* not an ELF we can read: no symbols, not an error for the set */
-	if (elfsym_offset_to_vaddr(es, off, &vaddr) != 0) {
+	if (elfsym_offset_to_vaddr(es, off, true, &vaddr) != 0) {
 		elfsym_free(es);
 		return 0;
 	}
@@ -74,6 +74,7 @@ static int add_module(struct module_set *set, const char *path, uint64_t start, 
 			     .name = slash ? slash + 1 : p,
 			     .start = start,
 			     .end = end,
+			     .off = off,
 			     .bias = start - vaddr,
 			     .syms = es,
 			     .is_go = elfsym_find(es, "runtime.main") != NULL,
@@ -84,6 +85,15 @@ static int add_module(struct module_set *set, const char *path, uint64_t start, 
 	set->mods[set->n++] = m;
 	synthesize_main(m);
 	return 0;
+}
+
+bool module_addr_is_code(const struct module *m, uint64_t addr)
+{
+	uint64_t off;
+
+	return addr >= m->start && addr < m->end && addr >= m->bias &&
+	       !elfsym_vaddr_to_offset(m->syms, addr - m->bias, &off) &&
+	       off == addr - m->start + m->off;
 }
 
 /* One maps line: fills path_at and returns true for a file-backed executable mapping. */

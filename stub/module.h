@@ -18,6 +18,7 @@ struct module {
 	char *path;
 	const char *name;	 /* basename of path */
 	uint64_t start, end;	 /* first executable mapping's range */
+	uint64_t off;		 /* the file offset mapped at start */
 	uint64_t bias;		 /* runtime address = link-time address + bias */
 	struct elfsym *syms;	 /* never NULL */
 	bool is_go;		 /* a Go program (has the Go runtime's symbols) */
@@ -27,6 +28,11 @@ struct module {
 	struct dwarfinfo *dwarf; /* lazy: use module_dwarf() */
 	int dwarf_err;		 /* 1 = not tried yet */
 };
+
+/* Is runtime addr code of m's file where the loader put it: inside m's executable mapping, and
+ * the file offset the mapping holds there is the one the ELF headers give for addr - bias
+ * (so a wrong bias can never pass). */
+bool module_addr_is_code(const struct module *m, uint64_t addr);
 
 struct module_set {
 	struct module **mods; /* in order of discovery */

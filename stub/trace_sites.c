@@ -119,8 +119,47 @@ static void place_exits(struct trace *t, struct tfunc *f)
 	free(all);
 }
 
+/* Before any byte is written: the probe lies inside its function, and the code there is the
+ * module file's code at that address (a wrong load bias would put the int3 into another
+ * function or into data). 0, or -EINVAL after one message. */
+static int check_code(struct trace *t, struct tfunc *f)
+{
+	struct module *m = f->mod ? f->mod->m : NULL;
+	uint8_t live[16];
+	size_t nimg, n = sizeof(live);
+	const uint8_t *img = m ? elfsym_image(m->syms, &nimg) : NULL;
+	uint64_t off;
+	const char *why = NULL;
+
+	if (!m)
+		return 0;
+	if (f->end > f->start && (f->addr < f->start || f->addr >= f->end))
+		why = "outside the function";
+	else if (!module_addr_is_code(m, f->addr) ||
+		 elfsym_vaddr_to_offset(m->syms, f->addr - m->bias, &off) || off >= nimg)
+		why = "not the file's code as mapped (load bias?)";
+	if (!why) {
+		if (f->end > f->start && f->end - f->addr < n)
+			n = f->end - f->addr;
+		if (nimg - off < n)
+			n = nimg - off;
+		struct iovec lo = {live, n}, re = {(void *)(uintptr_t)f->addr, n};
+		if (t->env.readv(t->env.ctx, f->space->pid, &lo, &re, 1) != (ssize_t)n)
+			why = "its code cannot be read";
+		else if (memcmp(live, img + off, n))
+			why = "the code there differs from the file's";
+	}
+	if (!why)
+		return 0;
+	fprintf(stderr, "tracestub trace: refusing a probe at %#lx (%s in %s): %s\n",
+		(unsigned long)f->addr, f->name, m->name, why);
+	return -EINVAL;
+}
+
 int trace_place(struct trace *t, struct tfunc *f)
 {
+	if (check_code(t, f))
+		return -EINVAL;
 	if (!put_site(t, f, f->kind == TF_FUNC ? TS_ENTRY : TS_HIT, f->addr, 0))
 		return -EINVAL;
 	f->placed = true;

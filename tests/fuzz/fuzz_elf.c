@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (elfsym_find(es, fn->name) == NULL)
 			__builtin_trap(); /* every listed name must be found again */
 		elfsym_lookup(es, fn->addr, &off);
-		elfsym_offset_to_vaddr(es, fn->file_off, &va);
+		elfsym_offset_to_vaddr(es, fn->file_off, true, &va);
 	}
 	elfsym_glob(es, "*", f, 8);
 	elfsym_glob(es, "m*n", f, 8);

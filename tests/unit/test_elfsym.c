@@ -73,7 +73,7 @@ static void test_libc(void)
 	ok(g && g->addr == f->addr && off == 1, "lookup malloc+1 names an alias at malloc");
 	ok(elfsym_is_dyn(es), "libc is ET_DYN");
 	uint64_t va = 0;
-	ok(elfsym_offset_to_vaddr(es, f->file_off & ~0xfffull, &va) == 0 &&
+	ok(elfsym_offset_to_vaddr(es, f->file_off & ~0xfffull, true, &va) == 0 &&
 		   va == (f->addr & ~0xfffull),
 	   "offset to vaddr for the text mapping");
 	elfsym_free(es);

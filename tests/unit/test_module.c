@@ -1,5 +1,7 @@
 /* module: the test process's own module set, and a synthetic maps line. */
 #include <dlfcn.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,9 +16,38 @@ static void ok(int cond, const char *name)
 	printf("%sok %d - %s\n", cond ? "" : "not ", ++n_test, name);
 }
 
+static void test_lld(void)
+{
+	char lnk[PATH_MAX], line[2 * PATH_MAX + 128];
+	struct module_set *set = NULL;
+	struct module *m;
+	const struct elfsym_func *f;
+
+	if (!realpath("build/fixtures/lnk_lld", lnk))
+		snprintf(lnk, sizeof(lnk), "build/fixtures/lnk_lld");
+	snprintf(line, sizeof(line),
+		 "555555554000-555555555000 r--p 00000000 08:01 1 %s\n"
+		 "555555555000-555555556000 r-xp 00000000 08:01 1 %s\n",
+		 lnk, lnk);
+	if (access(lnk, R_OK)) {
+		for (int i = 0; i < 4; i++)
+			printf("ok %d # SKIP %s absent (make fixtures)\n", ++n_test, lnk);
+		return;
+	}
+	ok(!module_set_from_maps(line, strlen(line), &set) && set->n == 1, "lld: one module");
+	m = set && set->n ? set->mods[0] : NULL;
+	ok(m && m->bias == 0x555555554000, "lld: bias from the R E segment, not the R one at 0");
+	f = m ? elfsym_find(m->syms, "lk_add") : NULL;
+	ok(f && module_addr_is_code(m, f->addr + m->bias), "lld: lk_add is code where mapped");
+	if (m)
+		m->bias += 0x1000; /* what the first PT_LOAD containing offset 0 gave */
+	ok(f && !module_addr_is_code(m, f->addr + m->bias), "a wrong bias never passes the check");
+	module_set_free(set);
+}
+
 int main(void)
 {
-	printf("1..7\n");
+	printf("1..11\n");
 	struct module_set *set = NULL;
 	ok(module_set_from_pid(getpid(), &set) == 0 && set && set->n >= 2, "own module set");
 	if (!set)
@@ -42,12 +73,16 @@ int main(void)
 	uint64_t text_va = 0;
 	struct elfsym *es = NULL;
 	elfsym_open("/lib/x86_64-linux-gnu/libc.so.6", &es);
-	int have = es && elfsym_offset_to_vaddr(es, 0x26000, &text_va) == 0;
+	int have = es && elfsym_offset_to_vaddr(es, 0x26000, true, &text_va) == 0;
 	elfsym_free(es);
 	ok(module_set_from_maps(maps, strlen(maps), &set) == 0 && set->n == 1, "one x mapping");
 	ok(have && set && set->n == 1 && set->mods[0]->bias == 0x7f0000100000 - text_va,
 	   "bias = start - vaddr(offset)");
 	module_set_free(set);
+
+	/* lld: the R segment (offset 0, vaddr 0) and the R E one (offset 0x...690 at vaddr
+	 * 0x...1690) share the file's first page; the x mapping of offset 0 is at vaddr 0x1000. */
+	test_lld();
 
 	/* psql is stripped: main is found from _start and sized by its FDE. */
 	const char *psql = "/usr/lib/postgresql/15/bin/psql";
