@@ -26,9 +26,9 @@ export GO111MODULE := off
 # ---- sources, by layer (new files are picked up by the wildcards) ----
 PROTO_SRC := $(wildcard protocol/*.c)
 ARCH_SRC  := $(wildcard arch/x86_64/*.c)
-STUB_SRC  := $(filter-out stub/main.c,$(wildcard stub/*.c))
+STUB_SRC  := $(filter-out stub/cmd/main.c,$(wildcard stub/*/*.c))
 LIB_SRC   := $(PROTO_SRC) $(ARCH_SRC) $(STUB_SRC)
-HEADERS   := $(wildcard protocol/*.h arch/x86_64/*.h stub/*.h)
+HEADERS   := $(wildcard protocol/*.h arch/x86_64/*.h stub/*/*.h)
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(B)/unit/%,$(UNIT_SRC))
@@ -59,7 +59,7 @@ $(B)/obj/%.o: %.c $(B)/.deps
 $(B)/libtracestub.a: $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC))
 	@rm -f $@
 	ar rcs $@ $^
-$(B)/tracestub: $(B)/obj/stub/main.o $(B)/libtracestub.a
+$(B)/tracestub: $(B)/obj/stub/cmd/main.o $(B)/libtracestub.a
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # ---- unit tests: every module under ASan + UBSan ----
@@ -125,9 +125,9 @@ fuzz: $(FUZZ_BIN)
 
 # ---- checks ----
 format-check:
-	@clang-format --dry-run --Werror $(LIB_SRC) stub/main.c $(HEADERS) $(UNIT_SRC) $(FUZZ_SRC)
+	@clang-format --dry-run --Werror $(LIB_SRC) stub/cmd/main.c $(HEADERS) $(UNIT_SRC) $(FUZZ_SRC)
 format:
-	clang-format -i $(LIB_SRC) stub/main.c $(HEADERS) $(UNIT_SRC) $(FUZZ_SRC)
+	clang-format -i $(LIB_SRC) stub/cmd/main.c $(HEADERS) $(UNIT_SRC) $(FUZZ_SRC)
 unit: $(UNIT_BIN)
 	prove --exec '' $(UNIT_BIN)
 e2e: $(B)/tracestub fixtures

@@ -1,4 +1,4 @@
-/* The probe engine's per-hit cost (make bench): bench/workload under stub/probe.h with a
+/* The probe engine's per-hit cost (make bench): bench/workload under stub/live/live.h with a
  * collecting probe on f (general registers, already fetched by the engine, plus 64 stack
  * bytes through one live_readv), run headless. Prints one line:
  *   hits=H ns=RUN_NS
@@ -17,10 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "stub/elfsym.h"
-#include "stub/live.h"
-#include "stub/module.h"
-#include "stub/probe.h"
+#include "stub/debuginfo/debuginfo.h"
+#include "stub/live/live.h"
 
 struct frame {
 	struct user_regs_struct regs;

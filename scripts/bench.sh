@@ -2,7 +2,7 @@
 # make bench: per-hit cost of tracing f(a,b) (general registers + 64 stack bytes per hit),
 # tracestub beside gdbserver and two minimal ptrace floors, interleaved, several rounds.
 # Prints ns per hit (median, min-max) and the ratios. Not a test: nothing here asserts.
-#   probe engine rows: bench/probebench drives stub/probe.h directly (one PTRACE_GETREGS, one
+#   probe engine rows: bench/probebench drives stub/live/live.h directly (one PTRACE_GETREGS, one
 #   process_vm_readv per hit), with 1, 100 and 10000 probes installed (the extra ones on a
 #   never-executed nop sled) and with the calls spread over 1, 2 and 8 threads.
 set -u

@@ -1,5 +1,5 @@
 #!/usr/bin/env perl
-# Trace files (stub/tfile.c) against gdb 13: a file written by tracestub's writer (through the
+# Trace files (stub/tracefile/tfile.c) against gdb 13: a file written by tracestub's writer (through the
 # helper modes of build/unit/test_tfile) opened with `target tfile` (status, frames, registers
 # with our full target.xml, memory, TSVs, tdump; the private status field costs no warning),
 # and a file gdb itself wrote (`tsave` from a gdbserver session) read by our reader and written

@@ -13,10 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "stub/cfi.h"
-#include "stub/dwarfinfo.h"
-#include "stub/dwarfvet.h"
-#include "stub/elfsym.h"
+#include "stub/debuginfo/debuginfo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "stub/elfsym.h"
+#include "stub/debuginfo/debuginfo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

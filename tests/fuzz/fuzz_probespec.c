@@ -9,9 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stub/probespec.h"
-#include "stub/tevent.h"
-#include "stub/tracecli.h"
+#include "stub/tracer/tracer.h"
+#include "stub/print/print.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stub/tfile.h"
-#include "stub/tracebuf.h"
+#include "stub/tracefile/tracefile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

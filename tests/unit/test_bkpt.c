@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "stub/bkpt.h"
+#include "stub/live/bkpt.h"
 
 static int n_test, failed;
 

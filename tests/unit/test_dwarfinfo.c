@@ -8,8 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "stub/dwarfinfo.h"
-#include "stub/elfsym.h"
+#include "stub/debuginfo/debuginfo.h"
 
 static int n_test;
 static void ok(int cond, const char *name)

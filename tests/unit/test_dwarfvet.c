@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "stub/dwarfvet.h"
+#include "stub/debuginfo/debuginfo.h"
 
 #define CRASHER "tests/fuzz/corpus/dwarf/crash-rnglists-doublefree"
 #define GOOD	"tests/fuzz/corpus/dwarf/dwarf5-eh_frame"

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "stub/elfsym.h"
+#include "stub/debuginfo/debuginfo.h"
 
 static int n_test;
 __attribute__((format(printf, 2, 3))) static void ok(int cond, const char *fmt, ...)

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "stub/hostio.h"
+#include "stub/os/os.h"
 
 static int n_test;
 static void ok(int cond, const char *name)

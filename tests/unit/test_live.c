@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "arch/x86_64/regs.h"
-#include "stub/hwprobe.h"
-#include "stub/live.h"
+#include "stub/live/hwprobe.h"
+#include "stub/live/live.h"
 
 static int n_test;
 static int failed;

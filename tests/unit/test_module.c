@@ -6,9 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "stub/cfi.h"
-#include "stub/elfsym.h"
-#include "stub/module.h"
+#include "stub/debuginfo/debuginfo.h"
 
 static int n_test;
 static void ok(int cond, const char *name)

@@ -6,9 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stub/printer.h"
-#include "stub/summary.h"
-#include "stub/tevent.h"
+#include "stub/print/print.h"
 
 static int n_test;
 static int failed;

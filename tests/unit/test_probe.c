@@ -17,11 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "stub/elfsym.h"
-#include "stub/live.h"
-#include "stub/live_internal.h"
-#include "stub/module.h"
-#include "stub/probe.h"
+#include "stub/debuginfo/debuginfo.h"
+#include "stub/live/live.h"
+#include "stub/live/internal.h"
 
 static int n_test;
 static int failed;

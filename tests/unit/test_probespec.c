@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "stub/probespec.h"
-#include "stub/tevent.h"
+#include "stub/tracer/tracer.h"
+#include "stub/print/print.h"
 
 static int n_test;
 static int failed;

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "stub/procfs.h"
+#include "stub/os/os.h"
 
 static int n_test;
 static void ok(int cond, const char *name)

@@ -1,4 +1,4 @@
-/* Unit tests for replay (TAP): the status fields (replay_meta), the history index and its
+/* Unit tests for replay (TAP): the status fields (tfile_meta), the history index and its
  * searches (replay_hist), the link-address view (replay_view), module segments (replay_mod,
  * on this test's own executable), and the replay target end to end on a trace file written
  * here: registers and their availability, memory from frames and files, auxv, the library
@@ -14,13 +14,11 @@
 #include "arch/x86_64/regs.h"
 #include "protocol/hex.h"
 #include "protocol/trace_ops.h"
-#include "stub/replay.h"
-#include "stub/replay_hist.h"
-#include "stub/replay_meta.h"
-#include "stub/replay_mod.h"
-#include "stub/replay_view.h"
-#include "stub/tfile.h"
-#include "stub/tracebuf.h"
+#include "stub/replay/replay.h"
+#include "stub/replay/hist.h"
+#include "stub/tracefile/tracefile.h"
+#include "stub/replay/mod.h"
+#include "stub/replay/view.h"
 
 static int n_test;
 static int failed;
@@ -82,35 +80,35 @@ static struct tracebuf *buf_of(const struct fspec *fs, size_t n)
 	return tb;
 }
 
-/* ---- replay_meta ---- */
+/* ---- tfile_meta ---- */
 
 static void test_meta(void)
 {
-	const struct replay_lib libs[] = {{"/lib/x.so", 0x7f00}, {"/lib/y.so", 0x7f10}};
+	const struct tfile_lib libs[] = {{"/lib/x.so", 0x7f00}, {"/lib/y.so", 0x7f10}};
 	char text[512];
 	const char *f[8];
 	size_t dropped = 9, n;
-	struct replay_meta m;
+	struct tfile_meta m;
 
-	n = replay_meta_format("/a;b:c", 42, libs, 2, 900, text, sizeof(text), f, 8, &dropped);
+	n = tfile_meta_format("/a;b:c", 42, libs, 2, 900, text, sizeof(text), f, 8, &dropped);
 	ok(n == 4 && dropped == 0, "format: exe, pid and two libraries");
 	ok(n == 4 && !strcmp(f[0], "tsexe:2f613b623a63") && !strcmp(f[1], "tspid:2a") &&
 		   !strcmp(f[2], "tslib:2f6c69622f782e736f,7f00"),
 	   "format: paths in hex, numbers in hex");
-	n = replay_meta_format("/a", 0, libs, 2, 60, text, sizeof(text), f, 8, &dropped);
+	n = tfile_meta_format("/a", 0, libs, 2, 60, text, sizeof(text), f, 8, &dropped);
 	ok(n == 2 && dropped == 1, "format: what does not fit the room is dropped and counted");
-	n = replay_meta_format(NULL, 0, libs, 2, 900, text, 20, f, 8, &dropped);
+	n = tfile_meta_format(NULL, 0, libs, 2, 900, text, 20, f, 8, &dropped);
 	ok(n == 0 && dropped == 2, "format: nor what does not fit the text");
 
-	replay_meta_parse("0;tstop::0;tframes:3;tsbias:1000;tsexe:2f613b623a63;tspid:2a;"
-			  "tslib:2f6c69622f782e736f,7f00;tslib:zz,1;tslib:2f62,q;tsexe:2f7a",
-			  &m);
+	tfile_meta_parse("0;tstop::0;tframes:3;tsbias:1000;tsexe:2f613b623a63;tspid:2a;"
+			 "tslib:2f6c69622f782e736f,7f00;tslib:zz,1;tslib:2f62,q;tsexe:2f7a",
+			 &m);
 	ok(m.exe && !strcmp(m.exe, "/a;b:c"), "parse: the executable (the first one)");
 	ok(m.has_bias && m.bias == 0x1000 && m.pid == 42, "parse: bias and pid");
 	ok(m.nlibs == 1 && !strcmp(m.lib_path[0], "/lib/x.so") && m.lib_bias[0] == 0x7f00,
 	   "parse: malformed library fields skipped");
-	replay_meta_fini(&m);
-	replay_meta_parse(NULL, &m);
+	tfile_meta_fini(&m);
+	tfile_meta_parse(NULL, &m);
 	ok(!m.exe && !m.has_bias && !m.nlibs && !m.pid, "parse: no status, no facts");
 }
 

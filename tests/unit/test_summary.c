@@ -3,8 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "stub/summary.h"
-#include "stub/tevent.h"
+#include "stub/print/print.h"
 
 static int n_test;
 static int failed;

@@ -4,7 +4,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "stub/svr4.h"
+#include "stub/os/os.h"
 
 static int n_test;
 static void ok(int cond, const char *name)

@@ -12,8 +12,7 @@
 #include <unistd.h>
 
 #include "arch/x86_64/regs.h"
-#include "stub/tfile.h"
-#include "stub/tracebuf.h"
+#include "stub/tracefile/tracefile.h"
 
 static int n_test;
 static int failed;

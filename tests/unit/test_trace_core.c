@@ -12,11 +12,10 @@
 #include <unistd.h>
 
 #include "arch/x86_64/regs.h"
-#include "stub/module.h"
-#include "stub/summary.h"
-#include "stub/tfile.h"
-#include "stub/tracebuf.h"
-#include "stub/trace_internal.h"
+#include "stub/debuginfo/debuginfo.h"
+#include "stub/print/print.h"
+#include "stub/tracefile/tracefile.h"
+#include "stub/tracer/internal.h"
 
 static int n_test;
 static void ok(int cond, const char *name)

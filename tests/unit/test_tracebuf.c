@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "stub/tracebuf.h"
+#include "stub/tracefile/tracefile.h"
 
 static int n_test;
 static int failed;

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "stub/tracecli.h"
+#include "stub/tracer/tracer.h"
 
 static int n_test;
 static int failed;

@@ -1,0 +1,300 @@
+/* stub/debuginfo/: what a module's files say: ELF symbols (libelf), Go's pclntab, DWARF
+ * functions, parameters, types and lines, CFI (libdwarf, each file vetted in a child first), and
+ * the module set of a process with its load biases. No Elf or Dwarf type leaves this folder. */
+#ifndef TRACESTUB_STUB_DEBUGINFO_DEBUGINFO_H
+#define TRACESTUB_STUB_DEBUGINFO_DEBUGINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* ELF function symbols of one module (libelf behind this wall): .symtab and .dynsym, or the
+ * .gopclntab of a stripped Go program; lookup by exact name, by glob and by address.
+ * Addresses are link-time; the caller adds the load bias. Never touches a live process. */
+struct elfsym;
+
+struct elfsym_func {
+	const char *name;  /* owned by the struct elfsym */
+	uint64_t addr;	   /* link-time address */
+	uint64_t size;	   /* 0 when the symbol has no size */
+	uint64_t file_off; /* file offset of the first byte, or UINT64_MAX if not in a PT_LOAD */
+	bool dynamic;	   /* found in .dynsym (not only .symtab) */
+};
+
+/* Open the ELF file at path. Returns 0 or -errno (-ENOEXEC: not a usable ELF). */
+int elfsym_open(const char *path, struct elfsym **out);
+/* Same over an in-memory image; the bytes are copied. */
+int elfsym_open_mem(const void *buf, size_t len, struct elfsym **out);
+void elfsym_free(struct elfsym *es);
+
+/* Exact name; NULL if absent. */
+const struct elfsym_func *elfsym_find(const struct elfsym *es, const char *name);
+/* fnmatch(3) glob: fills up to cap entries (out may be NULL), returns the total number matching. */
+size_t elfsym_glob(const struct elfsym *es, const char *pattern, const struct elfsym_func **out,
+		   size_t cap);
+/* Function containing link-time addr ([addr, addr+size), or exactly addr for size 0); NULL if
+ * none. *off (may be NULL) gets addr - func->addr. */
+const struct elfsym_func *elfsym_lookup(const struct elfsym *es, uint64_t addr, uint64_t *off);
+size_t elfsym_count(const struct elfsym *es);
+/* i-th function by ascending address. */
+const struct elfsym_func *elfsym_at(const struct elfsym *es, size_t i);
+
+/* Bias-independent load info: for a mapping of file offset off, the link-time address of that
+ * offset (p_vaddr - p_offset + off of the PT_LOAD containing it; of the one whose PF_X equals
+ * exec when two segments share the page, as lld and mold lay them out). 0 or -ENOENT. */
+int elfsym_offset_to_vaddr(const struct elfsym *es, uint64_t off, bool exec, uint64_t *vaddr);
+/* ET_DYN (PIE or shared object). */
+bool elfsym_is_dyn(const struct elfsym *es);
+/* e_entry of a program (an ELF with PT_INTERP), 0 for anything else. */
+uint64_t elfsym_entry(const struct elfsym *es);
+/* File offset of link-time vaddr inside a PT_LOAD's file bytes. 0 or -ENOENT. */
+int elfsym_vaddr_to_offset(const struct elfsym *es, uint64_t vaddr, uint64_t *off);
+/* Add a function found otherwise (e.g. main of a stripped program); pointers returned
+ * earlier by lookups become invalid (names stay). 0 or -ENOMEM. */
+int elfsym_add(struct elfsym *es, const char *name, uint64_t addr, uint64_t size);
+/* The raw image (borrowed, lives as long as es), for readers of the function bytes. */
+const uint8_t *elfsym_image(const struct elfsym *es, size_t *len);
+
+/* CFI unwinding (.eh_frame, then .debug_frame) via libdwarf, with an rbp-chain
+ * fallback only where no CFI covers a pc. Never reads target memory itself: the
+ * caller gives a reader. */
+struct cfi;
+
+/* DWARF x86_64 numbering: 0 rax 1 rdx 2 rcx 3 rbx 4 rsi 5 rdi 6 rbp 7 rsp 8-15
+ * r8-r15 16 rip. */
+#define CFI_NREGS 17
+struct cfi_regs {
+	uint64_t r[CFI_NREGS];
+	uint32_t valid; /* bit n: r[n] known */
+	bool at_entry;	/* rip is a function's first instruction (used where no CFI covers it) */
+};
+
+enum cfi_how { CFI_HOW_START, CFI_HOW_CFI, CFI_HOW_FP };
+struct cfi_frame {
+	uint64_t pc, sp;
+	enum cfi_how how; /* how this frame was recovered */
+};
+
+typedef int (*cfi_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
+/* pc -> the module's cfi (NULL when it has none) and load bias; -ENOENT if no
+ * module. */
+typedef int (*cfi_module_fn)(void *ctx, uint64_t pc, struct cfi **cfi, uint64_t *bias);
+
+/* Open the CFI of an ELF file. 0, -ENOENT (no CFI), -ENOEXEC or -errno. */
+int cfi_open(const char *path, struct cfi **out);
+void cfi_free(struct cfi *c);
+
+/* The canonical frame address at link-time pc (the caller's rsp before its call) for regs.
+ * 0, or -ENOENT when no CFI covers pc or the rule needs a register that is not valid. */
+int cfi_cfa(struct cfi *c, uint64_t pc, const struct cfi_regs *regs, uint64_t *cfa);
+
+/* [lo, hi) of the FDE covering link-time pc. 0 or -ENOENT. */
+int cfi_fde_range(struct cfi *c, uint64_t pc, uint64_t *lo, uint64_t *hi);
+
+/* Unwind from regs (rip, rsp needed; rbp and callee-saved used when valid).
+ * Fills up to max frames (frame 0 = regs), *n gets the count. Stops cleanly on
+ * unreadable memory, missing CFI with no frame pointer, a non-increasing stack
+ * or pc 0. Returns 0 or -EINVAL. */
+int cfi_unwind(cfi_module_fn modules, void *mctx, const struct cfi_regs *regs, cfi_read_fn rd,
+	       void *rctx, struct cfi_frame *out, size_t max, size_t *n);
+
+/* DWARF of one module, for the headless tracer (libdwarf behind this wall): per function its
+ * parameters (names, types enough to print values, location descriptions), Go results,
+ * inlined instances, FILE:LINE -> addresses, and struct member offsets. Addresses are
+ * link-time; the caller adds the load bias. Never touches a process: locations are described
+ * here and evaluated by the caller against registers and memory. Everything returned is owned
+ * by the struct dwarfinfo and lives as long as it. Compressed sections (SHF_COMPRESSED, as
+ * Go writes them) are read by libdwarf. */
+struct dwarfinfo;
+
+enum dwt_kind {
+	DWT_NONE,     /* void, or a type not described (function, unspecified) */
+	DWT_INT,      /* signed integer or enum, size 1..8 */
+	DWT_UINT,     /* unsigned integer, size 1..8 */
+	DWT_BOOL,     /* size 1 */
+	DWT_CHAR,     /* a C char (one byte) */
+	DWT_FLOAT,    /* size 4 or 8 */
+	DWT_PTR,      /* any pointer, Go map/chan/func */
+	DWT_CSTR,     /* pointer to C char: a NUL-terminated string */
+	DWT_GOSTRING, /* Go string: {ptr, len} */
+	DWT_GOSLICE,  /* Go slice: {ptr, len, cap}; elem_kind/elem_size describe elements */
+	DWT_GOIFACE,  /* Go interface: {tab or type, data} */
+	DWT_STRUCT,   /* C struct/union or other Go struct: leaves hold the scalar parts */
+	DWT_MEMORY,   /* an aggregate passed in memory (too big, arrays, long double...) */
+};
+
+#define DWARFINFO_MAX_LEAVES 16
+#define DWARFINFO_MAX_PIECES 4
+
+/* One scalar part of an aggregate (struct members flattened, array elements). */
+struct dwleaf {
+	const char *name; /* "p.a", "p.in.x", "p.v[1]" */
+	uint32_t offset, size;
+	enum dwt_kind kind; /* scalar kinds only; DWT_NONE for bitfields */
+};
+
+struct dwtype {
+	enum dwt_kind kind;
+	uint32_t size;	  /* bytes */
+	const char *name; /* as written ("const char *", "[]int"), may be NULL */
+	bool go_error;	  /* Go's error interface */
+	bool has_array;	  /* holds an array of 2+ elements (Go passes it in memory) */
+	/* DWT_GOSLICE: element kind and size (DWT_NONE when not a scalar) */
+	enum dwt_kind elem_kind;
+	uint32_t elem_size;
+	/* DWT_STRUCT (and Go string/slice/interface, whose parts are words): the scalar parts
+	 * in offset order. A struct whose parts do not fit is DWT_MEMORY. */
+	unsigned nleaves;
+	struct dwleaf leaves[DWARFINFO_MAX_LEAVES];
+};
+
+enum dwpiece_kind {
+	DWP_EMPTY,     /* this piece is optimised out */
+	DWP_REG,       /* the value is in register dwreg */
+	DWP_MEM,       /* the value is in memory at base + off */
+	DWP_VALUE,     /* the value is base + off itself (DW_OP_stack_value) */
+	DWP_ENTRY_REG, /* the value dwreg had at function entry (DW_OP_entry_value) */
+};
+
+/* base for DWP_MEM / DWP_VALUE: a DWARF register number, or one of these. */
+#define DWBASE_CFA  (-1) /* the canonical frame address (rsp + 8 at entry) */
+#define DWBASE_NONE (-2) /* absolute: off alone */
+
+struct dwpiece {
+	enum dwpiece_kind kind;
+	int dwreg; /* DWP_REG / DWP_ENTRY_REG register; DWP_MEM / DWP_VALUE base */
+	int64_t off;
+	uint32_t size; /* bytes of the value this piece covers; 0 = all of it */
+};
+
+/* A location valid for pc in [lo, hi) (a single expression: [0, UINT64_MAX)). */
+struct dwloc {
+	uint64_t lo, hi;
+	unsigned npieces; /* 0: no location here */
+	struct dwpiece pieces[DWARFINFO_MAX_PIECES];
+};
+
+struct dwparam {
+	const char *name; /* NULL when unnamed */
+	struct dwtype type;
+	bool is_result; /* a Go result (DW_AT_variable_parameter) */
+	unsigned nlocs;
+	struct dwloc *locs;
+};
+
+enum dwlang { DWLANG_C, DWLANG_GO, DWLANG_OTHER };
+
+struct dwfunc {
+	const char *name;
+	uint64_t low, high; /* [low, high); an inlined instance: entry pc and its last end */
+	enum dwlang lang;
+	struct dwtype ret; /* C return type (DWT_NONE for void); Go results are params */
+	unsigned nparams;
+	struct dwparam *params; /* declaration order, Go results included */
+	/* inlined instances only */
+	bool inlined;
+	const char *caller; /* the function it is inlined into */
+	const char *call_file;
+	unsigned call_line;
+	unsigned nranges;
+	uint64_t (*ranges)[2];
+};
+
+/* Open the DWARF of the ELF file at path. 0, -ENOENT (no DWARF), -ENOMEM or -errno. */
+int dwarfinfo_open(const char *path, struct dwarfinfo **out);
+void dwarfinfo_free(struct dwarfinfo *di); /* NULL allowed */
+
+/* The out-of-line function whose [low, high) holds pc, parsed on first use; NULL if none. */
+const struct dwfunc *dwarfinfo_func_at(struct dwarfinfo *di, uint64_t pc);
+
+/* Inlined instances of functions named name (exact, or fnmatch glob when glob): fills up to
+ * cap (out may be NULL), returns how many there are. The first call walks every DIE. */
+size_t dwarfinfo_inlined(struct dwarfinfo *di, const char *name, bool glob,
+			 const struct dwfunc **out, size_t cap);
+
+/* The location of param valid at pc, NULL if none. */
+const struct dwloc *dwarfinfo_loc_at(const struct dwparam *param, uint64_t pc);
+
+/* Addresses where line `line` of a file whose path ends with `file` (whole path components)
+ * begins: the first address of each run of is_stmt rows of that line. When the line has no
+ * code, the next line that has some is used and *got_line says which. Fills up to cap,
+ * *n = total. 0, or -ENOENT (no such file or no code at or after that line). */
+int dwarfinfo_line_addrs(struct dwarfinfo *di, const char *file, unsigned line, uint64_t *addrs,
+			 size_t cap, size_t *n, unsigned *got_line);
+
+/* Byte offset of member in the struct type named type_name (e.g. "runtime.g", "goid").
+ * 0 or -ENOENT. */
+int dwarfinfo_member_offset(struct dwarfinfo *di, const char *type_name, const char *member,
+			    uint64_t *off);
+
+/* dwarfvet: is an ELF file's DWARF safe to hand to libdwarf in this process?
+ * libdwarf 20210528 (the Debian 12 library) crashes on some malformed sections (found by
+ * tests/fuzz/fuzz_dwarf.c: a double free on a zero-length .debug_rnglists unit). A traced
+ * program's files are not trusted, and a crash of the tracer would leave int3s in a running
+ * program, so before the first dwarfinfo_open/cfi_open of a file, a throwaway child process
+ * walks everything libdwarf would read there (every DIE and attribute, location and range
+ * lists, line tables, every FDE's rules). A file on which that child dies or hangs is used
+ * without DWARF (symbols and the ABI only), with one warning. */
+/* 0 when libdwarf survives the whole file (or the file has no DWARF at all), -EILSEQ when the
+ * walk crashed, -ETIMEDOUT when it took longer than timeout_s seconds, or -errno (no such
+ * file, fork failed). Verdicts are remembered per (device, inode, size, mtime). */
+#define DWARFVET_TIMEOUT_S 60
+int dwarfvet_check(const char *path, unsigned timeout_s);
+
+/* What a child's full walk of path did, without forking: for tests. */
+void dwarfvet_walk(const char *path);
+
+/* Loaded modules of a process: path, load bias, symbols, lazily opened CFI and DWARF. Built
+ * from /proc/PID/maps text and updated in place as libraries come and go (a module's struct
+ * never moves, so pointers to it stay valid until module_set_free); never touches the
+ * process otherwise. */
+struct cfi;
+struct dwarfinfo;
+struct elfsym;
+
+struct module {
+	char *path;
+	const char *name;	 /* basename of path */
+	uint64_t start, end;	 /* first executable mapping's range */
+	uint64_t off;		 /* the file offset mapped at start */
+	uint64_t bias;		 /* runtime address = link-time address + bias */
+	struct elfsym *syms;	 /* never NULL */
+	bool is_go;		 /* a Go program (has the Go runtime's symbols) */
+	bool mapped;		 /* false once it is gone from the maps (dlclose) */
+	struct cfi *cfi;	 /* lazy: use module_cfi() */
+	int cfi_err;		 /* 1 = not tried yet */
+	struct dwarfinfo *dwarf; /* lazy: use module_dwarf() */
+	int dwarf_err;		 /* 1 = not tried yet */
+};
+
+/* Is runtime addr code of m's file where the loader put it: inside m's executable mapping, and
+ * the file offset the mapping holds there is the one the ELF headers give for addr - bias
+ * (so a wrong bias can never pass). */
+bool module_addr_is_code(const struct module *m, uint64_t addr);
+
+struct module_set {
+	struct module **mods; /* in order of discovery */
+	size_t n;
+};
+
+/* Parse maps text (len bytes, /proc/PID/maps format): one module per file-backed executable
+ * mapping; files that are not readable ELF are skipped. 0 or -errno. */
+int module_set_from_maps(const char *maps, size_t len, struct module_set **out);
+int module_set_from_pid(pid_t pid, struct module_set **out);
+/* Bring set up to date with maps text: modules not seen before (by path and start) are
+ * appended, modules no longer mapped are marked !mapped (kept, not freed). *nnew (may be
+ * NULL) gets how many were appended: they are set->mods[set->n - *nnew ...]. 0 or -errno. */
+int module_set_update(struct module_set *set, const char *maps, size_t len, size_t *nnew);
+int module_set_update_pid(struct module_set *set, pid_t pid, size_t *nnew);
+void module_set_free(struct module_set *set);
+/* Mapped module whose executable mapping holds addr; NULL if none. */
+struct module *module_set_find(struct module_set *set, uint64_t addr);
+/* The module's CFI, opened on first use; NULL when it has none. */
+struct cfi *module_cfi(struct module *m);
+/* The module's DWARF, opened on first use; NULL when it has none. */
+struct dwarfinfo *module_dwarf(struct module *m);
+/* cfi_module_fn adapter: ctx is a struct module_set *. */
+int module_set_cfi_lookup(void *ctx, uint64_t pc, struct cfi **cfi, uint64_t *bias);
+
+#endif

@@ -1,0 +1,82 @@
+/* Internals shared by the dwarfinfo files (dwarfinfo.c: index, functions, inlined
+ * instances; dwarfinfo_type.c: types and locations; dwarfinfo_line.c: line tables). Not for
+ * other modules: they use stub/dwarfinfo.h. The only header that names Dwarf_* types. */
+#ifndef TRACESTUB_STUB_DWARFINFO_INTERNAL_H
+#define TRACESTUB_STUB_DWARFINFO_INTERNAL_H
+
+#include <dwarf.h>
+#include <libdwarf.h>
+
+#include "stub/debuginfo/debuginfo.h"
+
+/* An out-of-line function in the index (parsed lazily). */
+struct di_sub {
+	uint64_t low, high;
+	Dwarf_Off off;
+	enum dwlang lang;
+	struct dwfunc *parsed;
+};
+
+struct di_inl_index;
+
+struct di_block {
+	struct di_block *next;
+	max_align_t data[];
+};
+
+struct dwarfinfo {
+	int fd;
+	Dwarf_Debug dbg;
+	struct di_sub *subs; /* sorted by low */
+	size_t nsubs, subcap;
+	bool inl_done;
+	struct di_inl_index *inl; /* dwarfinfo_inline.c */
+	struct di_block *blocks;  /* everything handed out, freed at dwarfinfo_free */
+};
+
+/* Zeroed memory owned by di; NULL on no memory. */
+void *di_alloc(struct dwarfinfo *di, size_t size);
+char *di_strdup(struct dwarfinfo *di, const char *s);
+void di_err(struct dwarfinfo *di, Dwarf_Error e);
+
+/* Attribute helpers: 0 or -ENOENT. */
+int di_attr_ref(struct dwarfinfo *di, Dwarf_Die die, Dwarf_Half at, Dwarf_Off *off);
+int di_attr_udata(struct dwarfinfo *di, Dwarf_Die die, Dwarf_Half at, uint64_t *v);
+/* The DIE's name, following abstract_origin/specification; NULL if none (libdwarf-owned). */
+const char *di_name(struct dwarfinfo *di, Dwarf_Die die);
+Dwarf_Die di_offdie(struct dwarfinfo *di, Dwarf_Off off);
+
+Dwarf_Half di_tag(Dwarf_Die die);
+/* [low, high) of a DIE with low_pc/high_pc. 0 or -ENOENT. */
+int di_pc_range(struct dwarfinfo *di, Dwarf_Die die, uint64_t *low, uint64_t *high);
+Dwarf_Die di_first_child(struct dwarfinfo *di, Dwarf_Die die);	/* NULL if none */
+Dwarf_Die di_next_sibling(struct dwarfinfo *di, Dwarf_Die die); /* frees die; NULL at end */
+typedef int (*di_cu_fn)(struct dwarfinfo *di, Dwarf_Die cu, enum dwlang lang, void *ctx);
+/* fn for every compilation unit; stops calling at the first error, which it returns. */
+int di_for_each_cu(struct dwarfinfo *di, di_cu_fn fn, void *ctx);
+struct di_fbase;
+/* Formal parameters of fn (a subprogram or an inlined instance) into f. 0 or -ENOMEM. */
+int di_parse_params(struct dwarfinfo *di, Dwarf_Die fn, const struct di_fbase *fb,
+		    struct dwfunc *f);
+
+/* dwarfinfo_inline.c: free the inlined-instance index. */
+struct di_inl_index;
+void di_inline_free(struct dwarfinfo *di);
+
+/* dwarfinfo_type.c */
+/* Describe the type at off (DW_AT_type target). Unknown parts become DWT_NONE. */
+void di_type(struct dwarfinfo *di, Dwarf_Off off, const char *pname, struct dwtype *out);
+/* DW_AT_type of die described, DWT_NONE when absent (void). */
+void di_die_type(struct dwarfinfo *di, Dwarf_Die die, const char *pname, struct dwtype *out);
+/* Location list of die's DW_AT_location; frame base of the function fb (may be NULL: then
+ * DW_OP_fbreg is unsupported). 0 (locs may be 0) or -ENOMEM. */
+struct di_fbase {
+	bool valid;
+	int base; /* DWBASE_CFA or a DWARF register */
+	int64_t off;
+};
+int di_locations(struct dwarfinfo *di, Dwarf_Die die, Dwarf_Half at, const struct di_fbase *fb,
+		 struct dwloc **locs, unsigned *nlocs);
+void di_frame_base(struct dwarfinfo *di, Dwarf_Die fn, struct di_fbase *fb);
+
+#endif

@@ -1,0 +1,556 @@
+/* dwarfinfo types and locations: a DWARF type reduced to what the tracer prints (scalar
+ * kinds, C strings, Go strings/slices/interfaces, structs flattened into scalar leaves), and
+ * DW_AT_location expressions/lists reduced to pieces (register, memory at base+offset,
+ * value, entry value). Expressions beyond that are "no location", never guessed. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "stub/debuginfo/dwarfinfo_internal.h"
+
+#define TYPE_MAX_DEPTH 16
+
+/* Go's reflect.Kind values in DW_AT_go_kind. */
+enum { GO_KIND_INTERFACE = 20, GO_KIND_SLICE = 23, GO_KIND_STRING = 24 };
+
+static enum dwt_kind base_kind(uint64_t enc, uint64_t size, const char *name)
+{
+	switch (enc) {
+	case DW_ATE_boolean:
+		return DWT_BOOL;
+	case DW_ATE_float:
+		return size == 4 || size == 8 ? DWT_FLOAT : DWT_MEMORY;
+	case DW_ATE_signed_char:
+	case DW_ATE_unsigned_char:
+		if (size == 1 && name && !strcmp(name, "char"))
+			return DWT_CHAR;
+		return enc == DW_ATE_signed_char ? DWT_INT : DWT_UINT;
+	case DW_ATE_signed:
+		return size >= 1 && size <= 8 ? DWT_INT : DWT_MEMORY;
+	case DW_ATE_unsigned:
+	case DW_ATE_UTF:
+		return size >= 1 && size <= 8 ? DWT_UINT : DWT_MEMORY;
+	case DW_ATE_complex_float:
+		return DWT_STRUCT;
+	default:
+		return DWT_MEMORY;
+	}
+}
+
+/* A type with typedefs and qualifiers looked through. */
+struct peeled {
+	const char *name; /* the first name met (the typedef's), NULL if none */
+	uint64_t go_kind; /* of the last DIE */
+	bool go_error;
+	uint32_t size; /* the first DW_AT_byte_size met */
+	bool has_size;
+};
+
+static bool is_qualifier(Dwarf_Half tag)
+{
+	return tag == DW_TAG_typedef || tag == DW_TAG_const_type || tag == DW_TAG_volatile_type ||
+	       tag == DW_TAG_restrict_type || tag == DW_TAG_atomic_type ||
+	       tag == DW_TAG_immutable_type || tag == DW_TAG_packed_type ||
+	       tag == DW_TAG_shared_type;
+}
+
+/* The DIE behind off's typedefs and qualifiers (caller frees), or NULL. Stops early at a Go
+ * interface typedef (Go marks the typedef, not the runtime.iface struct behind it). */
+static Dwarf_Die peel(struct dwarfinfo *di, Dwarf_Off off, struct peeled *pl)
+{
+	Dwarf_Die d = di_offdie(di, off);
+	uint64_t v;
+
+	memset(pl, 0, sizeof(*pl));
+	for (int hop = 0; d && hop < TYPE_MAX_DEPTH; hop++) {
+		const char *nm = di_name(di, d);
+		Dwarf_Half tag = di_tag(d);
+		Dwarf_Off next;
+
+		if (nm && !pl->name)
+			pl->name = nm;
+		pl->go_kind = 0;
+		di_attr_udata(di, d, DW_AT_go_kind, &pl->go_kind);
+		if (nm && !strcmp(nm, "error") && pl->go_kind == GO_KIND_INTERFACE)
+			pl->go_error = true;
+		if (!pl->has_size && !di_attr_udata(di, d, DW_AT_byte_size, &v)) {
+			pl->size = (uint32_t)v;
+			pl->has_size = true;
+		}
+		if (pl->go_kind == GO_KIND_INTERFACE || !is_qualifier(tag) ||
+		    di_attr_ref(di, d, DW_AT_type, &next))
+			return d;
+		dwarf_dealloc_die(d);
+		d = di_offdie(di, next);
+	}
+	if (d)
+		dwarf_dealloc_die(d);
+	return NULL;
+}
+
+/* Is the type at off a C char (through typedefs and qualifiers)? */
+static bool is_char(struct dwarfinfo *di, Dwarf_Off off)
+{
+	struct peeled pl;
+	Dwarf_Die d = peel(di, off, &pl);
+	uint64_t enc = 0;
+	bool r = false;
+
+	if (!d)
+		return false;
+	if (di_tag(d) == DW_TAG_base_type && !di_attr_udata(di, d, DW_AT_encoding, &enc)) {
+		const char *nm = di_name(di, d);
+		r = base_kind(enc, pl.size, nm) == DWT_CHAR;
+	}
+	dwarf_dealloc_die(d);
+	return r;
+}
+
+/* Kind and size of a scalar DIE (base, enum, pointer); DWT_NONE when it is not one. */
+static enum dwt_kind scalar_kind(struct dwarfinfo *di, Dwarf_Die d, uint32_t *size)
+{
+	Dwarf_Half tag = di_tag(d);
+	uint64_t enc = 0, v;
+	Dwarf_Off next;
+
+	switch (tag) {
+	case DW_TAG_base_type:
+		di_attr_udata(di, d, DW_AT_encoding, &enc);
+		if (!di_attr_udata(di, d, DW_AT_byte_size, &v))
+			*size = (uint32_t)v;
+		if (enc == DW_ATE_complex_float)
+			return DWT_NONE;
+		return base_kind(enc, *size, di_name(di, d));
+	case DW_TAG_enumeration_type:
+		if (!di_attr_udata(di, d, DW_AT_byte_size, &v))
+			*size = (uint32_t)v;
+		if (!*size)
+			*size = 4;
+		if (!di_attr_ref(di, d, DW_AT_type, &next)) {
+			struct peeled pl;
+			Dwarf_Die u = peel(di, next, &pl);
+			enum dwt_kind k = DWT_INT;
+			if (u && di_tag(u) == DW_TAG_base_type &&
+			    !di_attr_udata(di, u, DW_AT_encoding, &enc) &&
+			    (enc == DW_ATE_unsigned || enc == DW_ATE_unsigned_char))
+				k = DWT_UINT;
+			if (u)
+				dwarf_dealloc_die(u);
+			return k;
+		}
+		return DWT_INT;
+	case DW_TAG_pointer_type:
+	case DW_TAG_reference_type:
+	case DW_TAG_rvalue_reference_type:
+	case DW_TAG_ptr_to_member_type:
+		*size = 8;
+		if (tag == DW_TAG_pointer_type && !di_attr_ref(di, d, DW_AT_type, &next) &&
+		    is_char(di, next))
+			return DWT_CSTR;
+		return DWT_PTR;
+	default:
+		return DWT_NONE;
+	}
+}
+
+struct flat {
+	struct dwarfinfo *di;
+	struct dwtype *t;
+	bool overflow;
+};
+
+static void add_leaf(struct flat *fl, const char *name, uint32_t off, uint32_t size,
+		     enum dwt_kind kind)
+{
+	struct dwtype *t = fl->t;
+
+	if (t->nleaves == DWARFINFO_MAX_LEAVES) {
+		fl->overflow = true;
+		return;
+	}
+	t->leaves[t->nleaves++] =
+		(struct dwleaf){name ? di_strdup(fl->di, name) : NULL, off, size, kind};
+}
+
+static void flatten(struct flat *fl, Dwarf_Off toff, const char *name, uint32_t base, int depth);
+
+static void member_path(char *buf, size_t cap, const char *name, const char *member)
+{
+	snprintf(buf, cap, "%s%s%s", name ? name : "", member[0] == '[' ? "" : ".", member);
+}
+
+/* Members of a struct/union/class DIE. */
+static void flatten_members(struct flat *fl, Dwarf_Die d, const char *name, uint32_t base,
+			    int depth)
+{
+	for (Dwarf_Die c = di_first_child(fl->di, d); c; c = di_next_sibling(fl->di, c)) {
+		uint64_t moff = 0, bits, sz = 0;
+		Dwarf_Off mt;
+		char path[256];
+		const char *mn;
+
+		if (di_tag(c) != DW_TAG_member || fl->overflow)
+			continue;
+		mn = di_name(fl->di, c);
+		member_path(path, sizeof(path), name, mn ? mn : "?");
+		di_attr_udata(fl->di, c, DW_AT_data_member_location, &moff);
+		if (!di_attr_udata(fl->di, c, DW_AT_bit_size, &bits)) {
+			di_attr_udata(fl->di, c, DW_AT_byte_size, &sz);
+			add_leaf(fl, path, base + (uint32_t)moff, (uint32_t)(sz ? sz : 4),
+				 DWT_NONE);
+			continue;
+		}
+		if (!di_attr_ref(fl->di, c, DW_AT_type, &mt))
+			flatten(fl, mt, path, base + (uint32_t)moff, depth + 1);
+	}
+}
+
+static uint32_t type_size(struct dwarfinfo *di, Dwarf_Off off)
+{
+	struct peeled pl;
+	Dwarf_Die d = peel(di, off, &pl);
+	uint32_t size = pl.size;
+
+	if (d) {
+		if (!pl.has_size)
+			scalar_kind(di, d, &size);
+		dwarf_dealloc_die(d);
+	}
+	return size;
+}
+
+/* Array elements (the first dimension; inner ones flatten as elements of elements). */
+static void flatten_array(struct flat *fl, Dwarf_Die d, const char *name, uint32_t base, int depth)
+{
+	uint64_t count = 0, ub;
+	uint32_t esize;
+	Dwarf_Off et;
+
+	for (Dwarf_Die c = di_first_child(fl->di, d); c; c = di_next_sibling(fl->di, c)) {
+		if (di_tag(c) != DW_TAG_subrange_type || count)
+			continue;
+		if (di_attr_udata(fl->di, c, DW_AT_count, &count) &&
+		    !di_attr_udata(fl->di, c, DW_AT_upper_bound, &ub))
+			count = ub + 1;
+	}
+	if (count > 1)
+		fl->t->has_array = true;
+	if (di_attr_ref(fl->di, d, DW_AT_type, &et))
+		return;
+	esize = type_size(fl->di, et);
+	for (uint64_t i = 0; i < count && !fl->overflow; i++) {
+		char path[256], idx[32];
+		if (!esize) {
+			fl->overflow = true;
+			break;
+		}
+		snprintf(idx, sizeof(idx), "[%llu]", (unsigned long long)i);
+		member_path(path, sizeof(path), name, idx);
+		flatten(fl, et, path, base + (uint32_t)(i * esize), depth + 1);
+	}
+}
+
+static void add_words(struct flat *fl, const char *name, uint32_t base, uint64_t go_kind)
+{
+	static const char *const names[3][3] = {
+		{".ptr", ".len", NULL}, {".ptr", ".len", ".cap"}, {".tab", ".data", NULL}};
+	unsigned w = go_kind == GO_KIND_STRING ? 0 : go_kind == GO_KIND_SLICE ? 1 : 2;
+	unsigned n = w == 1 ? 3 : 2;
+
+	for (unsigned i = 0; i < n; i++) {
+		char path[256];
+		snprintf(path, sizeof(path), "%s%s", name ? name : "", names[w][i]);
+		add_leaf(fl, path, base + 8 * i, 8, i && w != 2 ? DWT_INT : DWT_PTR);
+	}
+}
+
+static void flatten(struct flat *fl, Dwarf_Off toff, const char *name, uint32_t base, int depth)
+{
+	struct peeled pl;
+	Dwarf_Die d;
+	Dwarf_Half tag;
+	uint32_t size = 0;
+	enum dwt_kind k;
+
+	if (depth > TYPE_MAX_DEPTH || !(d = peel(fl->di, toff, &pl))) {
+		fl->overflow = true;
+		return;
+	}
+	tag = di_tag(d);
+	if (pl.go_kind == GO_KIND_INTERFACE || pl.go_kind == GO_KIND_STRING ||
+	    pl.go_kind == GO_KIND_SLICE)
+		add_words(fl, name, base, pl.go_kind);
+	else if (tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
+		 tag == DW_TAG_class_type)
+		flatten_members(fl, d, name, base, depth);
+	else if (tag == DW_TAG_array_type)
+		flatten_array(fl, d, name, base, depth);
+	else if ((k = scalar_kind(fl->di, d, &size)) != DWT_NONE && k != DWT_MEMORY)
+		add_leaf(fl, name, base, size, k);
+	else if (tag == DW_TAG_base_type && size) {
+		uint64_t enc = 0;
+		di_attr_udata(fl->di, d, DW_AT_encoding, &enc);
+		if (enc == DW_ATE_complex_float) {
+			char path[256];
+			snprintf(path, sizeof(path), "%s.re", name ? name : "");
+			add_leaf(fl, path, base, size / 2, DWT_FLOAT);
+			snprintf(path, sizeof(path), "%s.im", name ? name : "");
+			add_leaf(fl, path, base + size / 2, size / 2, DWT_FLOAT);
+		} else {
+			fl->overflow = true;
+		}
+	} else {
+		fl->overflow = true;
+	}
+	dwarf_dealloc_die(d);
+}
+
+void di_type(struct dwarfinfo *di, Dwarf_Off off, const char *pname, struct dwtype *out)
+{
+	struct flat fl = {di, out, false};
+	struct peeled pl;
+	Dwarf_Die d = peel(di, off, &pl);
+	Dwarf_Off et;
+	uint32_t size;
+
+	memset(out, 0, sizeof(*out));
+	if (!d)
+		return;
+	out->name = pl.name ? di_strdup(di, pl.name) : NULL;
+	out->go_error = pl.go_error;
+	out->size = pl.size;
+	size = pl.size;
+	out->kind = scalar_kind(di, d, &size);
+	if (out->kind != DWT_NONE) {
+		out->size = size;
+		goto done;
+	}
+	flatten(&fl, off, pname, 0, 0);
+	if (pl.go_kind == GO_KIND_STRING) {
+		out->kind = DWT_GOSTRING;
+	} else if (pl.go_kind == GO_KIND_SLICE) {
+		out->kind = DWT_GOSLICE;
+		if (!di_attr_ref(di, d, DW_AT_go_elem, &et)) {
+			struct peeled epl;
+			Dwarf_Die e = peel(di, et, &epl);
+			uint32_t esize = epl.size;
+			if (e) {
+				out->elem_kind = scalar_kind(di, e, &esize);
+				out->elem_size = esize;
+				dwarf_dealloc_die(e);
+			}
+		}
+	} else if (pl.go_kind == GO_KIND_INTERFACE) {
+		out->kind = DWT_GOIFACE;
+		out->size = 16;
+	} else if (di_tag(d) == DW_TAG_subroutine_type || di_tag(d) == DW_TAG_unspecified_type) {
+		out->kind = DWT_NONE;
+	} else {
+		out->kind = fl.overflow || !out->nleaves ? DWT_MEMORY : DWT_STRUCT;
+	}
+done:
+	dwarf_dealloc_die(d);
+}
+
+void di_die_type(struct dwarfinfo *di, Dwarf_Die die, const char *pname, struct dwtype *out)
+{
+	Dwarf_Off t;
+
+	if (di_attr_ref(di, die, DW_AT_type, &t)) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	di_type(di, t, pname, out);
+}
+
+/* ---- locations ---- */
+
+struct expr_state {
+	struct dwloc *loc;
+	bool have;	    /* cur holds something not yet turned into a piece */
+	bool is_value;	    /* DW_OP_stack_value seen */
+	struct dwpiece cur; /* DWP_REG, DWP_ENTRY_REG, or DWP_MEM meaning "address base+off" */
+	bool bad;
+};
+
+static void end_piece(struct expr_state *st, uint32_t size)
+{
+	struct dwpiece p = st->have ? st->cur : (struct dwpiece){.kind = DWP_EMPTY};
+
+	if (st->have && st->is_value && p.kind == DWP_MEM)
+		p.kind = DWP_VALUE;
+	p.size = size;
+	if (st->loc->npieces == DWARFINFO_MAX_PIECES) {
+		st->bad = true;
+		return;
+	}
+	st->loc->pieces[st->loc->npieces++] = p;
+	st->have = st->is_value = false;
+}
+
+static void set_addr(struct expr_state *st, int base, int64_t off)
+{
+	st->cur = (struct dwpiece){.kind = DWP_MEM, .dwreg = base, .off = off};
+	st->have = true;
+}
+
+/* One operation of a location expression. */
+static void expr_op(struct expr_state *st, const struct di_fbase *fb, Dwarf_Small op,
+		    Dwarf_Unsigned op1, Dwarf_Unsigned op2)
+{
+	if (op >= DW_OP_reg0 && op <= DW_OP_reg31) {
+		st->cur = (struct dwpiece){.kind = DWP_REG, .dwreg = op - DW_OP_reg0};
+		st->have = true;
+	} else if (op == DW_OP_regx) {
+		st->cur = (struct dwpiece){.kind = DWP_REG, .dwreg = (int)op1};
+		st->have = true;
+	} else if (op >= DW_OP_breg0 && op <= DW_OP_breg31) {
+		set_addr(st, op - DW_OP_breg0, (int64_t)op1);
+	} else if (op == DW_OP_bregx) {
+		set_addr(st, (int)op1, (int64_t)op2);
+	} else if (op == DW_OP_fbreg) {
+		if (!fb || !fb->valid)
+			st->bad = true;
+		else
+			set_addr(st, fb->base, fb->off + (int64_t)op1);
+	} else if (op == DW_OP_call_frame_cfa) {
+		set_addr(st, DWBASE_CFA, 0);
+	} else if (op == DW_OP_addr) {
+		set_addr(st, DWBASE_NONE, (int64_t)op1);
+	} else if (op >= DW_OP_lit0 && op <= DW_OP_lit31) {
+		set_addr(st, DWBASE_NONE, op - DW_OP_lit0);
+	} else if (op == DW_OP_const1u || op == DW_OP_const2u || op == DW_OP_const4u ||
+		   op == DW_OP_const8u || op == DW_OP_constu || op == DW_OP_const1s ||
+		   op == DW_OP_const2s || op == DW_OP_const4s || op == DW_OP_const8s ||
+		   op == DW_OP_consts) {
+		set_addr(st, DWBASE_NONE, (int64_t)op1);
+	} else if (op == DW_OP_plus_uconst && st->have && st->cur.kind == DWP_MEM) {
+		st->cur.off += (int64_t)op1;
+	} else if (op == DW_OP_stack_value && st->have) {
+		st->is_value = true;
+	} else if ((op == DW_OP_entry_value || op == DW_OP_GNU_entry_value) && op1 == 1 && op2) {
+		/* libdwarf: op1 = block length, op2 = pointer to the block. */
+		uint8_t sub = *(const uint8_t *)(uintptr_t)op2;
+		if (sub >= DW_OP_reg0 && sub <= DW_OP_reg31) {
+			st->cur =
+				(struct dwpiece){.kind = DWP_ENTRY_REG, .dwreg = sub - DW_OP_reg0};
+			st->have = true;
+		} else {
+			st->bad = true;
+		}
+	} else if (op == DW_OP_piece) {
+		end_piece(st, (uint32_t)op1);
+	} else if (op == DW_OP_nop) {
+	} else {
+		st->bad = true;
+	}
+}
+
+/* Decode one location description into loc; false when it uses what we do not evaluate. */
+static bool decode_expr(struct dwarfinfo *di, Dwarf_Locdesc_c desc, Dwarf_Unsigned nops,
+			const struct di_fbase *fb, struct dwloc *loc)
+{
+	struct expr_state st = {.loc = loc};
+	bool pieces = false;
+
+	loc->npieces = 0;
+	for (Dwarf_Unsigned j = 0; j < nops && !st.bad; j++) {
+		Dwarf_Small op;
+		Dwarf_Unsigned o1, o2, o3, r1, r2, r3, br;
+		Dwarf_Error e = NULL;
+		if (dwarf_get_location_op_value_d(desc, j, &op, &o1, &o2, &o3, &r1, &r2, &r3, &br,
+						  &e) != DW_DLV_OK) {
+			di_err(di, e);
+			return false;
+		}
+		expr_op(&st, fb, op, o1, o2);
+		pieces |= op == DW_OP_piece;
+	}
+	if (st.bad)
+		return false;
+	if (st.have || !pieces) {
+		if (pieces)
+			return false; /* a trailing part without DW_OP_piece */
+		if (!st.have)
+			return true; /* empty: optimised out here */
+		end_piece(&st, 0);
+	}
+	return !st.bad;
+}
+
+void di_frame_base(struct dwarfinfo *di, Dwarf_Die fn, struct di_fbase *fb)
+{
+	struct dwloc *locs = NULL;
+	unsigned n = 0;
+
+	memset(fb, 0, sizeof(*fb));
+	if (di_locations(di, fn, DW_AT_frame_base, NULL, &locs, &n) || n != 1 ||
+	    locs[0].npieces != 1)
+		return;
+	/* DW_OP_call_frame_cfa (gcc, Go) or a register such as rbp (clang -O0). */
+	if (locs[0].pieces[0].kind == DWP_MEM && locs[0].pieces[0].dwreg == DWBASE_CFA) {
+		*fb = (struct di_fbase){true, DWBASE_CFA, locs[0].pieces[0].off};
+	} else if (locs[0].pieces[0].kind == DWP_REG) {
+		*fb = (struct di_fbase){true, locs[0].pieces[0].dwreg, 0};
+	}
+}
+
+int di_locations(struct dwarfinfo *di, Dwarf_Die die, Dwarf_Half at, const struct di_fbase *fb,
+		 struct dwloc **locs, unsigned *nlocs)
+{
+	Dwarf_Attribute a = NULL;
+	Dwarf_Loc_Head_c head = NULL;
+	Dwarf_Unsigned count = 0;
+	Dwarf_Error e = NULL;
+	unsigned kind = 0, n = 0;
+	int err = 0;
+
+	*locs = NULL;
+	*nlocs = 0;
+	if (dwarf_attr(die, at, &a, &e) != DW_DLV_OK) {
+		di_err(di, e);
+		return 0;
+	}
+	if (dwarf_get_loclist_c(a, &head, &count, &e) != DW_DLV_OK) {
+		di_err(di, e);
+		goto out;
+	}
+	if (dwarf_get_loclist_head_kind(head, &kind, &e) != DW_DLV_OK) {
+		di_err(di, e), e = NULL;
+		kind = DW_LKIND_unknown;
+	}
+	if (count && !(*locs = di_alloc(di, count * sizeof(**locs)))) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (Dwarf_Unsigned i = 0; i < count; i++) {
+		Dwarf_Small lle, src;
+		Dwarf_Unsigned rlo, rhi, nops, eoff, doff;
+		Dwarf_Bool unavail = 0;
+		Dwarf_Addr lo, hi;
+		Dwarf_Locdesc_c desc;
+		struct dwloc *l = &(*locs)[n];
+
+		if (dwarf_get_locdesc_entry_d(head, i, &lle, &rlo, &rhi, &unavail, &lo, &hi, &nops,
+					      &desc, &src, &eoff, &doff, &e) != DW_DLV_OK) {
+			di_err(di, e), e = NULL;
+			continue;
+		}
+		if (kind == DW_LKIND_expression) {
+			lo = 0;
+			hi = UINT64_MAX;
+		}
+		if (unavail || lo >= hi || !nops)
+			continue;
+		l->lo = lo;
+		l->hi = hi;
+		if (decode_expr(di, desc, nops, fb, l))
+			n++;
+	}
+	*nlocs = n;
+out:
+	if (head)
+		dwarf_loc_head_c_dealloc(head);
+	dwarf_dealloc_attribute(a);
+	return err;
+}

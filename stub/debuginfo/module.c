@@ -1,0 +1,281 @@
+/* module: the module set of a process from its maps text, biases from PT_LOAD headers. Owns the
+ * elfsym, cfi and dwarfinfo objects of each module. */
+#include "stub/debuginfo/debuginfo.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/x86_64/funcscan.h"
+
+static struct module *find_exact(struct module_set *set, const char *path, uint64_t start)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->mods[i]->start == start && !strcmp(set->mods[i]->path, path))
+			return set->mods[i];
+	return NULL;
+}
+
+static bool seen_path(struct module_set *set, const char *path)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->mods[i]->mapped && !strcmp(set->mods[i]->path, path))
+			return true;
+	return false;
+}
+
+/* A stripped program has no symbol for main; its _start passes main to __libc_start_main,
+ * and its CFI says where main ends: enough to name backtrace frames "main". */
+static void synthesize_main(struct module *m)
+{
+	uint64_t entry = elfsym_entry(m->syms), off, addr, lo, hi;
+	size_t len;
+	const uint8_t *img = elfsym_image(m->syms, &len);
+
+	if (!entry || elfsym_find(m->syms, "main") ||
+	    elfsym_vaddr_to_offset(m->syms, entry, &off) || off >= len ||
+	    x86_64_find_main(img + off, len - off < 128 ? len - off : 128, entry, &addr) ||
+	    !module_cfi(m) || cfi_fde_range(m->cfi, addr, &lo, &hi) || lo != addr)
+		return;
+	elfsym_add(m->syms, "main", addr, hi - lo);
+}
+
+static int add_module(struct module_set *set, const char *path, uint64_t start, uint64_t end,
+		      uint64_t off)
+{
+	struct elfsym *es = NULL;
+	uint64_t vaddr;
+
+	if (elfsym_open(path, &es) != 0)
+		return 0; /* not an ELF we can read: no symbols, not an error for the set */
+	if (elfsym_offset_to_vaddr(es, off, true, &vaddr) != 0) {
+		elfsym_free(es);
+		return 0;
+	}
+	struct module **nm = realloc(set->mods, (set->n + 1) * sizeof(*nm));
+	struct module *m = calloc(1, sizeof(*m));
+	char *p = strdup(path);
+	if (!nm || !m || !p) {
+		if (nm)
+			set->mods = nm;
+		free(m);
+		free(p);
+		elfsym_free(es);
+		return -ENOMEM;
+	}
+	const char *slash = strrchr(p, '/');
+	*m = (struct module){.path = p,
+			     .name = slash ? slash + 1 : p,
+			     .start = start,
+			     .end = end,
+			     .off = off,
+			     .bias = start - vaddr,
+			     .syms = es,
+			     .is_go = elfsym_find(es, "runtime.main") != NULL,
+			     .mapped = true,
+			     .cfi_err = 1,
+			     .dwarf_err = 1};
+	set->mods = nm;
+	set->mods[set->n++] = m;
+	synthesize_main(m);
+	return 0;
+}
+
+bool module_addr_is_code(const struct module *m, uint64_t addr)
+{
+	uint64_t off;
+
+	return addr >= m->start && addr < m->end && addr >= m->bias &&
+	       !elfsym_vaddr_to_offset(m->syms, addr - m->bias, &off) &&
+	       off == addr - m->start + m->off;
+}
+
+/* One maps line: fills path_at and returns true for a file-backed executable mapping. */
+static bool parse_line(char *line, uint64_t *s, uint64_t *e, uint64_t *off, char **path)
+{
+	char perms[8];
+	int path_at = 0;
+
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*s %n", s, e, perms, off,
+		   &path_at) != 4 ||
+	    path_at <= 0 || !strchr(perms, 'x') || line[path_at] != '/')
+		return false;
+	*path = line + path_at;
+	return true;
+}
+
+int module_set_update(struct module_set *set, const char *maps, size_t len, size_t *nnew)
+{
+	size_t before = set->n, pos = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		set->mods[i]->mapped = false;
+	while (pos < len) {
+		const char *nl = memchr(maps + pos, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - (maps + pos)) : len - pos;
+		char line[4096 + 128], *path;
+		uint64_t s, e, off;
+		struct module *m;
+
+		if (ll < sizeof(line)) {
+			memcpy(line, maps + pos, ll);
+			line[ll] = 0;
+			if (parse_line(line, &s, &e, &off, &path)) {
+				if ((m = find_exact(set, path, s)) != NULL) {
+					m->mapped = true;
+				} else if (!seen_path(set, path)) {
+					int err = add_module(set, path, s, e, off);
+					if (err)
+						return err;
+				}
+			}
+		}
+		pos += ll + 1;
+	}
+	if (nnew)
+		*nnew = set->n - before;
+	return 0;
+}
+
+int module_set_from_maps(const char *maps, size_t len, struct module_set **out)
+{
+	struct module_set *set = calloc(1, sizeof(*set));
+	int err;
+
+	*out = NULL;
+	if (!set)
+		return -ENOMEM;
+	err = module_set_update(set, maps, len, NULL);
+	if (err) {
+		module_set_free(set);
+		return err;
+	}
+	*out = set;
+	return 0;
+}
+
+static int read_maps(pid_t pid, char **buf, size_t *len)
+{
+	char path[64];
+	size_t cap = 0;
+	int err = 0;
+	FILE *f;
+
+	*buf = NULL;
+	*len = 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	for (;;) {
+		if (cap - *len < 4096) {
+			char *nb = realloc(*buf, cap + 65536);
+			if (!nb) {
+				err = -ENOMEM;
+				break;
+			}
+			*buf = nb;
+			cap += 65536;
+		}
+		size_t r = fread(*buf + *len, 1, cap - *len, f);
+		if (r == 0)
+			break;
+		*len += r;
+	}
+	fclose(f);
+	return err;
+}
+
+int module_set_from_pid(pid_t pid, struct module_set **out)
+{
+	char *buf;
+	size_t len;
+	int err = read_maps(pid, &buf, &len);
+
+	*out = NULL;
+	if (!err)
+		err = module_set_from_maps(buf ? buf : "", len, out);
+	free(buf);
+	return err;
+}
+
+int module_set_update_pid(struct module_set *set, pid_t pid, size_t *nnew)
+{
+	char *buf;
+	size_t len;
+	int err = read_maps(pid, &buf, &len);
+
+	if (nnew)
+		*nnew = 0;
+	if (!err)
+		err = module_set_update(set, buf ? buf : "", len, nnew);
+	free(buf);
+	return err;
+}
+
+void module_set_free(struct module_set *set)
+{
+	if (!set)
+		return;
+	for (size_t i = 0; i < set->n; i++) {
+		struct module *m = set->mods[i];
+		free(m->path);
+		elfsym_free(m->syms);
+		cfi_free(m->cfi);
+		dwarfinfo_free(m->dwarf);
+		free(m);
+	}
+	free(set->mods);
+	free(set);
+}
+
+struct module *module_set_find(struct module_set *set, uint64_t addr)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		struct module *m = set->mods[i];
+		if (m->mapped && addr >= m->start && addr < m->end)
+			return m;
+	}
+	return NULL;
+}
+
+/* libdwarf reads a file in this process only after a throwaway child survived reading all of
+ * it (stub/dwarfvet.h). 0 to go on (errors other than a crash or hang are left to the open). */
+static int vetted(struct module *m)
+{
+	int r = dwarfvet_check(m->path, DWARFVET_TIMEOUT_S);
+
+	if (r != -EILSEQ && r != -ETIMEDOUT)
+		return 0;
+	fprintf(stderr,
+		"tracestub: warning: %s: libdwarf %s reading its DWARF; using its symbols only\n",
+		m->path, r == -EILSEQ ? "crashes" : "hangs");
+	m->cfi_err = m->dwarf_err = r; /* one warning, neither opened */
+	return r;
+}
+
+struct cfi *module_cfi(struct module *m)
+{
+	if (m->cfi_err == 1 && (m->cfi_err = vetted(m)) == 0)
+		m->cfi_err = cfi_open(m->path, &m->cfi);
+	return m->cfi;
+}
+
+struct dwarfinfo *module_dwarf(struct module *m)
+{
+	if (m->dwarf_err == 1 && (m->dwarf_err = vetted(m)) == 0)
+		m->dwarf_err = dwarfinfo_open(m->path, &m->dwarf);
+	return m->dwarf;
+}
+
+int module_set_cfi_lookup(void *ctx, uint64_t pc, struct cfi **cfi, uint64_t *bias)
+{
+	struct module *m = module_set_find(ctx, pc);
+	if (!m)
+		return -ENOENT;
+	*cfi = module_cfi(m);
+	*bias = m->bias;
+	return 0;
+}

@@ -1,0 +1,719 @@
+/* Starting and ending debugged processes: fork/exec under PTRACE_SEIZE (with
+ * --wrapper and startup-with-shell exec counting), attach to every thread of a
+ * pid, kill, detach, and the launch settings (environment, cwd, ASLR). Blocking
+ * waits here are bounded by the kernel delivering the stop we caused. */
+#include "stub/live/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "stub/os/os.h"
+
+extern char **environ;
+
+/* ---- argv building ---- */
+
+static size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+static char **strv_dup(char *const *v)
+{
+	size_t n = strv_len(v), i;
+	char **o = calloc(n + 1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		o[i] = strdup(v[i]);
+		if (!o[i]) {
+			while (i--)
+				free(o[i]);
+			free(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+static void strv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* "exec 'a' 'b'..." for $SHELL -c, every argument single-quoted. NULL on no
+ * memory. */
+static char *shell_command(char *const *argv)
+{
+	size_t cap = 6, i, k = 0;
+	char *s;
+
+	for (i = 0; argv[i]; i++)
+		cap += 3 + 4 * strlen(argv[i]);
+	s = malloc(cap + 1);
+	if (!s)
+		return NULL;
+	k += (size_t)sprintf(s, "exec");
+	for (i = 0; argv[i]; i++) {
+		const char *a;
+
+		s[k++] = ' ';
+		s[k++] = '\'';
+		for (a = argv[i]; *a; a++) {
+			if (*a == '\'') {
+				memcpy(s + k, "'\\''", 4);
+				k += 4;
+			} else {
+				s[k++] = *a;
+			}
+		}
+		s[k++] = '\'';
+	}
+	s[k] = '\0';
+	return s;
+}
+
+/* The argv actually exec'ed and how many execs happen before the program itself
+ * runs. */
+static char **final_argv(struct live *l, char *const *argv, int *execs, char **cmd)
+{
+	size_t nw = strv_len(l->cfg.wrapper), na = strv_len(argv), k = 0, i;
+	char **v = calloc(nw + na + 4, sizeof(*v));
+	const char *sh = getenv("SHELL");
+
+	*cmd = NULL;
+	if (!v)
+		return NULL;
+	*execs = 1;
+	for (i = 0; i < nw; i++)
+		v[k++] = l->cfg.wrapper[i];
+	if (nw)
+		(*execs)++;
+	if (l->shell) {
+		*cmd = shell_command(argv);
+		if (!*cmd) {
+			free(v);
+			return NULL;
+		}
+		v[k++] = (char *)(sh && *sh ? sh : "/bin/sh");
+		v[k++] = (char *)"-c";
+		v[k++] = *cmd;
+		(*execs)++;
+	} else {
+		for (i = 0; i < na; i++)
+			v[k++] = argv[i];
+	}
+	v[k] = NULL;
+	return v;
+}
+
+/* In the child between fork and exec: only async-signal-safe calls. */
+static void child_exec(struct live *l, char **v, int go, int err)
+{
+	char c;
+	int e;
+
+	sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
+	if (l->disable_aslr)
+		personality(ADDR_NO_RANDOMIZE);
+	if (l->cwd && chdir(l->cwd)) {
+		e = errno;
+		goto fail;
+	}
+	/* Wait until the parent has seized us, so the exec is traced. */
+	if (read(go, &c, 1) != 1)
+		_exit(127);
+	execvpe(v[0], v, l->env ? l->env : environ);
+	e = errno;
+fail:
+	if (write(err, &e, sizeof(e)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/* Wait for the launched child's execs; leaves it stopped at the last one. */
+static int wait_execs(struct live *l, pid_t pid, int execs, int err)
+{
+	int status, seen = 0, e;
+
+	for (;;) {
+		pid_t w = waitpid(pid, &status, __WALL);
+
+		if (w < 0)
+			return -errno;
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			if (read(err, &e, sizeof(e)) == sizeof(e))
+				return -e;
+			return -ECHILD;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		if ((status >> 16) == PTRACE_EVENT_EXEC && ++seen == execs)
+			return 0;
+		if ((status >> 16) == 0)
+			ptr_cont(pid, WSTOPSIG(status)); /* the shell's or wrapper's own signals */
+		else
+			ptr_cont(pid, 0);
+	}
+}
+
+static int adopt(struct live *l, pid_t pid, bool attached, struct proc **out)
+{
+	struct proc *p = proc_add(&l->pt, pid);
+
+	*out = p;
+	if (!p)
+		return -ENOMEM;
+	p->attached = attached;
+	l->cur = p;
+	bkpt_forget_all(l->bk);
+	hwdebug_init(&l->hw);
+	memset(l->allocs, 0, sizeof(l->allocs));
+	*out = p;
+	return live_open_mem(p);
+}
+
+static void set_initial_stop(struct live *l, struct proc *p, int sig)
+{
+	memset(&l->last, 0, sizeof(l->last));
+	l->last.kind = RSP_STOP_SIGNAL;
+	l->last.reason = RSP_REASON_NONE;
+	l->last.signo = sig;
+	l->last.thread.pid = p->pid;
+	l->last.thread.tid = p->pid;
+	l->last.core = procfs_thread_core(p->pid, p->pid);
+	l->have_last = true;
+	p->event = p->threads;
+}
+
+int live_launch(struct live *l, char *const *argv)
+{
+	int go[2] = {-1, -1}, err[2] = {-1, -1}, execs, rc;
+	char **v, *cmd;
+	struct proc *p = NULL;
+	pid_t pid;
+
+	if (!argv || !argv[0])
+		return -EINVAL;
+	if (l->cur)
+		return -EBUSY;
+	v = final_argv(l, argv, &execs, &cmd);
+	if (!v)
+		return -ENOMEM;
+	if (pipe2(go, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+		rc = -errno;
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (pid == 0)
+		child_exec(l, v, go[0], err[1]);
+	close(err[1]);
+	err[1] = -1;
+	rc = ptr_seize(pid, live_ptrace_options(true));
+	if (rc) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, __WALL);
+		goto out;
+	}
+	if (write(go[1], "g", 1) != 1) {
+		rc = -errno;
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, __WALL);
+		goto out;
+	}
+	rc = wait_execs(l, pid, execs, err[0]);
+	if (rc)
+		goto out;
+	rc = adopt(l, pid, false, &p);
+	if (!rc && !proc_thread_add(&l->pt, p, pid))
+		rc = -ENOMEM;
+	if (rc) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, __WALL);
+		if (p)
+			live_drop_proc(l, p);
+		goto out;
+	}
+	set_initial_stop(l, p, SIGTRAP);
+	if (l->last_argv != (char **)argv) {
+		char **copy = strv_dup(argv);
+
+		if (copy) {
+			strv_free(l->last_argv);
+			l->last_argv = copy;
+		}
+	}
+	live_log(l, "launched %s as %d", argv[0], (int)pid);
+out:
+	for (int i = 0; i < 2; i++) {
+		if (go[i] >= 0)
+			close(go[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	free(cmd);
+	free(v);
+	return rc;
+}
+
+/* ---- attach ---- */
+
+/* Seize every thread of pid not yet traced; returns how many were new, or
+ * -errno. */
+static int seize_new_threads(struct live *l, struct proc *p)
+{
+	pid_t tids[1024];
+	size_t n = 0, i;
+	int added = 0, rc;
+
+	rc = procfs_list_tids(p->pid, tids, sizeof(tids) / sizeof(tids[0]), &n);
+	if (rc)
+		return rc;
+	if (n > sizeof(tids) / sizeof(tids[0]))
+		n = sizeof(tids) / sizeof(tids[0]);
+	for (i = 0; i < n; i++) {
+		struct proc_thread *th;
+
+		if (proc_thread_find(&l->pt, tids[i]))
+			continue;
+		rc = ptr_seize(tids[i], live_ptrace_options(false));
+		if (rc == -ESRCH)
+			continue; /* exited meanwhile */
+		if (rc)
+			return rc;
+		th = proc_thread_add(&l->pt, p, tids[i]);
+		if (!th)
+			return -ENOMEM;
+		th->running = true;
+		th->initial_stop = true;
+		th->resume = RSP_RESUME_CONTINUE;
+		if (!ptr_interrupt(tids[i]))
+			th->interrupting = true;
+		added++;
+	}
+	return added;
+}
+
+int live_attach(struct live *l, pid_t pid)
+{
+	struct proc *p = NULL;
+	int rc;
+
+	if (l->cur)
+		return -EBUSY;
+	if (pid <= 0 || pid == getpid())
+		return -EINVAL;
+	rc = adopt(l, pid, true, &p);
+	if (rc)
+		goto fail;
+	do {
+		rc = seize_new_threads(l, p);
+	} while (rc > 0);
+	if (rc < 0 || !p->threads) {
+		rc = rc < 0 ? rc : -ESRCH;
+		goto fail;
+	}
+	/* Collect every first stop (and clone events) through the common handler. */
+	p->resumed = true;
+	rc = live_stop_all_sync(l, p);
+	if (rc)
+		goto fail;
+	p->resumed = false;
+	p->stopping = false;
+	set_initial_stop(l, p, SIGSTOP);
+	live_log(l, "attached to %d (%zu threads)", (int)pid, p->nthreads);
+	return 0;
+fail:
+	p = proc_find(&l->pt, pid);
+	if (p) {
+		struct proc_thread *th;
+
+		for (th = p->threads; th; th = th->next)
+			ptr_detach(th->tid, 0);
+		live_drop_proc(l, p);
+	}
+	l->cur = NULL;
+	return rc;
+}
+
+/* ---- ops: run, attach, kill, detach ---- */
+
+int live_run(void *t, char *const *argv, size_t argc, struct rsp_stop *out)
+{
+	struct live *l = t;
+	char **v;
+	size_t i;
+	int rc;
+
+	if (!argv)
+		return -EINVAL;
+	if ((!argc || !argv[0][0]) && (!l->last_argv || !l->last_argv[0]))
+		return -ENOENT;
+	if (l->cur)
+		live_kill(l, l->cur->pid);
+	if (!argc) { /* R: the last program with its last arguments */
+		rc = live_launch(l, l->last_argv);
+		if (!rc)
+			*out = l->last;
+		return rc;
+	}
+	v = calloc(argc + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v[0] = argv[0][0] ? argv[0] : l->last_argv[0];
+	for (i = 1; i < argc; i++)
+		v[i] = argv[i];
+	rc = live_launch(l, v);
+	free(v);
+	if (!rc)
+		*out = l->last;
+	return rc;
+}
+
+int live_attach_op(void *t, int64_t pid, struct rsp_stop *out)
+{
+	struct live *l = t;
+	int rc = live_attach(l, (pid_t)pid);
+
+	if (!rc)
+		*out = l->last;
+	return rc;
+}
+
+static struct proc *proc_of(struct live *l, int64_t pid)
+{
+	return pid > 0 ? proc_find(&l->pt, (pid_t)pid) : l->cur;
+}
+
+int live_attached(void *t, int64_t pid, bool *was_attached)
+{
+	struct live *l = t;
+	struct proc *p = proc_of(l, pid);
+
+	if (!p)
+		return -ESRCH;
+	*was_attached = p->attached;
+	return 0;
+}
+
+static void kill_proc(struct live *l, struct proc *p)
+{
+	struct proc_thread *th;
+	int status;
+
+	kill(p->pid, SIGKILL);
+	/* Reap each thread; the leader's status comes last, once the group is empty.
+	 */
+	for (th = p->threads; th; th = th->next)
+		if (th->tid != p->pid)
+			while (waitpid(th->tid, &status, __WALL) > 0 && WIFSTOPPED(status))
+				;
+	while (waitpid(p->pid, &status, __WALL) > 0 && WIFSTOPPED(status))
+		;
+	live_drop_proc(l, p);
+}
+
+int live_kill(void *t, int64_t pid)
+{
+	struct live *l = t;
+	struct proc *p;
+
+	if (pid == -1) {
+		while (l->pt.procs)
+			kill_proc(l, l->pt.procs);
+		l->have_last = false;
+		return 0;
+	}
+	p = proc_of(l, pid);
+	if (!p)
+		return -ESRCH;
+	kill_proc(l, p);
+	if (!l->cur)
+		l->have_last = false;
+	return 0;
+}
+
+/* A fork child can be reported (and detached by gdb) before its first stop has come;
+ * ptrace detaches only a stopped tracee, so collect those stops first. */
+static void collect_first_stops(struct live *l, pid_t pid)
+{
+	for (;;) {
+		struct proc *p = proc_find(&l->pt, pid);
+		struct proc_thread *th = p ? p->threads : NULL;
+		int status;
+		pid_t tid;
+
+		while (th && !th->initial_stop)
+			th = th->next;
+		if (!th)
+			return;
+		tid = th->tid;
+		if (waitpid(tid, &status, __WALL) != tid)
+			return;
+		live_handle_status(l, tid, status);
+	}
+}
+
+/* A PTRACE_INTERRUPT stop is taken before the signals queued for the thread (the kernel runs
+ * jobctl traps first), so the SIGTRAP of an int3 it ran just before can still be queued: once
+ * detached it would kill the program (e2e 920 saw it about once in 200 detaches). With the
+ * code already restored, let the thread dequeue it while still traced and drop it; an int3
+ * of the program's own (still there at rip - 1) or a SIGTRAP sent to the thread keeps its
+ * signal (delivered by the detach with its siginfo). Returns the signal to
+ * deliver at the detach, or -1 when the thread is gone. */
+static int take_queued_trap(struct live *l, const struct bkpt_mem *mem, struct proc_thread *th)
+{
+	struct user_regs_struct r;
+	uint64_t pend;
+	uint8_t byte;
+	siginfo_t si;
+	int status;
+
+	if (procfs_thread_sigpending(th->proc->pid, th->tid, &pend) ||
+	    !(pend & (1ull << (SIGTRAP - 1))) || ptr_cont(th->tid, 0))
+		return 0;
+	for (;;) {
+		if (waitpid(th->tid, &status, __WALL) < 0 || !WIFSTOPPED(status))
+			return -1;
+		if (status >> 16) { /* an event stop on the way: go on to the signal */
+			if (ptr_cont(th->tid, 0))
+				return -1;
+			continue;
+		}
+		if (WSTOPSIG(status) != SIGTRAP)
+			return WSTOPSIG(status);
+		if (ptr_getsiginfo(th->tid, &si))
+			return 0;
+		if (si.si_code == TRAP_TRACE || si.si_code == TRAP_BRKPT ||
+		    si.si_code == TRAP_HWBKPT) {
+			live_log(l, "detach %d: queued step/debug trap dropped", (int)th->tid);
+			return 0; /* a leftover of our stepping or debug registers */
+		}
+		if (si.si_code != SI_KERNEL || ptr_getregs(th->tid, &r))
+			return SIGTRAP; /* sent by someone (kill, tgkill): the program's own */
+		if (mem->read(mem->ctx, r.rip - 1, &byte, 1) == 0 && byte == 0xcc)
+			return SIGTRAP;
+		r.rip--; /* ours, now gone: run the original instruction again */
+		ptr_setregs(th->tid, &r);
+		live_log(l, "detach %d: queued SIGTRAP of int3 at 0x%llx dropped", (int)th->tid,
+			 (unsigned long long)r.rip);
+		return 0;
+	}
+}
+
+static int detach_proc(struct live *l, struct proc *p)
+{
+	struct proc_thread *th;
+	struct bkpt_mem mem;
+	pid_t pid = p->pid;
+	int rc;
+
+	collect_first_stops(l, pid);
+	p = proc_find(&l->pt, pid);
+	if (!p || probe_keep_on_detach(l, p))
+		return 0;
+	rc = live_stop_all_sync(l, p);
+	if (rc)
+		return rc == -ESRCH ? 0 : rc;
+	p = proc_find(&l->pt, pid);
+	if (!p)
+		return 0;
+	live_bkpt_mem(l, p, &mem);
+	probe_before_detach(l, p);
+	if (p == l->cur)
+		rc = bkpt_remove_all(l->bk, &mem);
+	else if (!p->vfork_child)
+		rc = bkpt_restore_into(l->bk, &mem);
+	for (th = p->threads; th; th = th->next) {
+		int sig = 0;
+
+		hwdebug_clear(th->tid);
+		if (th->has_pending && th->pending.reason == RSP_REASON_SWBREAK) {
+			struct user_regs_struct r;
+
+			/* The int3 is gone: run the original instruction again. */
+			if (!ptr_getregs(th->tid, &r) && r.rip == th->pending.addr + 1) {
+				r.rip = th->pending.addr;
+				ptr_setregs(th->tid, &r);
+			}
+		} else if (th->has_pending && th->pending.reason == RSP_REASON_SIGNAL) {
+			sig = th->pending.signo;
+		}
+		if (!sig)
+			sig = take_queued_trap(l, &mem, th);
+		if (sig >= 0)
+			ptr_detach(th->tid, sig);
+	}
+	live_drop_proc(l, p);
+	return rc;
+}
+
+int live_detach(void *t, int64_t pid)
+{
+	struct live *l = t;
+	struct proc *p;
+	int rc = 0;
+
+	if (pid == -1) {
+		while (l->pt.procs) {
+			int r = detach_proc(l, l->pt.procs);
+
+			if (r && !rc)
+				rc = r;
+		}
+		l->have_last = false;
+		return rc;
+	}
+	p = proc_of(l, pid);
+	if (!p)
+		return -ESRCH;
+	rc = detach_proc(l, p);
+	if (!l->cur)
+		l->have_last = false;
+	return rc;
+}
+
+void live_release_all(struct live *l)
+{
+	while (l->pt.procs) {
+		struct proc *p = l->pt.procs;
+
+		if (p->attached)
+			detach_proc(l, p);
+		else
+			kill_proc(l, p);
+	}
+}
+
+/* ---- launch settings ---- */
+
+static int env_init(struct live *l)
+{
+	if (l->env)
+		return 0;
+	l->env = strv_dup(environ);
+	l->nenv = strv_len(l->env);
+	return l->env ? 0 : -ENOMEM;
+}
+
+static ssize_t env_find(struct live *l, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < l->nenv; i++)
+		if (!strncmp(l->env[i], name, len) && l->env[i][len] == '=')
+			return (ssize_t)i;
+	return -1;
+}
+
+int live_env_set(void *t, const char *kv)
+{
+	struct live *l = t;
+	const char *eq = strchr(kv, '=');
+	char *copy, **nv;
+	ssize_t i;
+	int rc = env_init(l);
+
+	if (rc)
+		return rc;
+	if (!eq)
+		return -EINVAL;
+	copy = strdup(kv);
+	if (!copy)
+		return -ENOMEM;
+	i = env_find(l, kv, (size_t)(eq - kv));
+	if (i >= 0) {
+		free(l->env[i]);
+		l->env[i] = copy;
+		return 0;
+	}
+	nv = realloc(l->env, (l->nenv + 2) * sizeof(*nv));
+	if (!nv) {
+		free(copy);
+		return -ENOMEM;
+	}
+	l->env = nv;
+	l->env[l->nenv++] = copy;
+	l->env[l->nenv] = NULL;
+	return 0;
+}
+
+int live_env_unset(void *t, const char *name)
+{
+	struct live *l = t;
+	ssize_t i;
+	int rc = env_init(l);
+
+	if (rc)
+		return rc;
+	i = env_find(l, name, strlen(name));
+	if (i < 0)
+		return 0;
+	free(l->env[i]);
+	l->env[i] = l->env[--l->nenv];
+	l->env[l->nenv] = NULL;
+	return 0;
+}
+
+int live_env_reset(void *t)
+{
+	struct live *l = t;
+
+	strv_free(l->env);
+	l->env = NULL;
+	l->nenv = 0;
+	return 0;
+}
+
+int live_set_cwd(void *t, const char *dir)
+{
+	struct live *l = t;
+	char *c = NULL;
+
+	if (dir && *dir) {
+		c = strdup(dir);
+		if (!c)
+			return -ENOMEM;
+	}
+	free(l->cwd);
+	l->cwd = c;
+	return 0;
+}
+
+int live_set_disable_aslr(void *t, bool on)
+{
+	struct live *l = t;
+
+	l->disable_aslr = on;
+	return 0;
+}
+
+int live_set_startup_with_shell(void *t, bool on)
+{
+	struct live *l = t;
+
+	l->shell = on;
+	return 0;
+}

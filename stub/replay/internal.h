@@ -1,0 +1,116 @@
+/* Internals shared by the replay target's files: replay.c (loading a trace file, the CLI),
+ * ops.c (registers, memory, threads, qXfer objects), run.c (moving through the
+ * history: continue, step, their reverse forms, breakpoints, monitor commands) and
+ * trace.c (the tracepoint ops behind gdb's tfind family). Not a public API. */
+#ifndef TRACESTUB_STUB_REPLAY_INTERNAL_H
+#define TRACESTUB_STUB_REPLAY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/x86_64/regs.h"
+#include "protocol/trace_ops.h"
+#include "stub/replay/replay.h"
+#include "stub/replay/hist.h"
+#include "stub/tracefile/tracefile.h"
+#include "stub/replay/mod.h"
+
+#define REPLAY_MAX_BPS	256
+#define REPLAY_AUXV_MAX 16
+
+/* A tracepoint of the file (its tp lines), for upload and register availability. */
+struct replay_tp {
+	struct rsp_tp_def def;
+	struct rsp_tp_action *acts;
+	size_t nacts;
+	struct rsp_tp_src *srcs;
+	size_t nsrcs;
+	uint64_t hits, bytes;
+	bool fp;  /* x87/SSE registers were collected */
+	bool avx; /* and the upper halves of the AVX registers */
+};
+
+struct replay {
+	struct tfile *tf;
+	struct tracebuf *tb; /* the frames, link-address view (replay_view.h) */
+	struct tfile_meta meta;
+	struct replay_mod mods[1 + TFILE_META_MAX_LIBS]; /* the executable first, if known */
+	size_t nmods;
+	bool have_exe;
+	size_t interp; /* mods index of the dynamic loader, 0 if none */
+	struct replay_hist h;
+	struct rsp_reg_info reginfo[X86_64_NREGS];
+	struct rsp_reg_layout layout;
+	uint64_t auxv[2 * REPLAY_AUXV_MAX];
+	size_t auxv_len; /* bytes */
+	char name[16];	 /* thread names: the executable's basename, like comm */
+	/* the file's definitions */
+	struct replay_tp *tps;
+	size_t ntps;
+	struct rsp_tsv *tsvs;
+	size_t ntsvs;
+	struct rsp_trace_status status;
+	void **work; /* parse work areas the definitions point into */
+	size_t nwork;
+	/* where the replay is */
+	int64_t pos;  /* history index of the present */
+	int64_t tsel; /* gdb's tfind selection (history index), -1: the present */
+	/* per thread: the frame it stepped one instruction past (over a breakpoint), -1 none;
+	 * it stays there, only its pc known, until it reaches its next frame */
+	int64_t *past;
+	taddr_t *past_pc; /* its pc then */
+	int64_t stop_th;  /* thread index of the last stop */
+	int stop_how;	  /* enum replay_how of the last stop */
+	/* control */
+	int64_t goto_idx; /* monitor frame N: where the next resume goes, -1 none */
+	int64_t only_tid; /* monitor thread: continue stops only there, 0 any */
+	uint32_t only_tp; /* monitor tp */
+	struct {
+		taddr_t addr;
+		bool inserted;
+	} bps[REPLAY_MAX_BPS];
+	size_t nbps;
+	bool lldb;
+	bool pending; /* stop not handed to the server yet */
+	struct rsp_stop stop;
+	char desc[160]; /* lldb's description of the stop */
+	char note[256]; /* the same as console text for gdb */
+	bool note_due;
+};
+
+struct replay *replay_of(void *t);
+/* Thread index th is one instruction past its latest frame. */
+bool replay_is_past(const struct replay *r, size_t th);
+/* The frame whose data answers reads for thread index th (tfind selection first); -1. */
+int64_t replay_frame_for(const struct replay *r, size_t th);
+/* The tracepoint numbered num, NULL if the file has none. */
+struct replay_tp *replay_tp_find(struct replay *r, uint32_t num);
+
+/* ops.c */
+extern const struct rsp_target_ops replay_ops;
+/* Build auxv from the executable; 0 when there is no executable. */
+void replay_build_auxv(struct replay *r);
+
+/* run.c */
+int replay_resume(void *t, const struct rsp_resume_action *acts, size_t n);
+int replay_reverse_step(void *t, struct rsp_ptid th);
+int replay_reverse_continue(void *t);
+int replay_interrupt(void *t);
+int replay_last_stop(void *t, struct rsp_stop *out);
+int replay_insert_point(void *t, enum rsp_point_type type, taddr_t addr, unsigned kind);
+int replay_remove_point(void *t, enum rsp_point_type type, taddr_t addr, unsigned kind);
+int replay_monitor(void *t, const char *cmd, size_t len, rsp_output_fn out, void *ctx);
+/* Set the stop for being at frame idx (kind: how we got there). */
+enum replay_how { REPLAY_AT_FRAME, REPLAY_AT_STEP, REPLAY_AT_BEGIN, REPLAY_AT_END };
+void replay_set_stop(struct replay *r, int64_t th, enum replay_how how);
+/* Back to the first frame with no breakpoints or filters, for a new client. */
+void replay_reset(struct replay *r);
+
+/* trace.c */
+extern const struct rsp_trace_ops replay_trace_ops;
+/* Parse the file's tp, tsv and status lines. 0, -ENOMEM or -EINVAL (message in err). */
+int replay_defs_load(struct replay *r, char *err, size_t errlen);
+void replay_defs_free(struct replay *r);
+
+#endif

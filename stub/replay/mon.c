@@ -1,0 +1,114 @@
+/* Replay's monitor commands (gdb `monitor CMD`, lldb `process plugin packet monitor CMD`):
+ * where the replay is, the list of frames, a jump to a frame, and the filters continue
+ * obeys. lldb has no tfind, so these are its way around the history. */
+#include "stub/replay/internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void outf(rsp_output_fn out, void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void outf(rsp_output_fn out, void *ctx, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		out(ctx, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+static void frame_line(struct replay *r, int64_t i, rsp_output_fn out, void *ctx)
+{
+	const struct replay_frame *fr = &r->h.fr[i];
+
+	outf(out, ctx, "%c %6" PRId64 "  tracepoint %-4u thread %-8" PRId64 " pc 0x%" PRIx64 "\n",
+	     i == r->pos ? '*' : ' ', i, fr->tp, r->h.th[fr->th].tid, fr->pc);
+}
+
+static void info(struct replay *r, rsp_output_fn out, void *ctx)
+{
+	frame_line(r, r->pos, out, ctx);
+	outf(out, ctx, "%zu frames, %zu threads, process %" PRId64 "\n", r->h.n, r->h.nth,
+	     r->h.pid);
+	if (r->only_tid)
+		outf(out, ctx, "continue stops only in thread %" PRId64 "\n", r->only_tid);
+	if (r->only_tp)
+		outf(out, ctx, "continue stops only at tracepoint %u\n", r->only_tp);
+	if (r->goto_idx >= 0)
+		outf(out, ctx, "the next continue goes to frame %" PRId64 "\n", r->goto_idx);
+}
+
+/* A number argument; "all" or "0" = 0 (no filter). -1 when malformed. */
+static int64_t arg_num(const char *s)
+{
+	char *end;
+	long long v;
+
+	while (*s == ' ')
+		s++;
+	if (!strcmp(s, "all"))
+		return 0;
+	v = strtoll(s, &end, 0);
+	return end == s || *end || v < 0 ? -1 : v;
+}
+
+static void frames(struct replay *r, const char *args, rsp_output_fn out, void *ctx)
+{
+	long long from = 0, count = 50;
+	int n = sscanf(args, "%lld %lld", &from, &count);
+
+	if (n < 1)
+		from = r->pos > 25 ? r->pos - 25 : 0;
+	for (int64_t i = from < 0 ? 0 : from; i < (int64_t)r->h.n && count-- > 0; i++)
+		frame_line(r, i, out, ctx);
+}
+
+static const char help[] =
+	"replay commands:\n"
+	"  info           where the replay is (frame, tracepoint, thread, filters)\n"
+	"  frames [N [K]] list K frames from N (default: around the present)\n"
+	"  frame N        the next continue (or reverse-continue) goes to frame N\n"
+	"  tp N|all       continue stops only at frames of tracepoint N\n"
+	"  thread TID|all continue stops only at frames of thread TID\n";
+
+int replay_monitor(void *t, const char *cmd, size_t len, rsp_output_fn out, void *ctx)
+{
+	struct replay *r = t;
+	const char *arg = strchr(cmd, ' ');
+	size_t k = arg ? (size_t)(arg - cmd) : len;
+	int64_t v = arg ? arg_num(arg) : -1;
+
+	if (k == 4 && !memcmp(cmd, "help", 4))
+		out(ctx, help, strlen(help));
+	else if (k == 4 && !memcmp(cmd, "info", 4))
+		info(r, out, ctx);
+	else if (k == 6 && !memcmp(cmd, "frames", 6))
+		frames(r, arg ? arg : "", out, ctx);
+	else if (k == 5 && !memcmp(cmd, "frame", 5)) {
+		if (v < 0 || v >= (int64_t)r->h.n)
+			outf(out, ctx, "no frame %s (frames 0..%zu)\n", arg ? arg + 1 : "",
+			     r->h.n - 1);
+		else {
+			r->goto_idx = v;
+			outf(out, ctx, "the next continue goes to frame %" PRId64 "\n", v);
+		}
+	} else if (k == 2 && !memcmp(cmd, "tp", 2) && v >= 0 && v <= UINT32_MAX) {
+		r->only_tp = (uint32_t)v;
+		info(r, out, ctx);
+	} else if (k == 6 && !memcmp(cmd, "thread", 6) && v >= 0 &&
+		   (!v || replay_hist_thread(&r->h, v) >= 0)) {
+		r->only_tid = v;
+		info(r, out, ctx);
+	} else
+		return -ENOENT;
+	return 0;
+}

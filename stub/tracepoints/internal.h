@@ -1,0 +1,115 @@
+/* Internals shared by tpoints.c (definitions, run state, ops), tpoints_hit.c (collection at
+ * each hit) and tpoints_frame.c (frame selection and the frame backend). Not a public API. */
+#ifndef TRACESTUB_STUB_LTRACE_INTERNAL_H
+#define TRACESTUB_STUB_LTRACE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "protocol/trace_ops.h"
+#include "stub/tracepoints/tracepoints.h"
+#include "stub/live/live.h"
+
+#define LT_MAX_TSV    256
+#define LT_MAX_MEM    64   /* absolute M blocks per action list */
+#define LT_EXPR_ROOM  1024 /* frame bytes reserved per X action (records beyond are dropped) */
+#define LT_TSV_TIME   1	   /* builtin trace_timestamp */
+#define LT_NOTE_MAX   1024
+#define LT_MAX_RANGES 64
+
+/* What one action list (at the hit, or each while-stepping step) collects, computed once
+ * when the tracepoint is defined so the hit path only walks arrays. */
+struct tpoints_plan {
+	bool any;     /* has actions at all */
+	bool need_fp; /* the mask asks for x87/SSE/AVX registers: fetch them */
+	struct {
+		taddr_t addr;
+		uint64_t len;
+		int basereg; /* -1 absolute, else a gdb regno */
+	} mem[LT_MAX_MEM];
+	size_t nmem;
+	size_t max; /* frame bytes to reserve */
+};
+
+struct tpoints_tp {
+	struct tpoints *tr;
+	struct rsp_tp_def def; /* def.cond points into cond */
+	uint8_t *cond;
+	struct rsp_tp_action *acts; /* text/code point to owned copies */
+	size_t nacts, acap;
+	struct rsp_tp_src *srcs; /* type/text owned */
+	size_t nsrcs, scap;
+	struct tpoints_plan plan[2]; /* [0] at the hit, [1] each while-stepping step */
+	uint64_t hits, bytes;
+	uint64_t stored, dropped; /* frames committed / hits the buffer refused */
+	bool installed;
+	pid_t pid; /* where it is installed */
+};
+
+struct tpoints_tsv {
+	uint32_t num;
+	int64_t initial, value;
+	bool builtin, defined;
+	char *name;
+};
+
+struct tpoints {
+	struct live *l;
+	const struct rsp_reg_layout *layout;
+	struct tracebuf *tb;
+	size_t buf_size;
+	bool circular, disconnected;
+	struct tpoints_tp **tps;
+	size_t ntps, tpcap;
+	struct tpoints_tsv tsvs[LT_MAX_TSV];
+	size_t ntsvs;
+	struct rsp_ro_range ro[LT_MAX_RANGES];
+	size_t nro;
+	/* run state */
+	bool running, ever_run;
+	enum rsp_trace_stop stop;
+	uint32_t stop_tp;
+	char error[128];
+	uint64_t start_us, stop_us;
+	uint64_t expr_errors;
+	char user[LT_NOTE_MAX], notes[LT_NOTE_MAX], stop_note[LT_NOTE_MAX];
+	/* PIE: the main executable's load bias and link-time span, taken at QTStart */
+	uint64_t exe_bias, exe_lo, exe_hi;
+	/* frame selection */
+	int64_t sel; /* -1: live */
+};
+
+/* tpoints.c */
+struct tpoints_tp *tpoints_find(struct tpoints *tr, uint32_t num, taddr_t addr);
+struct tpoints_tp *tpoints_find_num(struct tpoints *tr, uint32_t num);
+struct tpoints_tsv *tpoints_tsv(struct tpoints *tr, uint32_t num);
+uint64_t tpoints_now_us(void);
+/* End the run (reason, tp for PASSCOUNT/ERROR). Probes stay in but inert until QTStop. */
+void tpoints_end_run(struct tpoints *tr, enum rsp_trace_stop why, uint32_t tp, const char *msg);
+struct tpoints *tpoints_of(void *t);
+
+/* tpoints_hit.c */
+enum probe_verdict tpoints_on_hit(void *ctx, const struct probe_hit *hit);
+/* Fill plan from the tracepoint's actions. */
+void tpoints_plan_build(struct tpoints *tr, struct tpoints_tp *tp);
+
+/* tpoints_frame.c */
+int tpoints_select_frame(void *t, enum rsp_tframe_how how, uint64_t a, uint64_t b, int64_t *frame,
+			 uint32_t *tp);
+int tpoints_unselect_frame(void *t);
+int tpoints_frame_info(void *t, struct rsp_tframe_item *out, size_t cap, size_t *n);
+int tpoints_read_buffer(void *t, uint64_t off, uint8_t *buf, size_t len, size_t *done);
+int tpoints_tsv_value(void *t, uint32_t num, int64_t *val);
+
+/* tpoints_view.c: the frame stream as trace files see the program (main executable at its
+ * link addresses, PIE included): patch buf, bytes [off, off+len) of the stream. */
+void tpoints_link_view(struct tpoints *tr, uint64_t off, uint8_t *buf, size_t len);
+/* Take the main executable's bias and span (at the start of a run). */
+void tpoints_note_exe(struct tpoints *tr);
+
+/* tpoints_save.c */
+int tpoints_save(void *t, const char *path);
+
+#endif
