@@ -12,6 +12,7 @@
 #include "stub/os/os.h"
 #include "stub/live/live.h"
 #include "stub/replay/replay.h"
+#include "stub/tracepoints/tracepoints.h"
 #include "stub/tracer/tracer.h"
 
 #define TRACESTUB_VERSION "0.1"
@@ -189,6 +190,7 @@ int main(int argc, char **argv)
 	struct server_config sc;
 	struct hostio *hio = NULL;
 	struct live *l;
+	struct tpoints *tp;
 	sigset_t waitmask;
 	char err[256];
 	int r;
@@ -209,7 +211,9 @@ int main(int argc, char **argv)
 	lc.startup_with_shell = o.shell;
 	lc.debug = o.debug;
 	l = live_new(&lc);
-	if (!l) {
+	tp = l ? tpoints_new(l) : NULL;
+	if (!tp) {
+		live_free(l);
 		fprintf(stderr, "tracestub: cannot set up the ptrace engine: %s\n",
 			strerror(errno));
 		return 1;
@@ -220,6 +224,7 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "tracestub: %s\n", err);
 		live_free(l);
+		tpoints_free(tp);
 		return r == -EINVAL ? 2 : 1;
 	}
 	if (comm.kind == COMM_TCP && !comm.loopback)
@@ -234,6 +239,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "tracestub: cannot run %s: %s\n", o.prog[0], strerror(-r));
 			comm_close(&comm);
 			live_free(l);
+			tpoints_free(tp);
 			return 1;
 		}
 	} else if (o.attach) {
@@ -243,6 +249,7 @@ int main(int argc, char **argv)
 				strerror(-r));
 			comm_close(&comm);
 			live_free(l);
+			tpoints_free(tp);
 			return 1;
 		}
 		fprintf(stderr, "Attached; pid = %d\n", o.attach);
@@ -254,10 +261,11 @@ int main(int argc, char **argv)
 				    .multi = o.multi,
 				    .debug = o.debug,
 				    .disabled = o.disabled};
-	server_target_live(&sc.tgt, l);
+	server_target_live(&sc.tgt, l, tpoints_target_ops(), tpoints_client_gone);
 	r = server_run(&sc, &waitmask);
 	comm_close(&comm);
 	live_free(l);
+	tpoints_free(tp);
 	hostio_free(hio);
 	return r;
 }

@@ -1,5 +1,18 @@
-/* Internals shared by the live target's files (live.c, events.c, launch.c). Not
- * for other modules: they use stub/live.h. */
+/* Internals shared by the live target's files. Not for other folders: they use
+ * stub/live/live.h.
+ *
+ *   live.c         the ops table assembled, lifetime
+ *   ops.c          registers, memory, points, threads, signals, monitor commands
+ *   ops_info.c     qXfer objects, process facts, host I/O
+ *   inject.c       syscalls injected on a stopped thread (mmap/munmap for lldb)
+ *   floor.c        log, thread lookup, raw memory, dropping a gone process (calls no op)
+ *   events.c       the event loop: wait statuses to stops
+ *   launch.c       launch, attach, detach, kill
+ *   proc.c bkpt.c hwdebug.c hwprobe.c   processes/threads, int3 sites, debug registers
+ *   probe*.c       the probe engine: sites with owners, step-over, scratch pages, libraries
+ *
+ * events.c and probe_step.c call each other (a stop settles a step-over, which resumes
+ * through the loop): the one real recursion, kept inside this folder. */
 #ifndef TRACESTUB_STUB_LIVE_INTERNAL_H
 #define TRACESTUB_STUB_LIVE_INTERNAL_H
 
@@ -15,6 +28,7 @@
 #include "stub/live/proc.h"
 
 #define LIVE_MAX_ALLOCS 64
+#define LIVE_MAX_HOOKS	4
 #define LIVE_XSAVE_MAX	8192
 #define LIVE_DEFERRED	256 /* statuses reaped early by a blocking wait of the engine */
 
@@ -25,7 +39,7 @@ struct live {
 	pid_t sel;	       /* Hg's process for memory/breakpoints (fork children); 0 = cur */
 	struct bkpt_table *bk; /* sites of cur's address space */
 	struct hwdebug hw;     /* applied to every thread of cur */
-	struct tpoints *tr;    /* gdb tracepoints */
+	void *layer;	       /* what wraps these ops (live_set_layer); never looked at */
 	int epfd, sigfd, evfd; /* epoll over signalfd(SIGCHLD) + eventfd (self wake) */
 	bool wake_pending;     /* a queued stop waits for live_handle_events */
 	struct rsp_client_features feat;
@@ -68,10 +82,16 @@ struct live {
 	size_t ndeferred;
 	/* probe engine (stub/probe*.c) */
 	char probe_err[256];
-	live_libs_fn libs_fn;
-	void *libs_ctx;
-	live_proc_fn proc_fn;
-	void *proc_ctx;
+	struct {
+		live_libs_fn fn;
+		void *ctx;
+	} libs_hooks[LIVE_MAX_HOOKS];
+	size_t nlibs_hooks;
+	struct {
+		live_proc_fn fn;
+		void *ctx;
+	} proc_hooks[LIVE_MAX_HOOKS];
+	size_t nproc_hooks;
 	bool headless;			    /* live_resume_all was called: no client */
 	bool follow_forks;		    /* headless: fork children keep the parent's probes */
 	struct proc_thread *hit_th;	    /* stopped in a probe callback: usable for injection */
@@ -91,6 +111,14 @@ void live_log(const struct live *l, const char *fmt, ...) __attribute__((format(
 void live_bkpt_mem(struct live *l, struct proc *p, struct bkpt_mem *mem);
 /* Forget the current process: free its records, close memfd, clear sites. */
 void live_drop_proc(struct live *l, struct proc *p);
+/* The process memory and breakpoint packets act on: Hg's, else cur. NULL if none. */
+struct proc *live_mem_proc(struct live *l);
+/* Tell every process-lifecycle subscriber. */
+void live_tell_proc(struct live *l, const struct live_proc_event *ev);
+/* Parts of the ops table, filled by the files that implement them. */
+void live_ops_core(struct rsp_target_ops *o);
+void live_ops_info(struct rsp_target_ops *o);
+void live_ops_inject(struct rsp_target_ops *o);
 
 /* The breakpoint table holding p's int3s: l->bk for cur, the probe space's own otherwise
  * (NULL if p has none). */

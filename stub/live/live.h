@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 #include <sys/user.h>
 
+#include "protocol/monitor.h"
 #include "protocol/target.h"
 
 /* The live target: real processes driven with ptrace, answering struct rsp_target_ops.
@@ -119,22 +120,38 @@ ssize_t live_readv(struct live *l, pid_t pid, const struct iovec *local, const s
  * every traced process now (from the loader's _dl_debug_state before the loader ran, so
  * the first call comes with the initial libraries) and again after each exec. */
 typedef void (*live_libs_fn)(void *ctx, pid_t pid);
-void live_set_libs_hook(struct live *l, live_libs_fn fn, void *ctx);
+/* Subscribe (at most 4 subscribers, called in order). 0 or -ENOSPC. */
+int live_add_libs_hook(struct live *l, live_libs_fn fn, void *ctx);
 
-/* Process lifecycle for the headless tracer: fork (child pid; when not followed, the child
- * is cleaned of int3s and detached before this returns; a vfork child of a probed process is
- * kept traced until it execs or exits instead, its hits stepped over), exec (all probes of
- * pid are gone; the scratch page re-created lazily; called with the exec'ing thread stopped:
- * probes for the new image may be inserted from the hook), exit (status = wait status) and
- * thread exit. */
-enum live_proc_kind { LIVE_EV_FORK, LIVE_EV_EXEC, LIVE_EV_EXIT, LIVE_EV_THREAD_EXIT };
+/* Process lifecycle, for every subscriber (the headless tracer, gdb's tracepoints): fork (child
+ * pid; when not followed, the child is cleaned of int3s and detached before this returns; a vfork
+ * child of a probed process is kept traced until it execs or exits instead, its hits stepped over),
+ * exec (all probes of pid are gone; the scratch page re-created lazily; called with the exec'ing
+ * thread stopped: probes for the new image may be inserted from the hook), exit (status = wait
+ * status) and thread exit. */
+enum live_proc_kind {
+	LIVE_EV_FORK,
+	LIVE_EV_EXEC,
+	LIVE_EV_EXIT,
+	LIVE_EV_THREAD_EXIT,
+	LIVE_EV_CURRENT_GONE, /* the process a client debugs is gone (exit, kill, detach) */
+};
 struct live_proc_event {
 	enum live_proc_kind kind;
 	pid_t pid, tid, child;
 	int status; /* wait status for LIVE_EV_EXIT */
 };
 typedef void (*live_proc_fn)(void *ctx, const struct live_proc_event *ev);
-void live_set_proc_hook(struct live *l, live_proc_fn fn, void *ctx);
+/* Subscribe (at most 4 subscribers, called in order). 0 or -ENOSPC. */
+int live_add_proc_hook(struct live *l, live_proc_fn fn, void *ctx);
+
+/* The layer that wraps this target's ops (gdb's tracepoints: their ops get the struct live *
+ * as context and find themselves here). live keeps the pointer and never looks at it. */
+void live_set_layer(struct live *l, void *layer);
+void *live_layer(const struct live *l);
+
+/* The live target's monitor commands, for a layer that adds its own. */
+extern const struct rsp_monitor_table live_monitor_table;
 
 /* Headless: resume every thread of every process (no client), pass every signal. */
 int live_resume_all(struct live *l);

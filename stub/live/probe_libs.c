@@ -93,13 +93,14 @@ static enum probe_verdict libs_hit(void *ctx, const struct probe_hit *h)
 	struct rd_ctx c = {l, p};
 	int32_t state = -1;
 
-	if (!p || !p->ps || !l->libs_fn)
+	if (!p || !p->ps || !l->nlibs_hooks)
 		return PROBE_RESUME;
 	if (!p->ps->rdebug)
 		p->ps->rdebug = find_rdebug(l, p);
 	if (p->ps->rdebug && !rd(&c, p->ps->rdebug + RDEBUG_STATE, &state, sizeof(state)) &&
 	    state == RT_CONSISTENT)
-		l->libs_fn(l->libs_ctx, h->pid);
+		for (size_t i = 0; i < l->nlibs_hooks; i++)
+			l->libs_hooks[i].fn(l->libs_hooks[i].ctx, h->pid);
 	return PROBE_RESUME;
 }
 
@@ -108,7 +109,7 @@ void probe_libs_arm(struct live *l, struct proc *p)
 	struct rd_ctx c = {l, p};
 	taddr_t rdebug, brk = 0;
 
-	if (!l->libs_fn || p->fork_child || p->vfork_keep || (p->ps && p->ps->rbrk))
+	if (!l->nlibs_hooks || p->fork_child || p->vfork_keep || (p->ps && p->ps->rbrk))
 		return;
 	rdebug = find_rdebug(l, p);
 	if (rdebug)

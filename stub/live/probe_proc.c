@@ -12,20 +12,17 @@
 #include "stub/live/live.h"
 #include "stub/os/os.h"
 
-void live_set_libs_hook(struct live *l, live_libs_fn fn, void *ctx)
+int live_add_libs_hook(struct live *l, live_libs_fn fn, void *ctx)
 {
 	struct proc *p;
 
-	l->libs_fn = fn;
-	l->libs_ctx = ctx;
+	if (l->nlibs_hooks == LIVE_MAX_HOOKS)
+		return -ENOSPC;
+	l->libs_hooks[l->nlibs_hooks].fn = fn;
+	l->libs_hooks[l->nlibs_hooks++].ctx = ctx;
 	for (p = l->pt.procs; p; p = p->next)
 		probe_libs_arm(l, p);
-}
-
-void live_set_proc_hook(struct live *l, live_proc_fn fn, void *ctx)
-{
-	l->proc_fn = fn;
-	l->proc_ctx = ctx;
+	return 0;
 }
 
 void live_set_follow_forks(struct live *l, bool on)
@@ -39,8 +36,8 @@ void probe_proc_event(struct live *l, enum live_proc_kind kind, struct proc *p, 
 	struct live_proc_event ev = {
 		.kind = kind, .pid = p->pid, .tid = tid, .child = child, .status = status};
 
-	if (l->proc_fn && !p->fork_child && (!p->vfork_keep || l->follow_forks))
-		l->proc_fn(l->proc_ctx, &ev);
+	if (!p->fork_child && (!p->vfork_keep || l->follow_forks))
+		live_tell_proc(l, &ev);
 }
 
 /* A thread the engine resumes without a client: an earlier probe stop is undone (pc back on

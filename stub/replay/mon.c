@@ -3,6 +3,8 @@
  * obeys. lldb has no tfind, so these are its way around the history. */
 #include "stub/replay/internal.h"
 
+#include "protocol/monitor.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -72,43 +74,68 @@ static void frames(struct replay *r, const char *args, rsp_output_fn out, void *
 		frame_line(r, i, out, ctx);
 }
 
-static const char help[] =
-	"replay commands:\n"
-	"  info           where the replay is (frame, tracepoint, thread, filters)\n"
-	"  frames [N [K]] list K frames from N (default: around the present)\n"
-	"  frame N        the next continue (or reverse-continue) goes to frame N\n"
-	"  tp N|all       continue stops only at frames of tracepoint N\n"
-	"  thread TID|all continue stops only at frames of thread TID\n";
+static int mon_info(void *t, const char *args, rsp_output_fn out, void *ctx)
+{
+	info(t, out, ctx);
+	return 0;
+}
+
+static int mon_frames(void *t, const char *args, rsp_output_fn out, void *ctx)
+{
+	frames(t, args, out, ctx);
+	return 0;
+}
+
+static int mon_frame(void *t, const char *args, rsp_output_fn out, void *ctx)
+{
+	struct replay *r = t;
+	int64_t v = arg_num(args);
+
+	if (v < 0 || v >= (int64_t)r->h.n)
+		outf(out, ctx, "no frame %s (frames 0..%zu)\n", args, r->h.n - 1);
+	else {
+		r->goto_idx = v;
+		outf(out, ctx, "the next continue goes to frame %" PRId64 "\n", v);
+	}
+	return 0;
+}
+
+static int mon_tp(void *t, const char *args, rsp_output_fn out, void *ctx)
+{
+	struct replay *r = t;
+	int64_t v = arg_num(args);
+
+	if (v < 0 || v > UINT32_MAX)
+		return -EINVAL;
+	r->only_tp = (uint32_t)v;
+	info(r, out, ctx);
+	return 0;
+}
+
+static int mon_thread(void *t, const char *args, rsp_output_fn out, void *ctx)
+{
+	struct replay *r = t;
+	int64_t v = arg_num(args);
+
+	if (v < 0 || (v && replay_hist_thread(&r->h, v) < 0))
+		return -EINVAL;
+	r->only_tid = v;
+	info(r, out, ctx);
+	return 0;
+}
+
+static const struct rsp_monitor_cmd cmds[] = {
+	{"info", "", "where the replay is (frame, tracepoint, thread, filters)", mon_info},
+	{"frames", "[N [K]]", "list K frames from N (default: around the present)", mon_frames},
+	{"frame", "N", "the next continue (or reverse-continue) goes to frame N", mon_frame},
+	{"tp", "N|all", "continue stops only at frames of tracepoint N", mon_tp},
+	{"thread", "TID|all", "continue stops only at frames of thread TID", mon_thread},
+};
 
 int replay_monitor(void *t, const char *cmd, size_t len, rsp_output_fn out, void *ctx)
 {
-	struct replay *r = t;
-	const char *arg = strchr(cmd, ' ');
-	size_t k = arg ? (size_t)(arg - cmd) : len;
-	int64_t v = arg ? arg_num(arg) : -1;
+	static const struct rsp_monitor_table table = {cmds, sizeof(cmds) / sizeof(cmds[0])};
+	const struct rsp_monitor_table *tables[] = {&table};
 
-	if (k == 4 && !memcmp(cmd, "help", 4))
-		out(ctx, help, strlen(help));
-	else if (k == 4 && !memcmp(cmd, "info", 4))
-		info(r, out, ctx);
-	else if (k == 6 && !memcmp(cmd, "frames", 6))
-		frames(r, arg ? arg : "", out, ctx);
-	else if (k == 5 && !memcmp(cmd, "frame", 5)) {
-		if (v < 0 || v >= (int64_t)r->h.n)
-			outf(out, ctx, "no frame %s (frames 0..%zu)\n", arg ? arg + 1 : "",
-			     r->h.n - 1);
-		else {
-			r->goto_idx = v;
-			outf(out, ctx, "the next continue goes to frame %" PRId64 "\n", v);
-		}
-	} else if (k == 2 && !memcmp(cmd, "tp", 2) && v >= 0 && v <= UINT32_MAX) {
-		r->only_tp = (uint32_t)v;
-		info(r, out, ctx);
-	} else if (k == 6 && !memcmp(cmd, "thread", 6) && v >= 0 &&
-		   (!v || replay_hist_thread(&r->h, v) >= 0)) {
-		r->only_tid = v;
-		info(r, out, ctx);
-	} else
-		return -ENOENT;
-	return 0;
+	return rsp_monitor_run(tables, 1, t, cmd, len, out, ctx);
 }

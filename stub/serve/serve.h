@@ -54,8 +54,10 @@ struct server_target {
 	bool (*has_process)(void *target); /* else a non-extended server ends */
 };
 
-/* The live engine as a server target. */
-void server_target_live(struct server_target *out, struct live *l);
+/* The live engine as a server target, served with ops (live_target_ops() or a layer's
+ * table over it); client_gone (may be NULL) is told when a client disconnects. */
+void server_target_live(struct server_target *out, struct live *l, const struct rsp_target_ops *ops,
+			void (*client_gone)(void *t));
 
 struct server_config {
 	struct comm *comm;

@@ -12,7 +12,6 @@
 
 #include "protocol/session.h"
 #include "stub/live/live.h"
-#include "stub/tracepoints/tracepoints.h"
 
 volatile sig_atomic_t server_quit;
 
@@ -51,24 +50,19 @@ static int live_next_stop(void *t, struct rsp_stop *stop)
 	return live_handle_events(t, stop);
 }
 
-static void live_client_gone(void *t)
-{
-	/* QTDisconnected: without it, a run does not outlive its client (gdbserver too). */
-	tpoints_client_gone(live_trace(t));
-}
-
 static bool live_has_proc(void *t)
 {
 	return live_has_process(t);
 }
 
-void server_target_live(struct server_target *out, struct live *l)
+void server_target_live(struct server_target *out, struct live *l, const struct rsp_target_ops *ops,
+			void (*client_gone)(void *t))
 {
-	*out = (struct server_target){.ops = live_target_ops(),
+	*out = (struct server_target){.ops = ops,
 				      .target = l,
 				      .event_fd = live_event_fd(l),
 				      .next_stop = live_next_stop,
-				      .client_gone = live_client_gone,
+				      .client_gone = client_gone,
 				      .has_process = live_has_proc};
 }
 

@@ -112,4 +112,17 @@ void tpoints_note_exe(struct tpoints *tr);
 /* tpoints_save.c */
 int tpoints_save(void *t, const char *path);
 
+/* The layer (layer.c): registers tr with its live target. 0 or -errno. */
+int tpoints_layer_attach(struct tpoints *tr);
+/* The trace ops (tracepoints.c); their context is the struct live *. */
+extern const struct rsp_trace_ops tpoints_trace_ops;
+
+/* The frame view (frame.c). A trace frame is selected: reads come from it. */
+bool tpoints_frame_selected(const struct tpoints *tr);
+/* The selected frame's g block: the collected registers, the rest unavailable. */
+int tpoints_frame_regs(struct tpoints *tr, uint8_t *buf, uint8_t *avail);
+/* The selected frame's memory: collected blocks first, then read-only mappings of the
+ * process (code, constants); -EIO when neither has addr. */
+int tpoints_frame_mem(struct tpoints *tr, taddr_t addr, uint8_t *buf, size_t len, size_t *done);
+
 #endif

@@ -1,7 +1,8 @@
 /* Tracepoint definitions, trace state variables, settings and the run state of the live
  * target's gdb tracepoints (PROTOCOL.md §3). Definitions are copied out of the borrowed
  * packet data; starting a run installs one internal probe per tracepoint (several may share
- * an address) and stopping it removes them. Collection itself lives in tpoints_hit.c. */
+ * an address) and stopping it removes them. Collection itself lives in hit.c, the
+ * layer over the live target's ops in layer.c. */
 #include "stub/tracepoints/internal.h"
 
 #include <errno.h>
@@ -12,11 +13,6 @@
 
 #include "stub/live/live.h"
 #include "stub/tracefile/tracefile.h"
-
-struct tpoints *tpoints_of(void *t)
-{
-	return live_trace(t);
-}
 
 uint64_t tpoints_now_us(void)
 {
@@ -515,9 +511,10 @@ const struct rsp_trace_ops tpoints_trace_ops = {
 	.save = tpoints_save,
 };
 
-struct tpoints *tpoints_new(struct live *l, const struct rsp_reg_layout *layout)
+struct tpoints *tpoints_new(struct live *l)
 {
 	struct tpoints *tr = calloc(1, sizeof(*tr));
+	const struct rsp_reg_layout *layout = live_target_ops()->reg_layout(l);
 
 	if (!tr)
 		return NULL;
@@ -530,7 +527,7 @@ struct tpoints *tpoints_new(struct live *l, const struct rsp_reg_layout *layout)
 	tr->sel = -1;
 	tr->stop = RSP_TSTOP_NOT_RUN;
 	builtin_tsvs(tr);
-	if (!tr->tb) {
+	if (!tr->tb || tpoints_layer_attach(tr)) {
 		tpoints_free(tr);
 		return NULL;
 	}
@@ -549,50 +546,4 @@ void tpoints_free(struct tpoints *tr)
 	free_tsvs(tr);
 	tracebuf_free(tr->tb);
 	free(tr);
-}
-
-int tpoints_stats(struct tpoints *tr, char *buf, size_t cap)
-{
-	struct tracebuf_stats st;
-	size_t n = 0;
-	int w;
-
-	tracebuf_stats(tr->tb, &st);
-	w = snprintf(buf, cap,
-		     "frames held %llu, created %llu, evicted %llu, bytes used %llu of %llu, "
-		     "expression errors %llu\n",
-		     (unsigned long long)st.frames, (unsigned long long)st.created,
-		     (unsigned long long)st.evicted, (unsigned long long)st.used,
-		     (unsigned long long)st.size, (unsigned long long)tr->expr_errors);
-	if (w < 0 || (size_t)w >= cap)
-		return -ENOSPC;
-	n = (size_t)w;
-	for (size_t i = 0; i < tr->ntps; i++) {
-		const struct tpoints_tp *tp = tr->tps[i];
-
-		w = snprintf(buf + n, cap - n,
-			     "tracepoint %u at 0x%llx: hits %llu, stored %llu, dropped %llu, "
-			     "bytes %llu\n",
-			     tp->def.num, (unsigned long long)tp->def.addr,
-			     (unsigned long long)tp->hits, (unsigned long long)tp->stored,
-			     (unsigned long long)tp->dropped, (unsigned long long)tp->bytes);
-		if (w < 0 || (size_t)w >= cap - n)
-			return -ENOSPC;
-		n += (size_t)w;
-	}
-	return (int)n;
-}
-
-void tpoints_client_gone(struct tpoints *tr)
-{
-	if (tr->running && !tr->disconnected)
-		tpoints_end_run(tr, RSP_TSTOP_DISCONNECTED, 0, NULL);
-}
-
-void tpoints_process_gone(struct tpoints *tr)
-{
-	for (size_t i = 0; i < tr->ntps; i++)
-		tr->tps[i]->installed = false;
-	/* The frames stay readable (tfind, tsave) after the program is gone. */
-	tpoints_end_run(tr, RSP_TSTOP_ERROR, 0, "the traced process is gone");
 }

@@ -106,6 +106,8 @@ static void on_proc(void *ctx, const struct live_proc_event *ev)
 	case LIVE_EV_THREAD_EXIT:
 		trace_calls_forget(ss->t, ev->pid, ev->tid);
 		break;
+	case LIVE_EV_CURRENT_GONE: /* EXIT told the tracer already */
+		break;
 	}
 }
 
@@ -275,8 +277,8 @@ static int setup(struct session *ss, struct tracecli *cli)
 	}
 	t->env =
 		(struct trace_env){env_insert, env_remove, env_readv, env_fpregs, env_error, ss->l};
-	live_set_libs_hook(ss->l, on_libs, ss);
-	live_set_proc_hook(ss->l, on_proc, ss);
+	live_add_libs_hook(ss->l, on_libs, ss);
+	live_add_proc_hook(ss->l, on_proc, ss);
 	live_set_follow_forks(ss->l, cli->follow_forks);
 	return 0;
 }

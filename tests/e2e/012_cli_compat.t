@@ -140,8 +140,17 @@ for my $srv (gdb_servers()) {
 
     # monitor help lists exit; monitor exit ends the server with status 0.
     $s = start_server($srv, launch => [$basic]);
-    ($o) = run_gdb($s, prog => $basic, cmds => ['monitor help', 'monitor exit']);
+    ($o) = run_gdb($s, prog => $basic, cmds => ['monitor help',
+        $srv eq 'tracestub' ? ('monitor set debug 2', 'monitor tstats') : (), 'monitor exit']);
     like($o, qr/^\s*exit\s/m, $T->('monitor help lists exit'));
+    if ($srv eq 'tracestub') {
+        # One table per layer, help generated from it: the live target's, then the
+        # tracepoint layer's over it.
+        like($o, qr/^  hwdebug - .*\n  set debug 0\|1 - engine event log on stderr\n  tstats - /m,
+            'monitor help: live commands, then the tracepoint layer\'s');
+        like($o, qr/^usage: monitor set debug 0\|1$/m, 'monitor set debug 2: the usage line');
+        like($o, qr/^frames held 0, created 0/m, 'monitor tstats through the tracepoint layer');
+    }
     is(wait_server($s, 10), 0, $T->('monitor exit: server exits with status 0'));
     stop_server($s);
 

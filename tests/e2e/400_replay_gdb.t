@@ -94,7 +94,7 @@ stop_server($s);
 $s = replay_server($tf);
 ($o, $raw) = run_gdb($s, timeout => 60, cmds => ['monitor help', 'monitor frames', 'monitor frame 4',
     'continue', 'print id', 'print i', 'monitor tp 99', 'continue', 'monitor tp all', 'monitor info']);
-like($raw, qr/frame N +the next continue \(or reverse-continue\) goes to frame N/, 'monitor help lists the replay commands');
+like($raw, qr/^  frame N - the next continue \(or reverse-continue\) goes to frame N$/m, 'monitor help lists the replay commands');
 my @listed = $raw =~ /^[* ] +(\d+)  tracepoint \d+ +thread (\d+)/mg;
 my %tids = @listed;
 is_deeply([sort keys %tids], [0 .. 6], 'monitor frames: 7 frames listed');

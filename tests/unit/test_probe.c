@@ -238,7 +238,7 @@ static pid_t start_hooked(struct live **l, char *exe, char **argv, const char *n
 	untraced(argv, name, plain, cap);
 	snprintf(traced, sizeof(traced), "%s.traced", name);
 	*l = new_live();
-	live_set_proc_hook(*l, fn, ctx);
+	live_add_proc_hook(*l, fn, ctx);
 	return launch_to(*l, argv, T(traced));
 }
 
@@ -650,7 +650,7 @@ static void test_forks(int n, bool follow)
 	snprintf(num, sizeof(num), "%d", n);
 	untraced(argv, "forker", plain, sizeof(plain));
 	live_set_follow_forks(l, follow);
-	live_set_proc_hook(l, on_fork_event, &c);
+	live_add_proc_hook(l, on_fork_event, &c);
 	pid = launch_to(l, argv, T("forker.traced"));
 	c.parent = pid;
 	rc = pid > 0 ? live_probe_insert(l, pid, sym(pid, exe, "forker_fn"), count_by_pid, &c) : -1;
@@ -836,7 +836,7 @@ static void test_libs_hook(void)
 	untraced(argv, "dl", plain, sizeof(plain));
 	x.l = new_live();
 	pid = launch_to(x.l, argv, T("dl.traced"));
-	live_set_libs_hook(x.l, on_libs, &x);
+	live_add_libs_hook(x.l, on_libs, &x);
 	ok(pid > 0 && run_headless(x.l) == 0, "dlopen fixture runs to exit 0 with the hook");
 	ok(!strcmp(plain, slurp(T("dl.traced"))), "output identical to untraced");
 	ok(x.placed && x.calls >= 2, "hook called at consistent link maps (%lu), probe placed",

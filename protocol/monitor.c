@@ -1,0 +1,67 @@
+/* Monitor command tables: matching, usage and generated help (protocol/monitor.h). */
+#include "protocol/monitor.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static void put(rsp_output_fn out, void *ctx, const char *a, const char *b, const char *c,
+		const char *d)
+{
+	char line[256];
+	int n = snprintf(line, sizeof(line), "%s%s%s%s", a, b, c, d);
+
+	if (n > 0)
+		out(ctx, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+static void help(const struct rsp_monitor_table *const *tables, size_t ntables, rsp_output_fn out,
+		 void *ctx)
+{
+	for (size_t i = 0; i < ntables; i++)
+		for (size_t k = 0; k < tables[i]->n; k++) {
+			const struct rsp_monitor_cmd *c = &tables[i]->cmds[k];
+			char name[64];
+
+			snprintf(name, sizeof(name), "%s%s%s", c->name, *c->args ? " " : "",
+				 c->args);
+			put(out, ctx, "  ", name, " - ", c->help);
+			out(ctx, "\n", 1);
+		}
+}
+
+int rsp_monitor_run(const struct rsp_monitor_table *const *tables, size_t ntables, void *t,
+		    const char *cmd, size_t len, rsp_output_fn out, void *ctx)
+{
+	const struct rsp_monitor_cmd *best = NULL;
+	size_t best_len = 0;
+	int rc;
+
+	if (len == 4 && !memcmp(cmd, "help", 4)) {
+		help(tables, ntables, out, ctx);
+		return 0;
+	}
+	for (size_t i = 0; i < ntables; i++)
+		for (size_t k = 0; k < tables[i]->n; k++) {
+			const struct rsp_monitor_cmd *c = &tables[i]->cmds[k];
+			size_t n = strlen(c->name);
+
+			if (n <= len && n > best_len && !memcmp(cmd, c->name, n) &&
+			    (n == len || cmd[n] == ' ')) {
+				best = c;
+				best_len = n;
+			}
+		}
+	if (!best)
+		return -ENOENT;
+	cmd += best_len;
+	while (*cmd == ' ')
+		cmd++;
+	rc = best->run(t, cmd, out, ctx);
+	if (rc == -EINVAL) {
+		put(out, ctx, "usage: monitor ", best->name, *best->args ? " " : "", best->args);
+		out(ctx, "\n", 1);
+		return 0;
+	}
+	return rc;
+}
