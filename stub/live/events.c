@@ -1,6 +1,6 @@
-/* The all-stop event state machine of the live target: resume, interrupt, and
- * the waitpid(-1, __WALL | WNOHANG) loop that turns ptrace stops into client
- * stop replies. Threads are PTRACE_SEIZEd, so stopping one is PTRACE_INTERRUPT
+/* The all-stop event state machine of the live target: the waitpid(-1, __WALL |
+ * WNOHANG) loop that turns ptrace stops into client stop replies (resume.c starts
+ * threads and stops them all). Threads are PTRACE_SEIZEd, so stopping one is PTRACE_INTERRUPT
  * (an EVENT_STOP), never a signal the program could see. Never blocks except in
  * live_stop_all_sync(). */
 #include "stub/live/internal.h"
@@ -62,7 +62,7 @@ static void re_resume(struct live *l, struct proc_thread *th, int sig)
 		live_log(l, "resume %d failed", (int)th->tid);
 }
 
-static void stop_others(struct live *l, struct proc *p)
+void live_stop_others(struct live *l, struct proc *p)
 {
 	struct proc_thread *th;
 
@@ -136,7 +136,7 @@ static void report_pending(struct live *l, struct proc_thread *th, struct rsp_st
 }
 
 /* All threads of p stopped? Then report the stop owed to the client. */
-static void maybe_finish(struct live *l, struct proc *p)
+void live_maybe_finish(struct live *l, struct proc *p)
 {
 	struct proc_thread *th;
 	struct rsp_stop st;
@@ -181,7 +181,7 @@ static void reportable(struct live *l, struct proc_thread *th, const struct proc
 		p->event = th;
 	if (!p->stopping) {
 		p->stopping = true;
-		stop_others(l, p);
+		live_stop_others(l, p);
 	}
 	/* A thread in a step-over finishes it first (its pc must not be left in a scratch
 	 * slot); maybe_finish waits for it. */
@@ -204,7 +204,7 @@ void live_settle(struct live *l, struct proc_thread *th)
 	if (p->stopping || !p->resumed) {
 		if (th->nsigq)
 			probe_requeue_signals(l, th);
-		maybe_finish(l, p);
+		live_maybe_finish(l, p);
 		return;
 	}
 	re_resume(l, th, 0);
@@ -439,7 +439,7 @@ static void on_exit_status(struct live *l, struct proc_thread *th, int status)
 		probe_proc_event(l, LIVE_EV_THREAD_EXIT, p, th->tid, 0, status);
 		probe_thread_gone(l, th);
 		proc_thread_remove(&l->pt, th);
-		maybe_finish(l, p);
+		live_maybe_finish(l, p);
 		return;
 	}
 	probe_proc_event(l, LIVE_EV_EXIT, p, th->tid, 0, status);
@@ -516,7 +516,7 @@ void live_handle_status(struct live *l, pid_t tid, int status)
 		if (ev == PTRACE_EVENT_STOP) {
 			th->interrupting = false; /* attach's PTRACE_INTERRUPT, if any, is done */
 			if (p != l->cur && !p->engine_owned) {
-				maybe_finish(l, p);
+				live_maybe_finish(l, p);
 				return;
 			}
 			live_settle(l, th);
@@ -605,7 +605,7 @@ void live_defer_status(struct live *l, pid_t tid, int status)
 }
 
 /* Handle the oldest deferred status; false if there is none. */
-static bool replay_deferred(struct live *l)
+bool live_replay_deferred(struct live *l)
 {
 	pid_t tid;
 	int status;
@@ -644,189 +644,11 @@ int live_handle_events(struct live *l, struct rsp_stop *stop)
 			live_wake(l);
 			return 0;
 		}
-		if (replay_deferred(l))
+		if (live_replay_deferred(l))
 			continue;
 		w = waitpid(-1, &status, __WALL | WNOHANG);
 		if (w <= 0)
 			return w < 0 && errno != ECHILD ? -errno : 0;
 		live_handle_status(l, w, status);
 	}
-}
-
-static const struct rsp_resume_action *match(const struct rsp_resume_action *acts, size_t n,
-					     const struct proc_thread *th)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		const struct rsp_ptid *id = &acts[i].thread;
-
-		if (id->pid > 0 && id->pid != th->proc->pid)
-			continue;
-		if (id->tid > 0 && id->tid != th->tid)
-			continue;
-		return &acts[i];
-	}
-	return NULL;
-}
-
-/* A pending breakpoint event whose site the client removed meanwhile is dropped
- * and its PC rewound, as if the thread had not reached the int3 yet (gdbserver
- * does the same). */
-static bool pending_still_valid(struct live *l, struct proc_thread *th)
-{
-	struct user_regs_struct r;
-
-	/* A client breakpoint must still be there; a probe's stop stays valid. */
-	if (th->pending.reason != RSP_REASON_SWBREAK || th->pending.probe ||
-	    (bkpt_owners(l->bk, th->pending.addr) & BKPT_OWNER_USER))
-		return true;
-	if (!ptr_getregs(th->tid, &r) && r.rip == th->pending.addr + 1) {
-		r.rip = th->pending.addr;
-		ptr_setregs(th->tid, &r);
-	}
-	th->has_pending = false;
-	return false;
-}
-
-/* A probe hit already counted for a stop the client saw: forgotten once the client moved
- * the thread off the site (a gdb without swbreak leaves pc at site + 1). */
-static void forget_skip_if_moved(struct proc_thread *th)
-{
-	struct user_regs_struct r;
-
-	if (th->probe_skip && !ptr_getregs(th->tid, &r) && r.rip != th->probe_skip &&
-	    r.rip != th->probe_skip + 1)
-		th->probe_skip = 0;
-}
-
-int live_resume(void *t, const struct rsp_resume_action *acts, size_t n)
-{
-	struct live *l = t;
-	struct proc *p = l->cur;
-	struct proc_thread *th, *pend = NULL;
-	bool any = false;
-
-	if (!p)
-		return -ESRCH;
-	if (p->resumed)
-		return -EBUSY;
-	for (th = p->threads; th; th = th->next) {
-		const struct rsp_resume_action *a = match(acts, n, th);
-
-		th->resume = a ? a->kind : RSP_RESUME_NONE;
-		if (th->resume == RSP_RESUME_STOP)
-			th->resume = RSP_RESUME_NONE;
-		if (th->resume == RSP_RESUME_NONE)
-			continue;
-		th->range_start = a->start;
-		th->range_end = a->end;
-		if (a->has_addr) {
-			struct user_regs_struct r;
-			int rc = ptr_getregs(th->tid, &r);
-
-			if (rc)
-				return rc;
-			r.rip = a->addr;
-			rc = ptr_setregs(th->tid, &r);
-			if (rc)
-				return rc;
-		}
-		if (th->has_pending && pending_still_valid(l, th) && !pend)
-			pend = th;
-		forget_skip_if_moved(th);
-	}
-	p->event = NULL;
-	p->interrupted = false;
-	if (pend) {
-		/* Report the event we already hold without running anything. */
-		p->resumed = true;
-		p->stopping = true;
-		p->event = pend;
-		maybe_finish(l, p);
-		return 0;
-	}
-	for (th = p->threads; th; th = th->next) {
-		const struct rsp_resume_action *a;
-		int rc;
-
-		if (th->resume == RSP_RESUME_NONE)
-			continue;
-		a = match(acts, n, th);
-		rc = live_resume_thread(th, th->resume, a ? a->signo : 0);
-		if (rc && rc != -ESRCH)
-			return rc;
-		any = any || !rc;
-	}
-	if (!any)
-		return -EINVAL;
-	p->resumed = true;
-	l->have_last = true;
-	return 0;
-}
-
-int live_interrupt(void *t)
-{
-	struct live *l = t;
-	struct proc *p = l->cur;
-
-	if (!p)
-		return -ESRCH;
-	live_log(l, "interrupt op: resumed %d stopping %d", p->resumed, p->stopping);
-	if (!p->resumed || p->stopping)
-		return 0;
-	p->interrupted = true;
-	p->stopping = true;
-	p->event = NULL;
-	stop_others(l, p);
-	maybe_finish(l, p);
-	return 0;
-}
-
-static bool any_unseen(const struct proc *p)
-{
-	const struct proc_thread *th;
-
-	for (th = p->threads; th; th = th->next)
-		if (th->initial_stop || th->so)
-			return true;
-	return false;
-}
-
-int live_stop_all_sync(struct live *l, struct proc *p)
-{
-	pid_t pid = p->pid;
-
-	/* A new child whose first stop has not been seen yet cannot be detached: wait. */
-	if (!p->resumed && !p->stopping && !any_unseen(p))
-		return 0;
-	p->stopping = true;
-	stop_others(l, p);
-	for (;;) {
-		struct proc_thread *th;
-		int status;
-		pid_t w;
-
-		p = proc_find(&l->pt, pid);
-		if (!p)
-			return -ESRCH;
-		if (!p->stopping)
-			break;
-		for (th = p->threads; th; th = th->next)
-			if (th->running || th->initial_stop)
-				break;
-		if (!th) {
-			maybe_finish(l, p);
-			break;
-		}
-		if (replay_deferred(l))
-			continue;
-		w = waitpid(-1, &status, __WALL);
-		if (w < 0)
-			return -errno;
-		live_handle_status(l, w, status);
-	}
-	/* The stop was for us, not for the client. */
-	l->have_ready = false;
-	return 0;
 }

@@ -113,6 +113,12 @@ void live_bkpt_mem(struct live *l, struct proc *p, struct bkpt_mem *mem);
 void live_drop_proc(struct live *l, struct proc *p);
 /* The process memory and breakpoint packets act on: Hg's, else cur. NULL if none. */
 struct proc *live_mem_proc(struct live *l);
+/* events.c for resume.c: report the stop owed to the client once every thread of p is
+ * stopped; interrupt every running thread of p (all-stop); handle the oldest status reaped
+ * early by a blocking wait (false if there is none). */
+void live_maybe_finish(struct live *l, struct proc *p);
+void live_stop_others(struct live *l, struct proc *p);
+bool live_replay_deferred(struct live *l);
 /* Tell every process-lifecycle subscriber. */
 void live_tell_proc(struct live *l, const struct live_proc_event *ev);
 /* Parts of the ops table, filled by the files that implement them. */
