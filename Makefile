@@ -14,7 +14,7 @@ WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-protot
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -fno-strict-aliasing
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDLIBS   := -lelf -ldwarf -lZydis -lz -lpthread
+LDLIBS   := -lelf -ldwarf -lZydis -liberty -lz -lpthread
 PREFIX   ?= /usr/local
 FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 4
@@ -102,8 +102,21 @@ $(B)/fixtures/lnk_lld_nopie: tests/fixtures/linkers/lnk.c $(B)/fixtures/liblnk_l
 	$(CC) -g -O0 -no-pie -fuse-ld=lld $< -o $@ -L$(B)/fixtures -llnk_lld -Wl,-rpath,'$$ORIGIN'
 $(B)/fixtures/lnk_%: tests/fixtures/linkers/lnk.c $(B)/fixtures/liblnk_%.so
 	$(CC) $(FIX_CFLAGS) -fuse-ld=$* $< -o $@ -L$(B)/fixtures -llnk_$* -Wl,-rpath,'$$ORIGIN'
-fixtures: $(FIX_BIN) $(FIX_LIBS) $(GO_BIN) $(B)/fixtures/dw_args_badrng \
-	$(B)/fixtures/go_args_stripped $(LNK_BIN)
+# C++ and Rust programs as their toolchains build them (debug info, no optimisation); rustc
+# from PATH, else rustup's, else Debian's (scripts/deps.sh installs it when none is there)
+RUSTC = $(shell command -v rustc 2>/dev/null || ls $$HOME/.cargo/bin/rustc 2>/dev/null || echo rustc)
+$(B)/fixtures/cxx_shop: tests/fixtures/cxx/shop.cpp $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CXX) -g -O0 -fPIE -pie $< -o $@
+$(B)/fixtures/rust_m: tests/fixtures/rust/m.rs $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(RUSTC) -g -C opt-level=0 --crate-name m $< -o $@
+# sorter with its DWARF in a separate file named by .gnu_debuglink (as distributions ship it)
+$(B)/fixtures/sorter_split: $(B)/fixtures/sorter
+	objcopy --only-keep-debug $< $@.debug
+	objcopy --strip-debug --strip-unneeded --add-gnu-debuglink=$@.debug $< $@
+fixtures: $(FIX_BIN) $(FIX_LIBS) $(GO_BIN) $(B)/fixtures/dw_args_badrng $(B)/fixtures/sorter_split \
+	$(B)/fixtures/go_args_stripped $(LNK_BIN) $(B)/fixtures/cxx_shop $(B)/fixtures/rust_m
 
 # ---- fuzz targets: clang + libFuzzer, the library built with clang's instrumentation ----
 FUZZFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all

@@ -15,7 +15,9 @@
 struct elfsym;
 
 struct elfsym_func {
-	const char *name;  /* owned by the struct elfsym */
+	const char *name;  /* as in the symbol table; owned by the struct elfsym */
+	const char *dname; /* demangled (C++, Rust) without parameters, NULL if not mangled */
+	const char *dsig;  /* demangled with its parameter list, NULL if not mangled */
 	uint64_t addr;	   /* link-time address */
 	uint64_t size;	   /* 0 when the symbol has no size */
 	uint64_t file_off; /* file offset of the first byte, or UINT64_MAX if not in a PT_LOAD */
@@ -30,7 +32,20 @@ void elfsym_free(struct elfsym *es);
 
 /* Exact name; NULL if absent. */
 const struct elfsym_func *elfsym_find(const struct elfsym *es, const char *name);
-/* fnmatch(3) glob: fills up to cap entries (out may be NULL), returns the total number matching. */
+/* The name to show: the demangled one for C++ and Rust (shop::Cart::add, m::add). */
+static inline const char *elfsym_func_name(const struct elfsym_func *f)
+{
+	return f->dname ? f->dname : f->name;
+}
+/* Every function a probe spec's name means: the symbol of that exact name; else each whose
+ * demangled name is name (every overload); a name with a parameter list ("add(int)") picks
+ * by demangled signature, spaces ignored. Fills out (cap entries), returns how many there
+ * are in all. */
+size_t elfsym_match(const struct elfsym *es, const char *name, const struct elfsym_func **out,
+		    size_t cap);
+/* fnmatch(3) glob over the symbol names and the demangled names (with parameters when the
+ * pattern has a '('): fills up to cap entries (out may be NULL), returns the total number
+ * matching. */
 size_t elfsym_glob(const struct elfsym *es, const char *pattern, const struct elfsym_func **out,
 		   size_t cap);
 /* Function containing link-time addr ([addr, addr+size), or exactly addr for size 0); NULL if
@@ -50,6 +65,24 @@ bool elfsym_is_dyn(const struct elfsym *es);
 uint64_t elfsym_entry(const struct elfsym *es);
 /* File offset of link-time vaddr inside a PT_LOAD's file bytes. 0 or -ENOENT. */
 int elfsym_vaddr_to_offset(const struct elfsym *es, uint64_t vaddr, uint64_t *off);
+/* Separate debug info: the GNU build-id (its length; 0 if none), the .gnu_debuglink name
+ * (NULL if none) with the CRC-32 the debug file must have, and whether this file has DWARF
+ * of its own. */
+size_t elfsym_build_id(const struct elfsym *es, const uint8_t **id);
+const char *elfsym_debuglink(const struct elfsym *es, uint32_t *crc);
+bool elfsym_has_dwarf(const struct elfsym *es);
+/* Add from's functions (a debug file's .symtab: its local symbols) to es, at the same
+ * link-time addresses; lookups made before are invalid after. 0 or -ENOMEM. */
+int elfsym_merge(struct elfsym *es, const struct elfsym *from);
+
+/* The separate debug file of the ELF at path (es: its symbols), found as gdb finds one:
+ * ROOT/.build-id/xx/yyyy.debug (its build-id must match), else .gnu_debuglink's name in
+ * path's directory, its .debug/ subdirectory, or ROOT/<path's directory>/, with a matching
+ * CRC-32. ROOT is /usr/lib/debug unless root is given (may be NULL). 0 with the path in out,
+ * or -ENOENT. */
+int debugfile_find(const char *path, const struct elfsym *es, const char *root, char *out,
+		   size_t cap);
+
 /* Add a function found otherwise (e.g. main of a stripped program); pointers returned
  * earlier by lookups become invalid (names stay). 0 or -ENOMEM. */
 int elfsym_add(struct elfsym *es, const char *name, uint64_t addr, uint64_t size);
@@ -122,7 +155,18 @@ enum dwt_kind {
 	DWT_GOIFACE,  /* Go interface: {tab or type, data} */
 	DWT_STRUCT,   /* C struct/union or other Go struct: leaves hold the scalar parts */
 	DWT_MEMORY,   /* an aggregate passed in memory (too big, arrays, long double...) */
+	/* C++ (libstdc++ layouts) and Rust library types shown as what they hold */
+	DWT_CXXSTR,	/* a std::string object: {char *p; size_t len; ...} */
+	DWT_CXXSTR_REF, /* a pointer or reference to one */
+	DWT_CXXVEC,	/* a std::vector object: {T *begin, *end, *cap}; elem_kind/size as slices */
+	DWT_CXXVEC_REF, /* a pointer or reference to one */
+	DWT_CXXSV,	/* a std::string_view: {size_t len; const char *p} */
+	DWT_RSTRING,	/* a Rust String: bytes at ptr_off/len_off of the object */
+	DWT_RVEC,	/* a Rust Vec<T> (and &[T]): elements at ptr_off, count at len_off */
+	DWT_RENUM,	/* a Rust enum (Option, Result...): its variant, by the tag at tag_off */
 };
+
+#define DWARFINFO_MAX_VARIANTS 8
 
 #define DWARFINFO_MAX_LEAVES 16
 #define DWARFINFO_MAX_PIECES 4
@@ -136,11 +180,25 @@ struct dwleaf {
 
 struct dwtype {
 	enum dwt_kind kind;
-	uint32_t size;	  /* bytes */
-	const char *name; /* as written ("const char *", "[]int"), may be NULL */
-	bool go_error;	  /* Go's error interface */
-	bool has_array;	  /* holds an array of 2+ elements (Go passes it in memory) */
-	/* DWT_GOSLICE: element kind and size (DWT_NONE when not a scalar) */
+	uint32_t size;		   /* bytes */
+	const char *name;	   /* as written ("const char *", "[]int"), may be NULL */
+	bool go_error;		   /* Go's error interface */
+	bool has_array;		   /* holds an array of 2+ elements (Go passes it in memory) */
+	bool by_ref;		   /* passed and returned by invisible reference: a C++ class with a
+				    * user-declared destructor (Itanium ABI "non-trivial for calls"), a
+				    * Rust aggregate over 16 bytes (rustc's indirect pass mode) */
+	bool deref;		   /* the value held is the object's address (an argument by_ref) */
+	uint32_t ptr_off, len_off; /* DWT_RSTRING, DWT_RVEC: where the pointer and count are */
+	/* DWT_RENUM: the tag, and each variant's tag value (dflt: the variant any other value
+	 * means, in a niche-encoded enum) */
+	uint32_t tag_off, tag_size;
+	unsigned nvariants;
+	struct {
+		uint64_t value;
+		const char *name;
+		bool dflt;
+	} variants[DWARFINFO_MAX_VARIANTS];
+	/* DWT_GOSLICE, DWT_CXXVEC*: element kind and size (DWT_NONE when not a scalar) */
 	enum dwt_kind elem_kind;
 	uint32_t elem_size;
 	/* DWT_STRUCT (and Go string/slice/interface, whose parts are words): the scalar parts
@@ -166,6 +224,7 @@ struct dwpiece {
 	int dwreg; /* DWP_REG / DWP_ENTRY_REG register; DWP_MEM / DWP_VALUE base */
 	int64_t off;
 	uint32_t size; /* bytes of the value this piece covers; 0 = all of it */
+	bool fbreg;    /* DWP_MEM relative to a register frame base (valid after the prologue) */
 };
 
 /* A location valid for pc in [lo, hi) (a single expression: [0, UINT64_MAX)). */
@@ -183,7 +242,7 @@ struct dwparam {
 	struct dwloc *locs;
 };
 
-enum dwlang { DWLANG_C, DWLANG_GO, DWLANG_OTHER };
+enum dwlang { DWLANG_C, DWLANG_GO, DWLANG_RUST, DWLANG_OTHER };
 
 struct dwfunc {
 	const char *name;
@@ -255,6 +314,7 @@ struct elfsym;
 
 struct module {
 	char *path;
+	char *debug_path;	 /* its separate debug file (DWARF, local symbols), or NULL */
 	const char *name;	 /* basename of path */
 	uint64_t start, end;	 /* first executable mapping's range */
 	uint64_t off;		 /* the file offset mapped at start */

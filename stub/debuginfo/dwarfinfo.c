@@ -139,6 +139,16 @@ const char *di_name(struct dwarfinfo *di, Dwarf_Die die)
 	return s;
 }
 
+Dwarf_Off di_die_offset(Dwarf_Die die)
+{
+	Dwarf_Off off = 0;
+	Dwarf_Error e = NULL;
+
+	if (dwarf_dieoffset(die, &off, &e) != DW_DLV_OK)
+		return 0;
+	return off;
+}
+
 Dwarf_Half di_tag(Dwarf_Die die)
 {
 	Dwarf_Half tag = 0;
@@ -253,6 +263,8 @@ static enum dwlang cu_lang(struct dwarfinfo *di, Dwarf_Die cu)
 	switch (v) {
 	case DW_LANG_Go:
 		return DWLANG_GO;
+	case DW_LANG_Rust:
+		return DWLANG_RUST;
 	case DW_LANG_C89:
 	case DW_LANG_C:
 	case DW_LANG_C99:
@@ -403,6 +415,28 @@ int di_parse_params(struct dwarfinfo *di, Dwarf_Die fn, const struct di_fbase *f
 	return err;
 }
 
+/* The result type of fn: its own DW_AT_type, else that of the declaration it completes (a
+ * C++ member function: DW_AT_specification) or of its abstract origin. */
+static void result_type(struct dwarfinfo *di, Dwarf_Die fn, struct dwtype *out)
+{
+	Dwarf_Die d = fn, o;
+	Dwarf_Off off;
+
+	for (int hop = 0; hop < 3 && di_attr_ref(di, d, DW_AT_type, &off); hop++) {
+		if (di_attr_ref(di, d, DW_AT_specification, &off) &&
+		    di_attr_ref(di, d, DW_AT_abstract_origin, &off))
+			break;
+		if (!(o = di_offdie(di, off)))
+			break;
+		if (d != fn)
+			dwarf_dealloc_die(d);
+		d = o;
+	}
+	di_die_type(di, d, NULL, out);
+	if (d != fn)
+		dwarf_dealloc_die(d);
+}
+
 static struct dwfunc *parse_sub(struct dwarfinfo *di, struct di_sub *s)
 {
 	Dwarf_Die d = di_offdie(di, s->off);
@@ -420,8 +454,9 @@ static struct dwfunc *parse_sub(struct dwarfinfo *di, struct di_sub *s)
 	f->low = s->low;
 	f->high = s->high;
 	f->lang = s->lang;
+	di->lang = s->lang;
 	if (f->lang != DWLANG_GO)
-		di_die_type(di, d, NULL, &f->ret);
+		result_type(di, d, &f->ret);
 	di_frame_base(di, d, &fb);
 	if (!f->name || di_parse_params(di, d, &fb, f))
 		f = NULL;

@@ -274,6 +274,7 @@ static struct dwfunc *parse_inl(struct dwarfinfo *di, struct di_inl *in)
 	f->name = di_strdup(di, in->name);
 	f->caller = in->caller ? di_strdup(di, in->caller) : NULL;
 	f->lang = in->lang;
+	di->lang = in->lang;
 	f->call_file = call_file(di, d, in->cu_off);
 	if (!di_attr_udata(di, d, DW_AT_call_line, &v))
 		f->call_line = (unsigned)v;

@@ -32,6 +32,7 @@ struct dwarfinfo {
 	bool inl_done;
 	struct di_inl_index *inl; /* dwarfinfo_inline.c */
 	struct di_block *blocks;  /* everything handed out, freed at dwarfinfo_free */
+	enum dwlang lang;	  /* of the unit whose types are being read */
 };
 
 /* Zeroed memory owned by di; NULL on no memory. */
@@ -49,6 +50,7 @@ Dwarf_Die di_offdie(struct dwarfinfo *di, Dwarf_Off off);
 Dwarf_Half di_tag(Dwarf_Die die);
 /* [low, high) of a DIE with low_pc/high_pc. 0 or -ENOENT. */
 int di_pc_range(struct dwarfinfo *di, Dwarf_Die die, uint64_t *low, uint64_t *high);
+Dwarf_Off di_die_offset(Dwarf_Die die);				/* 0 if unknown */
 Dwarf_Die di_first_child(struct dwarfinfo *di, Dwarf_Die die);	/* NULL if none */
 Dwarf_Die di_next_sibling(struct dwarfinfo *di, Dwarf_Die die); /* frees die; NULL at end */
 typedef int (*di_cu_fn)(struct dwarfinfo *di, Dwarf_Die cu, enum dwlang lang, void *ctx);

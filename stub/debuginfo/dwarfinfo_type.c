@@ -106,6 +106,58 @@ static bool is_char(struct dwarfinfo *di, Dwarf_Off off)
 	return r;
 }
 
+/* libstdc++'s class templates shown by what they hold (a name test: the layouts are those of
+ * libstdc++'s std::__cxx11::basic_string, std::vector and std::basic_string_view). */
+enum cxx_class { CXX_OTHER, CXX_STRING, CXX_VECTOR, CXX_STRING_VIEW };
+
+static enum cxx_class cxx_class_of(struct dwarfinfo *di, Dwarf_Die d)
+{
+	Dwarf_Half tag = di_tag(d);
+	const char *nm;
+
+	if (tag != DW_TAG_class_type && tag != DW_TAG_structure_type)
+		return CXX_OTHER;
+	nm = di_name(di, d);
+	if (!nm)
+		return CXX_OTHER;
+	if (!strncmp(nm, "basic_string<char,", 18) || !strcmp(nm, "basic_string<char>"))
+		return CXX_STRING;
+	if (!strncmp(nm, "basic_string_view<char,", 23))
+		return CXX_STRING_VIEW;
+	if (!strncmp(nm, "vector<", 7))
+		return CXX_VECTOR;
+	return CXX_OTHER;
+}
+
+/* Does class d declare its own destructor (so the Itanium C++ ABI passes it by invisible
+ * reference)? gcc 12 emits no DW_AT_calling_convention to say so. */
+static bool has_user_dtor(struct dwarfinfo *di, Dwarf_Die d)
+{
+	bool r = false;
+	uint64_t art;
+
+	for (Dwarf_Die c = di_first_child(di, d); c; c = di_next_sibling(di, c)) {
+		const char *nm;
+
+		if (r || di_tag(c) != DW_TAG_subprogram || !(nm = di_name(di, c)) || nm[0] != '~')
+			continue;
+		r = di_attr_udata(di, c, DW_AT_artificial, &art) || !art;
+	}
+	return r;
+}
+
+/* A pointer or reference to a std::string or std::vector: their _REF kind, else DWT_NONE. */
+static enum dwt_kind cxx_ref_kind(struct dwarfinfo *di, Dwarf_Off off)
+{
+	struct peeled pl;
+	Dwarf_Die d = peel(di, off, &pl);
+	enum cxx_class c = d ? cxx_class_of(di, d) : CXX_OTHER;
+
+	if (d)
+		dwarf_dealloc_die(d);
+	return c == CXX_STRING ? DWT_CXXSTR_REF : c == CXX_VECTOR ? DWT_CXXVEC_REF : DWT_NONE;
+}
+
 /* Kind and size of a scalar DIE (base, enum, pointer); DWT_NONE when it is not one. */
 static enum dwt_kind scalar_kind(struct dwarfinfo *di, Dwarf_Die d, uint32_t *size)
 {
@@ -147,6 +199,11 @@ static enum dwt_kind scalar_kind(struct dwarfinfo *di, Dwarf_Die d, uint32_t *si
 		if (tag == DW_TAG_pointer_type && !di_attr_ref(di, d, DW_AT_type, &next) &&
 		    is_char(di, next))
 			return DWT_CSTR;
+		if (tag != DW_TAG_ptr_to_member_type && !di_attr_ref(di, d, DW_AT_type, &next)) {
+			enum dwt_kind k = cxx_ref_kind(di, next);
+			if (k != DWT_NONE)
+				return k;
+		}
 		return DWT_PTR;
 	default:
 		return DWT_NONE;
@@ -286,7 +343,8 @@ static void flatten(struct flat *fl, Dwarf_Off toff, const char *name, uint32_t 
 	else if (tag == DW_TAG_array_type)
 		flatten_array(fl, d, name, base, depth);
 	else if ((k = scalar_kind(fl->di, d, &size)) != DWT_NONE && k != DWT_MEMORY)
-		add_leaf(fl, name, base, size, k);
+		add_leaf(fl, name, base, size,
+			 k == DWT_CXXSTR_REF || k == DWT_CXXVEC_REF ? DWT_PTR : k);
 	else if (tag == DW_TAG_base_type && size) {
 		uint64_t enc = 0;
 		di_attr_udata(fl->di, d, DW_AT_encoding, &enc);
@@ -303,6 +361,164 @@ static void flatten(struct flat *fl, Dwarf_Off toff, const char *name, uint32_t 
 		fl->overflow = true;
 	}
 	dwarf_dealloc_die(d);
+}
+
+/* A std::vector's element type (its first template parameter) as a slice's element. */
+static void vec_elem(struct dwarfinfo *di, Dwarf_Die vec, struct dwtype *out)
+{
+	Dwarf_Off et;
+	bool done = false;
+
+	for (Dwarf_Die c = di_first_child(di, vec); c; c = di_next_sibling(di, c)) {
+		struct peeled epl;
+		Dwarf_Die e;
+
+		if (done || di_tag(c) != DW_TAG_template_type_parameter ||
+		    di_attr_ref(di, c, DW_AT_type, &et))
+			continue;
+		done = true;
+		if (!(e = peel(di, et, &epl)))
+			continue;
+		out->elem_size = epl.size;
+		out->elem_kind = scalar_kind(di, e, &out->elem_size);
+		dwarf_dealloc_die(e);
+	}
+}
+
+/* The class behind a pointer or reference type d (caller frees), or NULL. */
+static Dwarf_Die pointee(struct dwarfinfo *di, Dwarf_Die d)
+{
+	struct peeled pl;
+	Dwarf_Off next;
+
+	return di_attr_ref(di, d, DW_AT_type, &next) ? NULL : peel(di, next, &pl);
+}
+
+/* C++ classes: libstdc++'s string, string_view and vector by what they hold; any class with
+ * a destructor of its own passed by invisible reference. */
+static void cxx_class(struct dwarfinfo *di, Dwarf_Die d, struct dwtype *out)
+{
+	switch (cxx_class_of(di, d)) {
+	case CXX_STRING:
+		out->kind = DWT_CXXSTR;
+		out->by_ref = true;
+		break;
+	case CXX_VECTOR:
+		out->kind = DWT_CXXVEC;
+		out->by_ref = true;
+		vec_elem(di, d, out);
+		break;
+	case CXX_STRING_VIEW:
+		if (out->kind == DWT_STRUCT && out->nleaves == 2)
+			out->kind = DWT_CXXSV;
+		break;
+	default:
+		out->by_ref = has_user_dtor(di, d);
+	}
+}
+
+/* The leaf whose name ends in suffix (".len"), or NULL. */
+static const struct dwleaf *leaf_ending(const struct dwtype *t, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	for (unsigned i = 0; i < t->nleaves; i++) {
+		const char *nm = t->leaves[i].name;
+		size_t k = nm ? strlen(nm) : 0;
+
+		if (k >= n && !strcmp(nm + k - n, suffix))
+			return &t->leaves[i];
+	}
+	return NULL;
+}
+
+/* A Rust slice's element: the pointee of its data_ptr member. */
+static void slice_elem(struct dwarfinfo *di, Dwarf_Die d, struct dwtype *out)
+{
+	bool done = false;
+
+	for (Dwarf_Die c = di_first_child(di, d); c; c = di_next_sibling(di, c)) {
+		const char *nm;
+		Dwarf_Off pt;
+		Dwarf_Die p, e;
+		struct peeled pl;
+
+		if (done || di_tag(c) != DW_TAG_member || !(nm = di_name(di, c)) ||
+		    strcmp(nm, "data_ptr") || di_attr_ref(di, c, DW_AT_type, &pt))
+			continue;
+		done = true;
+		if (!(p = peel(di, pt, &pl)))
+			continue;
+		if ((e = pointee(di, p))) {
+			out->elem_size = 0;
+			out->elem_kind = scalar_kind(di, e, &out->elem_size);
+			dwarf_dealloc_die(e);
+		}
+		dwarf_dealloc_die(p);
+	}
+}
+
+/* A Rust enum's variant part: the tag member and each variant's tag value and name. */
+static void rust_variants(struct dwarfinfo *di, Dwarf_Die vp, struct dwtype *out)
+{
+	Dwarf_Off tag_ref = 0, t;
+	uint64_t v;
+	bool have_tag = !di_attr_ref(di, vp, DW_AT_discr, &tag_ref);
+
+	for (Dwarf_Die c = di_first_child(di, vp); c; c = di_next_sibling(di, c)) {
+		Dwarf_Half tag = di_tag(c);
+
+		if (tag == DW_TAG_member && have_tag && di_die_offset(c) == tag_ref) {
+			if (!di_attr_udata(di, c, DW_AT_data_member_location, &v) &&
+			    !di_attr_ref(di, c, DW_AT_type, &t) &&
+			    (out->tag_size = type_size(di, t)))
+				out->tag_off = (uint32_t)v;
+		} else if (tag == DW_TAG_variant && out->nvariants < DWARFINFO_MAX_VARIANTS) {
+			Dwarf_Die m = di_first_child(di, c);
+			const char *nm = m ? di_name(di, m) : NULL;
+			bool has_value = !di_attr_udata(di, c, DW_AT_discr_value, &v);
+
+			if (nm) {
+				out->variants[out->nvariants].name = di_strdup(di, nm);
+				out->variants[out->nvariants].value = has_value ? v : 0;
+				out->variants[out->nvariants++].dflt = !has_value;
+			}
+			if (m)
+				dwarf_dealloc_die(m);
+		}
+	}
+}
+
+/* Rust's library types by what they hold (&str, String, Vec<T>, &[T]), and rustc's ABI:
+ * an aggregate over 16 bytes is passed and returned through a pointer. */
+static void rust_type(struct dwarfinfo *di, Dwarf_Die d, struct dwtype *out)
+{
+	const char *nm = out->name ? out->name : "";
+	const struct dwleaf *p = leaf_ending(out, ".pointer"), *n = leaf_ending(out, ".len");
+
+	if (out->kind != DWT_STRUCT && out->kind != DWT_MEMORY)
+		return;
+	if (out->nleaves == 2 && (!strcmp(nm, "&str") || !strcmp(nm, "&mut str"))) {
+		out->kind = DWT_GOSTRING; /* {data_ptr, length}: a Go string's layout */
+	} else if (out->nleaves == 2 && (!strncmp(nm, "&[", 2) || !strncmp(nm, "&mut [", 6))) {
+		out->kind = DWT_RVEC;
+		out->ptr_off = out->leaves[0].offset;
+		out->len_off = out->leaves[1].offset;
+		slice_elem(di, d, out);
+	} else if (p && n && (!strcmp(nm, "String") || !strncmp(nm, "Vec<", 4))) {
+		out->kind = nm[0] == 'S' ? DWT_RSTRING : DWT_RVEC;
+		out->ptr_off = p->offset;
+		out->len_off = n->offset;
+		if (out->kind == DWT_RVEC)
+			vec_elem(di, d, out);
+	}
+	for (Dwarf_Die c = di_first_child(di, d); c; c = di_next_sibling(di, c))
+		if (di_tag(c) == DW_TAG_variant_part && !out->nvariants)
+			rust_variants(di, c, out);
+	if (out->nvariants && out->tag_size && out->tag_size <= 8 &&
+	    out->tag_off + out->tag_size <= out->size)
+		out->kind = DWT_RENUM;
+	out->by_ref = out->size > 16;
 }
 
 void di_type(struct dwarfinfo *di, Dwarf_Off off, const char *pname, struct dwtype *out)
@@ -323,6 +539,13 @@ void di_type(struct dwarfinfo *di, Dwarf_Off off, const char *pname, struct dwty
 	out->kind = scalar_kind(di, d, &size);
 	if (out->kind != DWT_NONE) {
 		out->size = size;
+		if (out->kind == DWT_CXXVEC_REF) {
+			Dwarf_Die v = pointee(di, d);
+			if (v) {
+				vec_elem(di, v, out);
+				dwarf_dealloc_die(v);
+			}
+		}
 		goto done;
 	}
 	flatten(&fl, off, pname, 0, 0);
@@ -347,6 +570,9 @@ void di_type(struct dwarfinfo *di, Dwarf_Off off, const char *pname, struct dwty
 		out->kind = DWT_NONE;
 	} else {
 		out->kind = fl.overflow || !out->nleaves ? DWT_MEMORY : DWT_STRUCT;
+		cxx_class(di, d, out);
+		if (di->lang == DWLANG_RUST)
+			rust_type(di, d, out);
 	}
 done:
 	dwarf_dealloc_die(d);
@@ -411,8 +637,10 @@ static void expr_op(struct expr_state *st, const struct di_fbase *fb, Dwarf_Smal
 	} else if (op == DW_OP_fbreg) {
 		if (!fb || !fb->valid)
 			st->bad = true;
-		else
+		else {
 			set_addr(st, fb->base, fb->off + (int64_t)op1);
+			st->cur.fbreg = fb->base != DWBASE_CFA;
+		}
 	} else if (op == DW_OP_call_frame_cfa) {
 		set_addr(st, DWBASE_CFA, 0);
 	} else if (op == DW_OP_addr) {

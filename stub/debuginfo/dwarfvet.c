@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -397,6 +398,85 @@ static void child(const char *path, unsigned timeout_s)
 	_exit(0);
 }
 
+/* The verdicts outlive the process in $XDG_CACHE_HOME/tracestub/ (else ~/.cache/tracestub/):
+ * one line per file, "dev ino size mtime.sec mtime.nsec result", appended in one write. The
+ * name carries the walk's version: a change to what is vetted starts a new file. */
+#define VET_FILE "dwarfvet-1"
+
+static int cache_path(char *buf, size_t cap, bool make)
+{
+	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	int n;
+
+	if (x && *x)
+		n = snprintf(buf, cap, "%s/tracestub", x);
+	else if (home && *home)
+		n = snprintf(buf, cap, "%s/.cache/tracestub", home);
+	else
+		return -ENOENT;
+	if (n <= 0 || (size_t)n + sizeof(VET_FILE) + 1 > cap)
+		return -ENAMETOOLONG;
+	if (make) {
+		char *slash = strrchr(buf, '/');
+		*slash = 0;
+		mkdir(buf, 0755); /* ~/.cache may not exist yet */
+		*slash = '/';
+		mkdir(buf, 0755);
+	}
+	snprintf(buf + n, cap - (size_t)n, "/" VET_FILE);
+	return 0;
+}
+
+static bool from_disk(const struct stat *st, int *result)
+{
+	char path[4096], line[160];
+	FILE *f;
+	bool found = false;
+
+	if (cache_path(path, sizeof(path), false) || !(f = fopen(path, "re")))
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long dev, ino, sec, nsec;
+		long long size;
+		int r;
+
+		if (sscanf(line, "%llu %llu %lld %llu %llu %d", &dev, &ino, &size, &sec, &nsec,
+			   &r) == 6 &&
+		    dev == (unsigned long long)st->st_dev &&
+		    ino == (unsigned long long)st->st_ino && size == (long long)st->st_size &&
+		    sec == (unsigned long long)st->st_mtim.tv_sec &&
+		    nsec == (unsigned long long)st->st_mtim.tv_nsec &&
+		    (r == 0 || r == -EILSEQ || r == -ETIMEDOUT)) {
+			*result = r;
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static void to_disk(const struct stat *st, int result)
+{
+	char path[4096], line[160];
+	struct stat cs;
+	int fd, n, trunc = 0;
+
+	if (cache_path(path, sizeof(path), true))
+		return;
+	if (!stat(path, &cs) && cs.st_size > (1 << 20))
+		trunc = O_TRUNC; /* bounded: start over rather than grow forever */
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | trunc, 0644)) < 0)
+		return;
+	n = snprintf(line, sizeof(line), "%llu %llu %lld %llu %llu %d\n",
+		     (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+		     (long long)st->st_size, (unsigned long long)st->st_mtim.tv_sec,
+		     (unsigned long long)st->st_mtim.tv_nsec, result);
+	if (n > 0 && write(fd, line, (size_t)n) != n) {
+		/* a cache that cannot be written only costs the next run a vet */
+	}
+	close(fd);
+}
+
 int dwarfvet_check(const char *path, unsigned timeout_s)
 {
 	struct verdict *v;
@@ -409,6 +489,11 @@ int dwarfvet_check(const char *path, unsigned timeout_s)
 	v = cached(&st);
 	if (v)
 		return v->result;
+	if (from_disk(&st, &result)) {
+		v = &cache[ncache++ % VET_CACHE];
+		*v = (struct verdict){st.st_dev, st.st_ino, st.st_size, st.st_mtim, result};
+		return result;
+	}
 	pid = fork();
 	if (pid < 0)
 		return -errno;
@@ -426,5 +511,6 @@ int dwarfvet_check(const char *path, unsigned timeout_s)
 		result = -EILSEQ;
 	v = &cache[ncache++ % VET_CACHE];
 	*v = (struct verdict){st.st_dev, st.st_ino, st.st_size, st.st_mtim, result};
+	to_disk(&st, result);
 	return result;
 }

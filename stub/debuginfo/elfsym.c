@@ -7,6 +7,7 @@
 #include <fnmatch.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <libiberty/demangle.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,6 +32,11 @@ struct elfsym {
 	struct elfsym_load loads[ELFSYM_MAX_LOADS];
 	size_t nloads;
 	uint64_t entry; /* e_entry of a program (has PT_INTERP), else 0 */
+	uint8_t build_id[64];
+	size_t build_id_len;
+	char debuglink[256]; /* .gnu_debuglink file name, "" if none */
+	uint32_t debuglink_crc;
+	bool has_debug_info; /* a .debug_info section with bytes in the file */
 };
 
 static int func_cmp_addr(const void *a, const void *b)
@@ -54,6 +60,13 @@ static int func_cmp_addr_name(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+static void free_names(struct elfsym_func *f)
+{
+	free((char *)f->name);
+	free((char *)f->dname);
+	free((char *)f->dsig);
+}
+
 /* .symtab and .dynsym repeat each other: keep one entry, remember it is exported. */
 static void dedupe(struct elfsym *es)
 {
@@ -64,7 +77,7 @@ static void dedupe(struct elfsym *es)
 		if (w && es->funcs[w - 1].addr == f->addr &&
 		    strcmp(es->funcs[w - 1].name, f->name) == 0) {
 			es->funcs[w - 1].dynamic |= f->dynamic;
-			free((char *)f->name);
+			free_names(f);
 			continue;
 		}
 		es->funcs[w++] = *f;
@@ -98,10 +111,19 @@ static int add_func(struct elfsym *es, const char *name, const GElf_Sym *sym, bo
 		es->funcs = nf;
 		es->cap = ncap;
 	}
-	char *dup = strdup(name);
+	char *dup = strdup(name), *dname = NULL, *dsig = NULL;
 	if (!dup)
 		return -ENOMEM;
+	/* C++ (_Z) and Rust (_ZN...17h<hash>E, _R): libiberty's demangler, as gdb uses. */
+	if (name[0] == '_' && (name[1] == 'Z' || name[1] == 'R')) {
+		dname = cplus_demangle(name, DMGL_AUTO);
+		dsig = dname ? cplus_demangle(name,
+					      DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO | DMGL_RET_DROP)
+			     : NULL;
+	}
 	es->funcs[es->n++] = (struct elfsym_func){.name = dup,
+						  .dname = dname,
+						  .dsig = dsig,
 						  .addr = sym->st_value,
 						  .size = sym->st_size,
 						  .file_off = vaddr_to_off(es, sym->st_value),
@@ -181,6 +203,38 @@ static int index_funcs(struct elfsym *es)
 	return 0;
 }
 
+/* What points at separate debug info (the build-id note, .gnu_debuglink), and whether the
+ * file has DWARF of its own; every offset checked against the image. */
+static void debug_links(struct elfsym *es, const char *sname, const GElf_Shdr *sh)
+{
+	const uint8_t *p;
+	uint32_t namesz, descsz;
+	size_t n;
+
+	if (sh->sh_offset > es->len || sh->sh_size > es->len - sh->sh_offset)
+		return;
+	p = es->img + sh->sh_offset;
+	if (!strcmp(sname, ".debug_info")) {
+		es->has_debug_info = sh->sh_size > 0;
+	} else if (!strcmp(sname, ".note.gnu.build-id") && sh->sh_size >= 16) {
+		memcpy(&namesz, p, 4);
+		memcpy(&descsz, p + 4, 4);
+		if (namesz == 4 && !memcmp(p + 12, "GNU", 4) && descsz <= sizeof(es->build_id) &&
+		    descsz <= sh->sh_size - 16) {
+			memcpy(es->build_id, p + 16, descsz);
+			es->build_id_len = descsz;
+		}
+	} else if (!strcmp(sname, ".gnu_debuglink") && sh->sh_size >= 8) {
+		n = strnlen((const char *)p, sh->sh_size);
+		/* name, NUL, padding to 4, then the CRC-32 of the debug file */
+		if (n && n < sizeof(es->debuglink) && ((n + 4) & ~(size_t)3) + 4 <= sh->sh_size) {
+			memcpy(es->debuglink, p, n);
+			es->debuglink[n] = 0;
+			memcpy(&es->debuglink_crc, p + ((n + 4) & ~(size_t)3), 4);
+		}
+	}
+}
+
 static int load_image(struct elfsym *es)
 {
 	int err = -ENOEXEC;
@@ -213,10 +267,12 @@ static int load_image(struct elfsym *es)
 		GElf_Shdr sh;
 		if (!gelf_getshdr(scn, &sh))
 			continue;
-		if (sh.sh_type == SHT_PROGBITS && shstr) {
+		if ((sh.sh_type == SHT_PROGBITS || sh.sh_type == SHT_NOTE) && shstr) {
 			const char *sname = elf_strptr(elf, shstr, sh.sh_name);
 			if (sname && !strcmp(sname, ".gopclntab"))
 				pcln = sh;
+			else if (sname)
+				debug_links(es, sname, &sh);
 		}
 		if (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM)
 			continue;
@@ -303,7 +359,7 @@ void elfsym_free(struct elfsym *es)
 	if (!es)
 		return;
 	for (size_t i = 0; i < es->n; i++)
-		free((char *)es->funcs[i].name);
+		free_names(&es->funcs[i]);
 	free(es->funcs);
 	free(es->by_name);
 	free(es->img);
@@ -326,15 +382,60 @@ const struct elfsym_func *elfsym_find(const struct elfsym *es, const char *name)
 	return NULL;
 }
 
+/* a equals b with spaces ignored ("add(int, char const*)" is "add(int,char const*)"). */
+static bool same_sig(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == ' ')
+			a++;
+		while (*b == ' ')
+			b++;
+		if (*a != *b)
+			return false;
+		if (!*a)
+			return true;
+		a++;
+		b++;
+	}
+}
+
+size_t elfsym_match(const struct elfsym *es, const char *name, const struct elfsym_func **out,
+		    size_t cap)
+{
+	const struct elfsym_func *f = elfsym_find(es, name);
+	bool sig = strchr(name, '(') != NULL;
+	size_t total = 0;
+
+	if (f) {
+		if (out && cap)
+			out[0] = f;
+		return 1;
+	}
+	for (size_t i = 0; i < es->n; i++) {
+		f = es->by_name[i];
+		if (!f->dname || !(sig ? same_sig(f->dsig, name) : !strcmp(f->dname, name)))
+			continue;
+		if (out && total < cap)
+			out[total] = f;
+		total++;
+	}
+	return total;
+}
+
 size_t elfsym_glob(const struct elfsym *es, const char *pattern, const struct elfsym_func **out,
 		   size_t cap)
 {
+	bool sig = strchr(pattern, '(') != NULL;
 	size_t total = 0;
+
 	for (size_t i = 0; i < es->n; i++) {
-		if (fnmatch(pattern, es->by_name[i]->name, 0) != 0)
+		const struct elfsym_func *f = es->by_name[i];
+
+		if (fnmatch(pattern, f->name, 0) != 0 &&
+		    (!f->dname || fnmatch(pattern, sig ? f->dsig : f->dname, 0) != 0))
 			continue;
 		if (out && total < cap)
-			out[total] = es->by_name[i];
+			out[total] = f;
 		total++;
 	}
 	return total;
@@ -436,5 +537,37 @@ int elfsym_add(struct elfsym *es, const char *name, uint64_t addr, uint64_t size
 	GElf_Sym sym = {.st_value = addr, .st_size = size};
 	int err = add_func(es, name, &sym, false);
 
+	return err ? err : index_funcs(es);
+}
+
+size_t elfsym_build_id(const struct elfsym *es, const uint8_t **id)
+{
+	*id = es->build_id;
+	return es->build_id_len;
+}
+
+const char *elfsym_debuglink(const struct elfsym *es, uint32_t *crc)
+{
+	*crc = es->debuglink_crc;
+	return es->debuglink[0] ? es->debuglink : NULL;
+}
+
+bool elfsym_has_dwarf(const struct elfsym *es)
+{
+	return es->has_debug_info;
+}
+
+int elfsym_merge(struct elfsym *es, const struct elfsym *from)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < from->n && !err; i++) {
+		const struct elfsym_func *f = &from->funcs[i];
+		GElf_Sym sym = {.st_value = f->addr, .st_size = f->size};
+
+		err = add_func(es, f->name, &sym, f->dynamic);
+	}
+	if (es->n)
+		dedupe(es);
 	return err ? err : index_funcs(es);
 }

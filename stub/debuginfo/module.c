@@ -3,6 +3,7 @@
 #include "stub/debuginfo/debuginfo.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,23 @@ static void synthesize_main(struct module *m)
 	elfsym_add(m->syms, "main", addr, hi - lo);
 }
 
+/* A separate debug file for a file without DWARF: its path, its .symtab merged (local
+ * symbols such as glibc's __GI_ names; names for backtraces through static functions). */
+static char *debug_file(const char *path, struct elfsym *es)
+{
+	char dbg[PATH_MAX];
+	struct elfsym *d = NULL;
+
+	if (elfsym_has_dwarf(es) ||
+	    debugfile_find(path, es, getenv("TRACESTUB_DEBUG_ROOT"), dbg, sizeof(dbg)))
+		return NULL;
+	if (!elfsym_open(dbg, &d)) {
+		elfsym_merge(es, d);
+		elfsym_free(d);
+	}
+	return strdup(dbg);
+}
+
 static int add_module(struct module_set *set, const char *path, uint64_t start, uint64_t end,
 		      uint64_t off)
 {
@@ -67,6 +85,7 @@ static int add_module(struct module_set *set, const char *path, uint64_t start, 
 	}
 	const char *slash = strrchr(p, '/');
 	*m = (struct module){.path = p,
+			     .debug_path = debug_file(path, es),
 			     .name = slash ? slash + 1 : p,
 			     .start = start,
 			     .end = end,
@@ -222,6 +241,7 @@ void module_set_free(struct module_set *set)
 	for (size_t i = 0; i < set->n; i++) {
 		struct module *m = set->mods[i];
 		free(m->path);
+		free(m->debug_path);
 		elfsym_free(m->syms);
 		cfi_free(m->cfi);
 		dwarfinfo_free(m->dwarf);
@@ -243,30 +263,32 @@ struct module *module_set_find(struct module_set *set, uint64_t addr)
 
 /* libdwarf reads a file in this process only after a throwaway child survived reading all of
  * it (stub/dwarfvet.h). 0 to go on (errors other than a crash or hang are left to the open). */
-static int vetted(struct module *m)
+static int vetted(struct module *m, const char *path)
 {
-	int r = dwarfvet_check(m->path, DWARFVET_TIMEOUT_S);
+	int r = dwarfvet_check(path, DWARFVET_TIMEOUT_S);
 
 	if (r != -EILSEQ && r != -ETIMEDOUT)
 		return 0;
 	fprintf(stderr,
 		"tracestub: warning: %s: libdwarf %s reading its DWARF; using its symbols only\n",
-		m->path, r == -EILSEQ ? "crashes" : "hangs");
+		path, r == -EILSEQ ? "crashes" : "hangs");
 	m->cfi_err = m->dwarf_err = r; /* one warning, neither opened */
 	return r;
 }
 
 struct cfi *module_cfi(struct module *m)
 {
-	if (m->cfi_err == 1 && (m->cfi_err = vetted(m)) == 0)
+	if (m->cfi_err == 1 && (m->cfi_err = vetted(m, m->path)) == 0)
 		m->cfi_err = cfi_open(m->path, &m->cfi);
 	return m->cfi;
 }
 
 struct dwarfinfo *module_dwarf(struct module *m)
 {
-	if (m->dwarf_err == 1 && (m->dwarf_err = vetted(m)) == 0)
-		m->dwarf_err = dwarfinfo_open(m->path, &m->dwarf);
+	const char *p = m->debug_path ? m->debug_path : m->path;
+
+	if (m->dwarf_err == 1 && (m->dwarf_err = vetted(m, p)) == 0)
+		m->dwarf_err = dwarfinfo_open(p, &m->dwarf);
 	return m->dwarf;
 }
 

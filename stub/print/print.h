@@ -34,6 +34,7 @@ enum tvalue_kind {
 	TV_FLOAT,	/* v.d (was a 32-bit float) */
 	TV_DOUBLE,	/* v.d */
 	TV_SLICE,	/* v.sl: a Go slice, its first elements when they were read */
+	TV_VARIANT,	/* v.s: the name of an enum's variant (Rust's Some, None, Ok, Err) */
 	TV_UNAVAILABLE, /* not collected (optimised out, not asked for): never shown as zero */
 	TV_ERROR,	/* collecting failed: v.err is a negative errno */
 };

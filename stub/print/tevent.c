@@ -178,6 +178,7 @@ void tevent_json_value(FILE *f, const struct tvalue *v)
 		fprintf(f, "\"0x%" PRIx64 "\"", v->v.u);
 		break;
 	case TV_STR:
+	case TV_VARIANT:
 		tevent_json_string(f, v->v.s.bytes, v->v.s.bytes ? v->v.s.len : 0);
 		break;
 	case TV_FLOAT:
@@ -212,6 +213,8 @@ void tevent_json_value_extra(FILE *f, const struct tvalue *v)
 	else if (v->kind == TV_SLICE)
 		fprintf(f, ",\"len\":%" PRIu64 ",\"cap\":%" PRIu64 "%s", v->v.sl.len, v->v.sl.cap,
 			v->v.sl.n < v->v.sl.len ? ",\"truncated\":true" : "");
+	else if (v->kind == TV_VARIANT)
+		fputs(",\"variant\":true", f);
 	else if (v->kind == TV_UNAVAILABLE)
 		fputs(",\"unavailable\":true", f);
 	else if (v->kind == TV_ERROR)
@@ -293,6 +296,9 @@ void tevent_text_value(FILE *f, const struct tvalue *v)
 		break;
 	case TV_SLICE:
 		text_slice(f, v);
+		break;
+	case TV_VARIANT:
+		fwrite(v->v.s.bytes, 1, v->v.s.len, f);
 		break;
 	case TV_STR:
 		fputc('"', f);

@@ -327,14 +327,89 @@ static void scalar(const uint8_t *b, enum dwt_kind k, uint32_t size, struct tval
 	}
 }
 
+/* A std::vector {begin, end, cap} as a slice of its elements. */
+static void cxxvec(struct trace_hitctx *hc, const struct dwtype *t, const uint8_t *b,
+		   struct tvalue *v)
+{
+	uint64_t begin = get_u(b, 8), end = get_u(b + 8, 8), cap = get_u(b + 16, 8);
+	uint32_t es = t->elem_size ? t->elem_size : 1;
+	uint8_t go[24];
+	uint64_t w[3] = {begin, end >= begin ? (end - begin) / es : 0,
+			 cap >= begin ? (cap - begin) / es : 0};
+
+	memcpy(go, w, sizeof(go));
+	goslice(hc, t, go, v);
+}
+
+/* Read the object a reference points to (n bytes) into obj; 0 or -errno. */
+static int deref(struct trace_hitctx *hc, const uint8_t *b, uint8_t *obj, size_t n)
+{
+	uint64_t addr = get_u(b, 8);
+
+	return addr ? trace_read(hc, addr, obj, n) : -EFAULT;
+}
+
+/* A Rust String or Vec<T> (or &[T]) from its object bytes. */
+static void rustvec(struct trace_hitctx *hc, const struct dwtype *t, const uint8_t *b,
+		    struct tvalue *v)
+{
+	uint64_t w[3];
+
+	if (t->ptr_off + 8 > VAL_MAX || t->len_off + 8 > VAL_MAX) {
+		v->kind = TV_UNAVAILABLE;
+		return;
+	}
+	w[0] = get_u(b + t->ptr_off, 8);
+	w[1] = w[2] = get_u(b + t->len_off, 8);
+	if (t->kind == DWT_RSTRING) {
+		gostring(hc, w[0], w[1], v);
+		return;
+	}
+	goslice(hc, t, (const uint8_t *)w, v);
+}
+
+/* A Rust enum's variant from its tag (in registers: the first of rustc's scalar pair). */
+static void rustenum(const struct dwtype *t, const uint8_t *b, bool object, struct tvalue *v)
+{
+	uint64_t tag;
+	int dflt = -1;
+
+	v->kind = TV_UNAVAILABLE;
+	if ((!object && t->tag_off) || t->tag_off + t->tag_size > VAL_MAX)
+		return;
+	tag = get_u(b + t->tag_off, t->tag_size);
+	for (unsigned i = 0; i < t->nvariants; i++) {
+		if (t->variants[i].dflt)
+			dflt = (int)i;
+		else if (t->variants[i].value == tag)
+			dflt = (int)i, i = t->nvariants;
+	}
+	if (dflt < 0)
+		return;
+	v->kind = TV_VARIANT;
+	v->v.s.bytes = (const uint8_t *)t->variants[dflt].name;
+	v->v.s.len = strlen(t->variants[dflt].name);
+}
+
 /* Render one assembled value into out (a struct gives one value per leaf). */
 static unsigned render(struct trace_hitctx *hc, const struct tval_plan *p, const uint8_t *b,
 		       struct tvalue *out, unsigned cap)
 {
 	const struct dwtype *t = &p->type;
 	unsigned n = 0;
+	uint8_t obj[VAL_MAX];
 
 	out[0] = (struct tvalue){.name = p->name};
+	if (t->deref) { /* an argument passed by invisible reference: the object behind it */
+		int err = t->size <= VAL_MAX ? deref(hc, b, obj, t->size) : -ENODATA;
+
+		if (err) {
+			out[0].kind = err == -ENODATA ? TV_UNAVAILABLE : TV_ERROR;
+			out[0].v.err = err;
+			return 1;
+		}
+		b = obj;
+	}
 	switch (t->kind) {
 	case DWT_CSTR:
 		cstring(hc, get_u(b, 8), &out[0]);
@@ -345,6 +420,36 @@ static unsigned render(struct trace_hitctx *hc, const struct tval_plan *p, const
 	case DWT_GOSLICE:
 		goslice(hc, t, b, &out[0]);
 		return 1;
+	case DWT_CXXSTR:
+		gostring(hc, get_u(b, 8), get_u(b + 8, 8), &out[0]);
+		return 1;
+	case DWT_CXXSV:
+		gostring(hc, get_u(b + 8, 8), get_u(b, 8), &out[0]);
+		return 1;
+	case DWT_CXXVEC:
+		cxxvec(hc, t, b, &out[0]);
+		return 1;
+	case DWT_RSTRING:
+	case DWT_RVEC:
+		rustvec(hc, t, b, &out[0]);
+		return 1;
+	case DWT_RENUM:
+		rustenum(t, b, t->by_ref || t->deref, &out[0]);
+		return 1;
+	case DWT_CXXSTR_REF:
+	case DWT_CXXVEC_REF: {
+		int err = deref(hc, b, obj, 24);
+
+		if (err) {
+			out[0].kind = TV_ERROR;
+			out[0].v.err = err;
+		} else if (t->kind == DWT_CXXSTR_REF) {
+			gostring(hc, get_u(obj, 8), get_u(obj + 8, 8), &out[0]);
+		} else {
+			cxxvec(hc, t, obj, &out[0]);
+		}
+		return 1;
+	}
 	case DWT_GOIFACE:
 		out[0].kind = TV_PTR;
 		out[0].v.u = get_u(b, 8);

@@ -26,7 +26,7 @@ bool trace_symbolize(struct tspace *s, uint64_t pc, const char **func, const cha
 		*off = pc - m->start;
 		return false;
 	}
-	*func = f->name;
+	*func = elfsym_func_name(f);
 	return true;
 }
 

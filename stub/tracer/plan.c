@@ -26,6 +26,9 @@ static bool entry_valid(const struct dwloc *l)
 				return false;
 			break;
 		case DWP_MEM:
+			/* rustc -O0 and clang -O0: slots off rsp or rbp as set by the prologue */
+			if (p->fbreg)
+				return false;
 			if (p->dwreg == DWBASE_CFA && p->off >= 0)
 				break;
 			if (p->dwreg == DWBASE_NONE || p->dwreg == 7)
@@ -48,6 +51,12 @@ static void abi_value(const struct dwtype *t, bool go, struct x86_64_abi_leaf *l
 		      struct x86_64_abi_value *v)
 {
 	*v = (struct x86_64_abi_value){.size = t->size, .leaves = leaves};
+	if (t->deref) { /* the object's address, in one integer register */
+		leaves[0] = (struct x86_64_abi_leaf){0, 8, false};
+		v->size = 8;
+		v->nleaves = 1;
+		return;
+	}
 	switch (t->kind) {
 	case DWT_STRUCT:
 	case DWT_GOSTRING:
@@ -59,9 +68,37 @@ static void abi_value(const struct dwtype *t, bool go, struct x86_64_abi_leaf *l
 		v->nleaves = t->nleaves;
 		v->memory = (go && t->has_array) || !t->nleaves;
 		break;
+	case DWT_RSTRING:
+	case DWT_RVEC:
+		for (unsigned i = 0; i < t->nleaves; i++)
+			leaves[i] = (struct x86_64_abi_leaf){t->leaves[i].offset, t->leaves[i].size,
+							     false};
+		v->nleaves = t->nleaves;
+		v->memory = t->by_ref;
+		break;
+	case DWT_RENUM: /* rustc's ScalarPair: tag and payload in a register each */
+		if (t->by_ref) {
+			v->memory = true;
+		} else if (t->tag_size == t->size) {
+			leaves[0] = (struct x86_64_abi_leaf){0, t->size, false};
+			v->nleaves = 1;
+		} else {
+			leaves[0] = (struct x86_64_abi_leaf){0, 8, false};
+			leaves[1] = (struct x86_64_abi_leaf){8, 8, false};
+			v->size = 16;
+			v->nleaves = 2;
+		}
+		break;
 	case DWT_MEMORY:
 	case DWT_NONE:
+	case DWT_CXXSTR:
+	case DWT_CXXVEC:
 		v->memory = true;
+		break;
+	case DWT_CXXSV:
+		leaves[0] = (struct x86_64_abi_leaf){0, 8, false};
+		leaves[1] = (struct x86_64_abi_leaf){8, 8, false};
+		v->nleaves = 2;
 		break;
 	default:
 		leaves[0] = (struct x86_64_abi_leaf){0, t->size, is_float_kind(t->kind)};
@@ -84,10 +121,33 @@ static void plan_abi(struct tplan *pl, bool go)
 	struct x86_64_abi_loc al[TPLAN_MAX], rl[TPLAN_MAX];
 	unsigned nrets = pl->nrets;
 
-	for (unsigned i = 0; i < pl->nargs; i++)
-		abi_value(&pl->args[i].type, go, leaves[i], &av[i]);
-	for (unsigned i = 0; i < pl->nrets; i++)
+	for (unsigned i = 0; i < pl->nargs; i++) {
+		struct dwtype *t = &pl->args[i].type;
+
+		/* C++ passes a class with its own destructor by invisible reference: the
+		 * register holds the object's address. */
+		if (t->by_ref && pl->args[i].src != TSRC_DWARF) {
+			bool shown = t->kind == DWT_CXXSTR || t->kind == DWT_CXXVEC ||
+				     t->kind == DWT_RSTRING || t->kind == DWT_RVEC ||
+				     t->kind == DWT_RENUM;
+
+			t->by_ref = false;
+			if (shown && t->size <= 32) {
+				t->deref = true;
+			} else {
+				t->kind = DWT_PTR;
+				t->size = 8;
+				t->nleaves = 0;
+			}
+		}
+		abi_value(t, go, leaves[i], &av[i]);
+	}
+	for (unsigned i = 0; i < pl->nrets; i++) {
 		abi_value(&pl->rets[i].type, go, leaves[TPLAN_MAX + i], &rv[i]);
+		if (pl->rets[i].type.by_ref)
+			rv[i].memory =
+				true; /* returned through a hidden pointer (rdi in, rax out) */
+	}
 	if (!go && nrets > 1)
 		nrets = 1;
 	if (x86_64_abi_assign(pl->abi, av, pl->nargs, al, rv, nrets, rl))

@@ -306,6 +306,7 @@ int probespec_parse(const char *spec, struct probespec *out, char *err, size_t e
 	char cond[2 * PROBESPEC_NAME_MAX + 4 * PROBESPEC_STR_MAX];
 	size_t start = 0, end, tlen, clen;
 	const char *rest;
+	int depth;
 
 	memset(out, 0, sizeof(*out));
 	if (err && errcap)
@@ -319,8 +320,13 @@ int probespec_parse(const char *spec, struct probespec *out, char *err, size_t e
 		end--;
 	if (start == end)
 		return fail(err, errcap, "empty probe spec");
-	for (tlen = 0; start + tlen < end && !is_blank(spec[start + tlen]); tlen++)
-		;
+	/* The target ends at a blank outside parentheses: a C++ parameter list may hold
+	 * spaces ("add(int, std::string const&)"). */
+	for (tlen = 0, depth = 0; start + tlen < end && (depth || !is_blank(spec[start + tlen]));
+	     tlen++)
+		depth += spec[start + tlen] == '('	      ? 1
+			 : spec[start + tlen] == ')' && depth ? -1
+							      : 0;
 	if (parse_target(spec + start, tlen, out, err, errcap))
 		return -EINVAL;
 	if (start + tlen == end)

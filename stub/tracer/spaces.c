@@ -12,7 +12,8 @@
 #include "stub/debuginfo/debuginfo.h"
 #include "stub/tracer/internal.h"
 
-#define GLOB_MAX 8192
+#define GLOB_MAX  8192
+#define MATCH_MAX 64 /* overloads of one name */
 
 struct tspace *trace_space_find(struct trace *t, pid_t pid)
 {
@@ -178,7 +179,8 @@ static void add_symbol(struct trace *t, struct tspace *s, struct tmod *tm, unsig
 		       const struct elfsym_func *sym)
 {
 	struct module *m = tm->m;
-	struct tfunc *f = new_func(t, s, tm, spec, TF_FUNC, sym->name, sym->addr + m->bias);
+	struct tfunc *f =
+		new_func(t, s, tm, spec, TF_FUNC, elfsym_func_name(sym), sym->addr + m->bias);
 
 	if (!f)
 		return;
@@ -223,7 +225,7 @@ static void inline_callees(struct tmod *tm, const struct dwfunc *d, char *buf, s
 				continue;
 			seen[nseen++] = c->name;
 			len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s",
-						len ? ", " : "", c->name);
+						len ? ", " : "", elfsym_func_name(c));
 		}
 	}
 }
@@ -266,8 +268,6 @@ static void add_inlined(struct trace *t, struct tspace *s, struct tmod *tm, unsi
 static void resolve_names(struct trace *t, struct tspace *s, struct tmod *tm, unsigned spec)
 {
 	const struct probespec *ps = &t->cli->specs[spec];
-	const struct elfsym_func *one;
-
 	if (ps->glob) {
 		const struct elfsym_func **v = calloc(GLOB_MAX, sizeof(*v));
 		size_t n = v ? elfsym_glob(tm->m->syms, ps->name, v, GLOB_MAX) : 0;
@@ -275,8 +275,16 @@ static void resolve_names(struct trace *t, struct tspace *s, struct tmod *tm, un
 			if (v[i]->size)
 				add_symbol(t, s, tm, spec, v[i]);
 		free(v);
-	} else if ((one = elfsym_find(tm->m->syms, ps->name)) != NULL) {
-		add_symbol(t, s, tm, spec, one);
+	} else {
+		/* Every overload of a C++ name, unless a parameter list picks one. */
+		const struct elfsym_func *v[MATCH_MAX];
+		size_t n = elfsym_match(tm->m->syms, ps->name, v, MATCH_MAX);
+
+		if (n > MATCH_MAX)
+			fprintf(stderr, "tracestub trace: %s: %zu overloads, the first %d traced\n",
+				ps->name, n, MATCH_MAX);
+		for (size_t i = 0; i < n && i < MATCH_MAX; i++)
+			add_symbol(t, s, tm, spec, v[i]);
 	}
 	add_inlined(t, s, tm, spec, ps->name, ps->glob);
 }
@@ -299,7 +307,7 @@ static void resolve_line(struct trace *t, struct tspace *s, struct tmod *tm, uns
 		const struct dwfunc *d = dwarfinfo_func_at(di, addrs[i]);
 		struct tfunc *f = new_func(t, s, tm, spec, TF_HIT,
 					   d	 ? d->name
-					   : sym ? sym->name
+					   : sym ? elfsym_func_name(sym)
 						 : ps->file,
 					   addrs[i] + tm->m->bias);
 		if (!f)
@@ -323,7 +331,7 @@ static void resolve_addr(struct trace *t, struct tspace *s, struct tmod *tm, uns
 	if (ps->addr < m->start || ps->addr >= m->end)
 		return;
 	sym = elfsym_lookup(m->syms, ps->addr - m->bias, &off);
-	f = new_func(t, s, tm, spec, TF_HIT, sym ? sym->name : m->name, ps->addr);
+	f = new_func(t, s, tm, spec, TF_HIT, sym ? elfsym_func_name(sym) : m->name, ps->addr);
 	if (!f)
 		return;
 	di = module_dwarf(m);

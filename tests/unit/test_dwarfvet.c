@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "stub/debuginfo/debuginfo.h"
@@ -39,9 +40,18 @@ static int copy(const char *from, const char *to)
 
 int main(void)
 {
-	char dir[] = "/tmp/dwarfvet-XXXXXX", file[64], fifo[64];
+	char dir[] = "/tmp/dwarfvet-XXXXXX", file[64], fifo[64], cache[96], forged[64], line[160];
+	struct stat st;
+	FILE *f;
+	pid_t pid;
+	int status = -1;
 
-	printf("1..9\n");
+	printf("1..11\n");
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return 1;
+	}
+	setenv("XDG_CACHE_HOME", dir, 1); /* verdicts kept on disk here, not in ~/.cache */
 	ok(dwarfvet_check(GOOD, 10) == 0, "a gcc DWARF 5 executable: safe");
 	ok(dwarfvet_check("tests/fuzz/corpus/dwarf/rel-debug_frame", 10) == 0,
 	   "a relocatable object with .debug_frame: safe");
@@ -49,11 +59,6 @@ int main(void)
 	ok(dwarfvet_check(CRASHER, 10) == -EILSEQ,
 	   "zero-length .debug_rnglists unit (libdwarf double free): -EILSEQ, this process alive");
 	ok(dwarfvet_check("/nonexistent/x", 10) == -ENOENT, "no such file: -ENOENT");
-
-	if (!mkdtemp(dir)) {
-		ok(0, "mkdtemp");
-		return 1;
-	}
 	snprintf(file, sizeof(file), "%s/f", dir);
 	ok(copy(CRASHER, file) == 0 && dwarfvet_check(file, 10) == -EILSEQ,
 	   "a copy of the crasher: -EILSEQ");
@@ -65,6 +70,28 @@ int main(void)
 	ok(mkfifo(fifo, 0600) == 0 && dwarfvet_check(fifo, 1) == -ETIMEDOUT,
 	   "a read that never ends: -ETIMEDOUT after the timeout");
 	ok(dwarfvet_check(CRASHER, 10) == -EILSEQ, "cached verdict is the same");
+	snprintf(cache, sizeof(cache), "%s/tracestub/dwarfvet-1", dir);
+	ok(stat(cache, &st) == 0 && st.st_size > 0,
+	   "verdicts written to $XDG_CACHE_HOME/tracestub");
+	/* A verdict on disk is what a new process goes by: forge one for a good file. */
+	snprintf(forged, sizeof(forged), "%s/g", dir);
+	if (copy(GOOD, forged) == 0 && stat(forged, &st) == 0 && (f = fopen(cache, "a"))) {
+		snprintf(line, sizeof(line), "%llu %llu %lld %llu %llu %d\n",
+			 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+			 (long long)st.st_size, (unsigned long long)st.st_mtim.tv_sec,
+			 (unsigned long long)st.st_mtim.tv_nsec, -EILSEQ);
+		fputs(line, f);
+		fclose(f);
+		if ((pid = fork()) == 0)
+			_exit(dwarfvet_check(forged, 10) == -EILSEQ ? 0 : 1);
+		waitpid(pid, &status, 0);
+	}
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "a new process takes the verdict from disk (no second vet)");
+	unlink(forged);
+	unlink(cache);
+	snprintf(cache, sizeof(cache), "%s/tracestub", dir);
+	rmdir(cache);
 	unlink(file);
 	unlink(fifo);
 	rmdir(dir);

@@ -46,6 +46,13 @@ static void test_targets(void)
 	ok(parse("libx.so:ns::f") == 0 && ps.kind == PROBESPEC_MODFUNC &&
 		   !strcmp(ps.module, "libx.so") && !strcmp(ps.name, "ns::f"),
 	   "module with C++ name");
+	ok(parse("shop::Cart::add(int, std::string const&) if x == 1") == 0 &&
+		   ps.kind == PROBESPEC_FUNC &&
+		   !strcmp(ps.name, "shop::Cart::add(int, std::string const&)") && ps.cond.present,
+	   "C++ parameter list with blanks, then a condition");
+	ok(parse("twice<int>") == 0 && ps.kind == PROBESPEC_FUNC && !strcmp(ps.name, "twice<int>"),
+	   "C++ template name");
+	ok(parse("f(int ) x") == -EINVAL, "after the parameter list, only a condition");
 	ok(parse("main.(*T).Run") == 0 && ps.kind == PROBESPEC_GLOB, "Go method name is a glob");
 	ok(parse("*0x401000") == 0 && ps.kind == PROBESPEC_ADDR && ps.addr == 0x401000,
 	   "*ADDR hex");
