@@ -3,10 +3,13 @@
  * capability checks. They read and write session state only; they never dispatch, so
  * session.c, stop.c and the pkt_*.c files all stand above this file. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "protocol/hex.h"
 #include "protocol/internal.h"
+#include "protocol/signals.h"
 
 bool rsp_has_op(const struct rsp_session *s, size_t op)
 {
@@ -186,4 +189,31 @@ int rsp_xfer_reply(struct rsp_session *s, const uint8_t *obj, size_t obj_len, ui
 	if (off + used == obj_len)
 		s->reply.data[0] = 'l';
 	return 0;
+}
+
+void rsp_log(struct rsp_session *s, const char *dir, const uint8_t *pkt, size_t len)
+{
+	char tdir[48];
+	struct timespec ts;
+
+	if (!s->cfg.log || !s->cfg.log_on)
+		return;
+	if (s->log_ts && !clock_gettime(CLOCK_REALTIME, &ts)) {
+		snprintf(tdir, sizeof(tdir), "%lld.%06ld %s", (long long)ts.tv_sec,
+			 ts.tv_nsec / 1000, dir);
+		dir = tdir;
+	}
+	s->cfg.log(s->cfg.log_ctx, dir, pkt, len);
+}
+
+int rsp_sig_out(const struct rsp_session *s, int host_signo)
+{
+	return s->host_signals ? host_signo : rsp_signal_to_gdb(host_signo);
+}
+
+int rsp_sig_in(const struct rsp_session *s, uint64_t client_signo)
+{
+	if (s->host_signals)
+		return client_signo < 65 ? (int)client_signo : -1;
+	return client_signo > 255 ? -1 : rsp_signal_from_gdb((int)client_signo);
 }

@@ -75,6 +75,8 @@ struct rsp_trace_cursor {
 
 struct rsp_session {
 	struct rsp_session_config cfg;
+	bool log_ts; /* monitor set debug-format timestamp: a time before each logged packet */
+	bool host_signals; /* the client asked qHostInfo (lldb): signals in the host's numbers */
 	const struct rsp_target_ops *ops;
 	void *t;
 	char *disabled; /* copy of cfg.disabled, NULL if none */
@@ -117,6 +119,13 @@ int rsp_send_packet(struct rsp_session *s, const uint8_t *payload, size_t len);
 void rsp_reply_error(struct rsp_session *s, int err);
 /* Is the ops member at RSP_OP(...) offset present? */
 bool rsp_has_op(const struct rsp_session *s, size_t op);
+/* A signal as this client numbers it (gdb's own numbering, or the host's for lldb, which
+ * reads stop replies in Linux numbers once qHostInfo said linux), and back: -1 when the
+ * number means no host signal. */
+int rsp_sig_out(const struct rsp_session *s, int host_signo);
+int rsp_sig_in(const struct rsp_session *s, uint64_t client_signo);
+/* The packet log (when on): dir is "<-" (received) or "->" (sent). */
+void rsp_log(struct rsp_session *s, const char *dir, const uint8_t *pkt, size_t len);
 /* Is this payload (or feature name) disabled by --disable-packet? */
 bool rsp_is_disabled(const struct rsp_session *s, const uint8_t *name, size_t len);
 

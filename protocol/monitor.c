@@ -23,10 +23,9 @@ static void help(const struct rsp_monitor_table *const *tables, size_t ntables, 
 			const struct rsp_monitor_cmd *c = &tables[i]->cmds[k];
 			char name[64];
 
-			snprintf(name, sizeof(name), "%s%s%s", c->name, *c->args ? " " : "",
+			snprintf(name, sizeof(name), "  %s%s%s - ", c->name, *c->args ? " " : "",
 				 c->args);
-			put(out, ctx, "  ", name, " - ", c->help);
-			out(ctx, "\n", 1);
+			put(out, ctx, name, c->help, "\n", "");
 		}
 }
 
@@ -59,8 +58,11 @@ int rsp_monitor_run(const struct rsp_monitor_table *const *tables, size_t ntable
 		cmd++;
 	rc = best->run(t, cmd, out, ctx);
 	if (rc == -EINVAL) {
-		put(out, ctx, "usage: monitor ", best->name, *best->args ? " " : "", best->args);
-		out(ctx, "\n", 1);
+		char use[96];
+
+		snprintf(use, sizeof(use), "%s%s%s\n", best->name, *best->args ? " " : "",
+			 best->args);
+		put(out, ctx, "usage: monitor ", use, "", "");
 		return 0;
 	}
 	return rc;

@@ -7,6 +7,7 @@
 
 #include "protocol/hex.h"
 #include "protocol/internal.h"
+#include "protocol/monitor.h"
 
 /* The stub only serves Linux x86_64 (DESIGN.md): lldb's host triple. */
 static const char triple[] = "x86_64-pc-linux-gnu";
@@ -88,6 +89,9 @@ static int h_echo(struct rsp_session *s, const uint8_t *a, size_t n)
 
 static int h_host_info(struct rsp_session *s, const uint8_t *a, size_t n)
 {
+	/* lldb-server's convention: a client that learns the host is Linux reads signal
+	 * numbers as Linux's (lldb 14 shows gdb's 30, SIGUSR1, as SIGPWR). gdb never asks. */
+	s->host_signals = true;
 	rsp_buf_puts(&s->reply, "triple:");
 	rsp_buf_hex_str(&s->reply, triple);
 	return rsp_buf_puts(&s->reply, ";ptrsize:8;endian:little;ostype:linux;"
@@ -159,18 +163,78 @@ static void out_str(struct rsp_session *s, const char *t)
 	monitor_out(s, t, strlen(t));
 }
 
+/* ---- the session's own monitor commands (gdbserver's), then the target's ---- */
+
+static int mon_exit(void *t, const char *args, rsp_output_fn out, void *ctx)
+{
+	((struct rsp_session *)t)->state = RSP_SESSION_EXIT;
+	return 0;
+}
+
+static int mon_remote_debug(void *t, const char *args, rsp_output_fn out, void *ctx)
+{
+	struct rsp_session *s = t;
+
+	if (strcmp(args, "0") && strcmp(args, "1"))
+		return -EINVAL;
+	s->cfg.log_on = args[0] == '1';
+	out_str(s, s->cfg.log_on ? "Protocol debug output enabled.\n"
+				 : "Protocol debug output disabled.\n");
+	return 0;
+}
+
+/* gdbserver's options: all, none, timestamp (comma-separated). */
+static int mon_debug_format(void *t, const char *args, rsp_output_fn out, void *ctx)
+{
+	struct rsp_session *s = t;
+	const char *p = args;
+
+	if (!*p)
+		return -EINVAL;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		if (n == 3 && !memcmp(p, "all", 3)) {
+			s->log_ts = true;
+			out_str(s, "All extra debug format options enabled.\n");
+		} else if (n == 4 && !memcmp(p, "none", 4)) {
+			s->log_ts = false;
+			out_str(s, "All extra debug format options disabled.\n");
+		} else if (n == 9 && !memcmp(p, "timestamp", 9)) {
+			s->log_ts = true;
+			out_str(s, "Timestamps in debug output enabled.\n");
+		} else {
+			return -EINVAL;
+		}
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
+static const struct rsp_monitor_cmd session_cmds[] = {
+	{"set remote-debug", "0|1", "log every packet on the server's stderr", mon_remote_debug},
+	{"set debug-format", "all|none|timestamp", "a timestamp before each logged packet",
+	 mon_debug_format},
+	{"exit", "", "end the server", mon_exit},
+};
+
 static void monitor_help(struct rsp_session *s)
 {
-	out_str(s, "tracestub monitor commands:\n"
-		   "  help  - this list\n"
-		   "  exit  - end the server\n");
-	/* The target lists its own commands for "help"; -ENOENT means it has none. */
+	static const struct rsp_monitor_table t = {session_cmds, 3};
+	const struct rsp_monitor_table *tables[] = {&t};
+
+	out_str(s, "The following monitor commands are supported:\n"
+		   "  help - this list\n");
+	rsp_monitor_run(tables, 1, s, "help", 4, monitor_out, s);
+	/* The target lists its own commands for "help". */
 	if (s->ops->monitor)
 		s->ops->monitor(s->t, "help", 4, monitor_out, s);
 }
 
 static int h_rcmd(struct rsp_session *s, const uint8_t *a, size_t n)
 {
+	static const struct rsp_monitor_table t = {session_cmds, 3};
+	const struct rsp_monitor_table *tables[] = {&t};
 	size_t len;
 	int rc;
 	char *cmd;
@@ -185,15 +249,14 @@ static int h_rcmd(struct rsp_session *s, const uint8_t *a, size_t n)
 		monitor_help(s);
 		return rsp_buf_puts(&s->reply, "OK");
 	}
-	if (!strcmp(cmd, "exit")) {
-		s->state = RSP_SESSION_EXIT;
-		return rsp_buf_puts(&s->reply, "OK");
-	}
-	rc = s->ops->monitor ? s->ops->monitor(s->t, cmd, len, monitor_out, s) : -ENOENT;
+	rc = rsp_monitor_run(tables, 1, s, cmd, len, monitor_out, s);
+	if (rc == -ENOENT)
+		rc = s->ops->monitor ? s->ops->monitor(s->t, cmd, len, monitor_out, s) : -ENOENT;
 	if (rc == -ENOENT) {
-		out_str(s, "unknown monitor command\n");
+		/* gdbserver: the message, the list, and an error reply (gdb: "Protocol error") */
+		out_str(s, "Unknown monitor command.\n\n");
 		monitor_help(s);
-		return rsp_buf_puts(&s->reply, "OK");
+		return -EPERM;
 	}
 	if (rc)
 		return rc;

@@ -68,7 +68,8 @@ static int h_cwd(struct rsp_session *s, const uint8_t *a, size_t n)
 }
 
 /* "a;b;c" gdb signal numbers (hex) -> set[host] = 1. Empty list = none. */
-static int parse_sigs(const uint8_t *a, size_t n, uint8_t *set, size_t cap)
+static int parse_sigs(const struct rsp_session *s, const uint8_t *a, size_t n, uint8_t *set,
+		      size_t cap)
 {
 	const uint8_t *p = a, *end = a + n;
 	memset(set, 0, cap);
@@ -79,7 +80,7 @@ static int parse_sigs(const uint8_t *a, size_t n, uint8_t *set, size_t cap)
 			return -EINVAL;
 		if (p < end && *p++ != ';')
 			return -EINVAL;
-		h = rsp_signal_from_gdb((int)g);
+		h = rsp_sig_in(s, g);
 		if (h > 0 && (size_t)h < cap)
 			set[h] = 1;
 	}
@@ -89,7 +90,7 @@ static int parse_sigs(const uint8_t *a, size_t n, uint8_t *set, size_t cap)
 static int h_pass(struct rsp_session *s, const uint8_t *a, size_t n)
 {
 	uint8_t set[65];
-	if (parse_sigs(a, n, set, sizeof(set)))
+	if (parse_sigs(s, a, n, set, sizeof(set)))
 		return -EINVAL;
 	return reply_rc(s, s->ops->pass_signals(s->t, set, sizeof(set)));
 }
@@ -97,7 +98,7 @@ static int h_pass(struct rsp_session *s, const uint8_t *a, size_t n)
 static int h_program(struct rsp_session *s, const uint8_t *a, size_t n)
 {
 	uint8_t set[65];
-	if (parse_sigs(a, n, set, sizeof(set)))
+	if (parse_sigs(s, a, n, set, sizeof(set)))
 		return -EINVAL;
 	return reply_rc(s, s->ops->program_signals(s->t, set, sizeof(set)));
 }

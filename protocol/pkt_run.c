@@ -8,9 +8,9 @@
 #include "protocol/internal.h"
 #include "protocol/signals.h"
 
-static int host_sig(uint64_t gdb_sig, int *out)
+static int host_sig(const struct rsp_session *s, uint64_t sig, int *out)
 {
-	int h = gdb_sig > 255 ? -1 : rsp_signal_from_gdb((int)gdb_sig);
+	int h = rsp_sig_in(s, sig);
 	if (h < 0)
 		return -EINVAL;
 	*out = h;
@@ -37,7 +37,7 @@ static int legacy(struct rsp_session *s, const uint8_t *a, size_t n, enum rsp_re
 	else
 		act->thread = any_thread();
 	if (has_sig) {
-		if (rsp_hex_scan_u64(&p, end, &v) || host_sig(v, &act->signo))
+		if (rsp_hex_scan_u64(&p, end, &v) || host_sig(s, v, &act->signo))
 			return -EINVAL;
 		if (p < end && *p++ != ';')
 			return -EINVAL;
@@ -76,7 +76,8 @@ static int h_vcont_query(struct rsp_session *s, const uint8_t *a, size_t n)
 	return rsp_buf_puts(&s->reply, "vCont;c;C;s;S;t;r");
 }
 
-static int parse_action(const uint8_t **pp, const uint8_t *end, struct rsp_resume_action *act)
+static int parse_action(const struct rsp_session *s, const uint8_t **pp, const uint8_t *end,
+			struct rsp_resume_action *act)
 {
 	const uint8_t *p = *pp;
 	uint64_t v;
@@ -98,7 +99,7 @@ static int parse_action(const uint8_t **pp, const uint8_t *end, struct rsp_resum
 	case 'C':
 	case 'S':
 		act->kind = p[-1] == 'C' ? RSP_RESUME_CONTINUE : RSP_RESUME_STEP;
-		if (rsp_hex_scan_u64(&p, end, &v) || host_sig(v, &act->signo))
+		if (rsp_hex_scan_u64(&p, end, &v) || host_sig(s, v, &act->signo))
 			return -EINVAL;
 		break;
 	case 'r':
@@ -129,7 +130,7 @@ static int h_vcont(struct rsp_session *s, const uint8_t *a, size_t n)
 		if (*p != ';' || k == RSP_MAX_ACTIONS)
 			return -EINVAL;
 		p++;
-		if (parse_action(&p, end, &s->acts[k++]))
+		if (parse_action(s, &p, end, &s->acts[k++]))
 			return -EINVAL;
 	}
 	if (!k)

@@ -164,7 +164,7 @@ static int h_jthreads(struct rsp_session *s, const uint8_t *a, size_t n)
 			rsp_buf_puts(&js, ",\"reason\":\"");
 			rsp_buf_puts(&js, r);
 			rsp_buf_puts(&js, "\",\"signal\":");
-			rsp_buf_dec_u64(&js, (uint64_t)rsp_signal_to_gdb(st.signo));
+			rsp_buf_dec_u64(&js, (uint64_t)rsp_sig_out(s, st.signo));
 		}
 		json_regs(s, &js, ti->id);
 		rsp_stop_expedite(s, ti->id, &js, true);

@@ -77,8 +77,7 @@ int rsp_send_packet(struct rsp_session *s, const uint8_t *payload, size_t len)
 	if (!n)
 		return -ENOSPC;
 	s->out_len = n;
-	if (s->cfg.log)
-		s->cfg.log(s->cfg.log_ctx, "->", payload, len);
+	rsp_log(s, "->", payload, len);
 	return write_raw(s, s->out, n);
 }
 
@@ -107,8 +106,7 @@ static void dispatch(struct rsp_session *s, const uint8_t *pkt, size_t len)
 	const struct rsp_packet_def *d = lookup(pkt, len);
 	int rc = 0;
 
-	if (s->cfg.log)
-		s->cfg.log(s->cfg.log_ctx, "<-", pkt, len);
+	rsp_log(s, "<-", pkt, len);
 	rsp_buf_reset(&s->reply);
 	s->err_msg = NULL;
 	if (d && def_served(s, d) && !rsp_is_disabled(s, pkt, len)) {

@@ -25,7 +25,8 @@ struct rsp_session_config {
 	void *write_ctx;
 	rsp_log_fn log; /* may be NULL */
 	void *log_ctx;
-	bool extended;	      /* start in extended mode (--multi) */
+	bool log_on;   /* log from the start (--debug); `monitor set remote-debug 0|1` toggles */
+	bool extended; /* start in extended mode (--multi) */
 	size_t packet_size;   /* advertised PacketSize; 0 = default 0x4000 */
 	const char *disabled; /* comma-separated packet names (--disable-packet=), may be NULL */
 };

@@ -252,7 +252,7 @@ static void put_thread_core(struct rsp_session *s, const struct rsp_stop *st, st
 
 int rsp_stop_format(struct rsp_session *s, const struct rsp_stop *st, struct rsp_buf *b)
 {
-	int sig = rsp_signal_to_gdb(st->signo);
+	int sig = rsp_sig_out(s, st->signo);
 
 	switch (st->kind) {
 	case RSP_STOP_EXITED:

@@ -1,6 +1,7 @@
 /* tracestub: the command line. `tracestub [OPTIONS] COMM [PROG ARGS...]` serves the gdb
  * remote protocol like gdbserver; `tracestub trace ...` traces without a debugger. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@
 
 struct opts {
 	bool once, multi, debug, no_vfile, shell;
-	int no_aslr; /* -1 default, 0/1 from --[no-]disable-randomization */
+	int no_aslr; /* 1 (gdbserver's default), 0 with --no-disable-randomization */
 	pid_t attach;
 	bool attach_pending; /* gdbserver's `--attach COMM PID` form */
 	const char *comm, *file_root, *disabled;
@@ -50,7 +51,7 @@ static void usage(FILE *f)
 	      "  --attach PID         debug a running process\n"
 	      "  --multi              extended mode: stay up with no process (vRun, vAttach)\n"
 	      "  --once               exit after the first connection closes\n"
-	      "  --wrapper CMD... --  start PROG through CMD (e.g. env, taskset)\n"
+	      "  --wrapper CMD... --  start PROG (and, with --multi, every program run) through CMD\n"
 	      "  --startup-with-shell run PROG through $SHELL -c\n"
 	      "  --[no-]disable-randomization  launch PROG with ASLR off (on by default)\n"
 	      "  --disable-packet=L   comma-separated packets to refuse (e.g. vCont,Tthread)\n"
@@ -177,20 +178,22 @@ static int parse(struct opts *o, int argc, char **argv)
 		return bad("--attach and a program are exclusive:", o->prog[0]);
 	if (!o->attach && !o->prog && !o->multi)
 		return bad("missing PROG to run (or --attach PID, or --multi)", NULL);
-	if (o->wrapper && !o->prog)
-		return bad("--wrapper needs a program to run", NULL);
+	/* With --multi the wrapper starts every program gdb runs (vRun), as with gdbserver. */
+	if (o->wrapper && !o->prog && !o->multi)
+		return bad("--wrapper needs a program to run (or --multi)", NULL);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.no_aslr = -1};
+	struct opts o = {.no_aslr = 1};
 	struct live_config lc = {0};
 	struct comm comm;
 	struct server_config sc;
 	struct hostio *hio = NULL;
 	struct live *l;
 	struct tpoints *tp;
+	char abspath[PATH_MAX];
 	sigset_t waitmask;
 	char err[256];
 	int r;
@@ -227,16 +230,34 @@ int main(int argc, char **argv)
 		tpoints_free(tp);
 		return r == -EINVAL ? 2 : 1;
 	}
+	if (comm.kind == COMM_STDIO)
+		fprintf(stderr, "stdin/stdout redirected\n"); /* as gdbserver says it */
 	if (comm.kind == COMM_TCP && !comm.loopback)
 		fprintf(stderr, "tracestub: warning: listening on a non-loopback address; the "
 				"protocol has no authentication (prefer :PORT, unix:PATH or an SSH "
 				"tunnel)\n");
+	/* Programs started from here or by vRun, until gdb says otherwise (QDisableRandomization):
+	 * randomisation off by default, as gdbserver does. */
+	live_target_ops()->set_disable_aslr(l, o.no_aslr == 1);
 	if (o.prog) {
-		if (o.no_aslr >= 0)
-			live_target_ops()->set_disable_aslr(l, o.no_aslr == 1);
+		/* gdbserver's lookup: a bare name that is a file here runs from here, by its
+		 * absolute path (gdb then finds the same file); else the PATH search. */
+		if (!strchr(o.prog[0], '/') && !access(o.prog[0], F_OK) &&
+		    realpath(o.prog[0], abspath))
+			o.prog[0] = abspath;
 		r = live_launch(l, o.prog);
 		if (r < 0) {
-			fprintf(stderr, "tracestub: cannot run %s: %s\n", o.prog[0], strerror(-r));
+			/* gdbserver's words (GDB's testsuite waits for them): the shell's, then
+			 * the exit code a shell gives a program it cannot run */
+			if (r == -ENOENT || r == -EACCES)
+				fprintf(stderr,
+					"tracestub: exec: %s: %s\nDuring startup program exited "
+					"with code %d.\nExiting\n",
+					o.prog[0], r == -ENOENT ? "not found" : "Permission denied",
+					r == -ENOENT ? 127 : 126);
+			else
+				fprintf(stderr, "tracestub: cannot run %s: %s\n", o.prog[0],
+					strerror(-r));
 			comm_close(&comm);
 			live_free(l);
 			tpoints_free(tp);

@@ -341,6 +341,8 @@ static int mon_set_debug(void *t, const char *args, rsp_output_fn out, void *ctx
 	if (strcmp(args, "0") && strcmp(args, "1"))
 		return -EINVAL;
 	l->cfg.debug = args[0] == '1';
+	out(ctx, l->cfg.debug ? "Debug output enabled.\n" : "Debug output disabled.\n",
+	    l->cfg.debug ? 22 : 23);
 	return 0;
 }
 

@@ -22,7 +22,7 @@ bool comm_is_spec(const char *spec)
 	char *end;
 	long port;
 
-	if (!strcmp(spec, "-") || !strncmp(spec, "unix:", 5))
+	if (!strcmp(spec, "-") || !strcmp(spec, "stdio") || !strncmp(spec, "unix:", 5))
 		return true;
 	colon = strrchr(spec, ':');
 	if (!colon || !colon[1])
@@ -136,7 +136,8 @@ static int open_tcp(struct comm *c, const char *spec, char *err, size_t cap)
 		strcpy(host, "127.0.0.1");
 	e = getaddrinfo(host, portstr, &hints, &res);
 	if (e) {
-		snprintf(err, cap, "cannot resolve '%s': %s", host, gai_strerror(e));
+		/* gdbserver's words: GDB's testsuite waits for them */
+		snprintf(err, cap, "%s: cannot resolve name: %s", spec, gai_strerror(e));
 		return -EINVAL;
 	}
 	/* IPv4 first: Debian's /etc/hosts makes localhost ::1 before 127.0.0.1, and clients
@@ -175,7 +176,7 @@ int comm_open(struct comm *c, const char *spec, char *err, size_t errcap)
 {
 	memset(c, 0, sizeof(*c));
 	c->listen_fd = c->in_fd = c->out_fd = -1;
-	if (!strcmp(spec, "-"))
+	if (!strcmp(spec, "-") || !strcmp(spec, "stdio")) /* gdbserver's name for it */
 		return open_stdio(c, err, errcap);
 	if (!strncmp(spec, "unix:", 5))
 		return open_unix(c, spec + 5, err, errcap);

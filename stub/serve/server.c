@@ -94,7 +94,8 @@ static enum end serve(const struct server_config *cfg, struct conn *c, const sig
 		.target = cfg->tgt.target,
 		.write = write_all,
 		.write_ctx = c,
-		.log = cfg->debug ? log_packet : NULL,
+		.log = log_packet,
+		.log_on = cfg->debug,
 		.extended = cfg->multi,
 		.disabled = cfg->disabled,
 	};

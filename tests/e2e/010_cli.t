@@ -169,7 +169,33 @@ stop_server($s);
     is(defined $st ? $st >> 8 : -1, 0, '--once: exits after the first client goes');
 }
 
-# --disable-randomization (gdbserver's option): two launches map the program at one address.
+# --disable-randomization (gdbserver's option, and its default): two launches map the program at
+# one address; gdbserver 13 does the same with no option.
+sub load_base {
+    my ($server, $opt) = @_;
+    my $cmd = $server eq 'gdbserver' ? "gdbserver --once $opt 127.0.0.1:0 $basic 2>&1"
+                                     : "$ts --once $opt 127.0.0.1:0 $basic 2>&1";
+    my $pid = open(my $fh, '-|', $cmd) or die;
+    my $port;
+    while (my $l = <$fh>) { ($port) = $l =~ /Listening on port (\d+)/ and last }
+    my $c = RSP->connect($port);
+    my ($p) = ($c->ask('qC') // '') =~ /^QC(?:p)?([0-9a-f]+)/;
+    my ($base) = TS::slurp('/proc/' . hex($p // 0) . '/maps') =~ /^([0-9a-f]+)-/;
+    $c->ask('k');
+    $c->close;
+    kill 'TERM', $pid;
+    waitpid $pid, 0;
+    return $base // 'none';
+}
+{
+    my @def = map { load_base('tracestub', '') } 1 .. 2;
+    is($def[0], '555555554000', 'no option: randomisation off by default (the usual no-ASLR base)');
+    is($def[1], $def[0], 'no option: the same address on the next run');
+    SKIP: {
+        skip 'gdbserver not installed', 1 if !-x '/usr/bin/gdbserver';
+        is(load_base('gdbserver', ''), $def[0], 'gdbserver 13 starts it at the same address by default');
+    }
+}
 {
     my @bases;
     for my $opt ('--disable-randomization', '--disable-randomization', '--no-disable-randomization') {

@@ -528,11 +528,29 @@ static void test_launch_general(void)
 	r = q("qRcmd,68656c6c6f");
 	ok(npkts == 2 && !strcmp(pkts[0], "O68690a") && !strcmp(r, "OK"), "monitor hello");
 	r = q("qRcmd,68656c70");
-	ok(npkts == 3 && pkts[0][0] == 'O' && !strcmp(pkts[1], "O202068656c6c6f0a") &&
+	ok(npkts == 6 && pkts[0][0] == 'O' && !strcmp(pkts[4], "O202068656c6c6f0a") &&
 		   !strcmp(r, "OK"),
-	   "monitor help lists built-ins and target commands");
+	   "monitor help: gdbserver's header, the session's commands (one packet a line), then "
+	   "the target's");
 	r = q("qRcmd,78");
-	ok(npkts == 4 && !strcmp(r, "OK"), "unknown monitor command prints help");
+	ok(npkts == 7 &&
+		   !strcmp(pkts[0], "O556e6b6e6f776e206d6f6e69746f7220636f6d6d616e642e0a0a") &&
+		   !strcmp(r, "E01"),
+	   "unknown monitor command: gdbserver's message, the list, E01");
+	r = q("qRcmd,");
+	ok(npkts == 7 && !strcmp(r, "E01"),
+	   "empty monitor command: the same (gdb: Protocol error)");
+	r = q("qRcmd,7365742072656d6f74652d64656275672031"); /* set remote-debug 1 */
+	ok(npkts == 2 && !strcmp(r, "OK") &&
+		   !strcmp(pkts[0],
+			   "O50726f746f636f6c206465627567206f757470757420656e61626c65642e0a"),
+	   "set remote-debug 1: gdbserver's answer");
+	r = q("qRcmd,7365742064656275672d666f726d617420616c6c2c6e6f6e65"); /* set debug-format
+									      all,none */
+	ok(npkts == 3 && !strcmp(r, "OK"), "set debug-format all,none: one line each");
+	r = q("qRcmd,7365742064656275672d666f726d61742078"); /* set debug-format x */
+	ok(npkts == 2 && !strcmp(r, "OK") && pkts[0][0] == 'O',
+	   "set debug-format x: the usage line");
 	ok(is("qRcmd,7", "E16"), "qRcmd odd hex");
 	ok(is("QEnableErrorStrings", "OK"), "QEnableErrorStrings");
 	r = q("m0,4");
@@ -853,7 +871,7 @@ static void test_audit_extended(void)
 
 int main(void)
 {
-	printf("1..233\n");
+	printf("1..237\n");
 	test_handshake();
 	test_regs();
 	test_mem();
