@@ -43,7 +43,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 .PHONY: all deps check unit e2e fuzz fuzz-check fixtures format format-check demo bench \
-        install clean
+        install clean gdb-testsuite
 all: $(B)/tracestub
 
 $(B)/.deps: scripts/deps.sh
@@ -149,6 +149,13 @@ check: format-check $(B)/tracestub $(UNIT_BIN) fixtures $(FUZZ_BIN)
 	prove --exec '' $(UNIT_BIN) $(sort $(wildcard tests/e2e/*.t))
 	@$(MAKE) --no-print-directory fuzz-check
 
+# ---- GDB's own testsuite (not in check: ~16 minutes): make gdb-testsuite SRC=DIR ----
+gdb-testsuite: $(B)/tracestub
+	@[ -n "$(SRC)" ] || { echo "usage: make gdb-testsuite SRC=DIR  (DIR holds gdb/testsuite: README)" >&2; exit 2; }
+	@command -v runtest >/dev/null || apt-get install -y -qq dejagnu >/dev/null
+	SRC=$(SRC) STUB=$(abspath $(B)/tracestub) BASELINE=$(abspath tests/gdb-testsuite/gdbserver-13.tsv) \
+	  scripts/gdb-testsuite.sh
+
 # ---- user-facing ----
 demo: $(B)/tracestub fixtures
 	@scripts/demo.sh
@@ -165,6 +172,7 @@ $(B)/bench/%: bench/%.c $(B)/.deps
 	$(CC) -O2 -g -std=gnu11 $(WARN) $(CPPFLAGS) $< -o $@ -lpthread
 install: $(B)/tracestub
 	install -D -m 0755 $(B)/tracestub $(DESTDIR)$(PREFIX)/bin/tracestub
+	install -D -m 0644 man/tracestub.1 $(DESTDIR)$(PREFIX)/share/man/man1/tracestub.1
 clean:
 	rm -rf $(B)
 

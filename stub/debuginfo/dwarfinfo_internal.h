@@ -1,6 +1,7 @@
-/* Internals shared by the dwarfinfo files (dwarfinfo.c: index, functions, inlined
- * instances; dwarfinfo_type.c: types and locations; dwarfinfo_line.c: line tables). Not for
- * other modules: they use stub/dwarfinfo.h. The only header that names Dwarf_* types. */
+/* Internals shared by the dwarfinfo files (dwarfinfo.c: index, functions; dwarfinfo_inline.c:
+ * inlined instances; dwarfinfo_type.c: types; dwarfinfo_loc.c: locations; dwarfinfo_line.c:
+ * line tables). Not for other folders: they use stub/debuginfo/debuginfo.h. The only header
+ * that names Dwarf_* types. */
 #ifndef TRACESTUB_STUB_DWARFINFO_INTERNAL_H
 #define TRACESTUB_STUB_DWARFINFO_INTERNAL_H
 
@@ -70,6 +71,7 @@ void di_inline_free(struct dwarfinfo *di);
 void di_type(struct dwarfinfo *di, Dwarf_Off off, const char *pname, struct dwtype *out);
 /* DW_AT_type of die described, DWT_NONE when absent (void). */
 void di_die_type(struct dwarfinfo *di, Dwarf_Die die, const char *pname, struct dwtype *out);
+/* dwarfinfo_loc.c */
 /* Location list of die's DW_AT_location; frame base of the function fb (may be NULL: then
  * DW_OP_fbreg is unsupported). 0 (locs may be 0) or -ENOMEM. */
 struct di_fbase {

@@ -158,6 +158,11 @@ static int open_tcp(struct comm *c, const char *spec, char *err, size_t cap)
 		fd = -1;
 	}
 	freeaddrinfo(res);
+	if (fd < 0 && e == EADDRINUSE) {
+		/* gdbserver's words: GDB's testsuite takes the next port on them */
+		snprintf(err, cap, "Can't bind address: Address already in use.");
+		return -e;
+	}
 	if (fd < 0)
 		return fail(err, cap, e, "listen on", colon + 1);
 	{

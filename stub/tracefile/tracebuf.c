@@ -45,7 +45,9 @@ static int alloc_arena(size_t size, uint8_t **mem, uint32_t **idx, size_t *idx_c
 {
 	if (size == 0)
 		size = TRACEBUF_DEFAULT_SIZE;
-	if (size < TRACEBUF_FRAME_HDR || size > UINT32_MAX)
+	/* Any size gdb can ask for (set trace-buffer-size 4): one smaller than a frame just
+	 * holds none (linear: full at the first hit; circular: the frame is dropped). */
+	if (size > UINT32_MAX)
 		return -EINVAL;
 	/* Every frame is at least its header: this many frames always fit in the index. */
 	*idx_cap = size / TRACEBUF_FRAME_HDR + 1;

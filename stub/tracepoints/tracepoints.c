@@ -304,7 +304,7 @@ static int op_set_buffer_size(void *t, int64_t size)
 	/* gdbserver refuses a resize during a run too. */
 	if (tr->running)
 		return -EBUSY;
-	if (want < 64 || (size > 0 && (uint64_t)size > (1ull << 32)))
+	if (!want || (size > 0 && (uint64_t)size > (1ull << 32)))
 		return -EINVAL;
 	if (want == tr->buf_size)
 		return 0;

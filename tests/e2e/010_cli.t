@@ -213,4 +213,21 @@ sub load_base {
     is($bases[0], $bases[1], '--disable-randomization: same load address twice');
     is($bases[0], '555555554000', '--disable-randomization: the usual no-ASLR base');
 }
+# make install puts the man page beside the binary; it renders without a warning and names
+# every option --help and trace --help list.
+{
+    my $dest = TS::tmpdir() . '/inst';
+    my $root = "$FindBin::Bin/../..";
+    my $log = `make -s -C $root install DESTDIR=$dest PREFIX=/usr 2>&1`;
+    ok(-x "$dest/usr/bin/tracestub" && -f "$dest/usr/share/man/man1/tracestub.1",
+        'make install: the binary and tracestub(1)') or diag($log);
+    my $warn = `groff -man -Tutf8 -ww $dest/usr/share/man/man1/tracestub.1 2>&1 >/dev/null`;
+    is($warn, '', 'the man page renders without warnings');
+    my $man = `MANWIDTH=200 man -l $dest/usr/share/man/man1/tracestub.1 2>/dev/null`;
+    $man =~ s/\x{2010}|‐/-/g;
+    my %opts;
+    $opts{$_} = 1 for (`$ts --help 2>&1` . `$ts trace --help 2>&1` . `$ts replay --help 2>&1`) =~ /(--[a-z][a-z-]+)/g;
+    my @missing = grep { index($man, $_) < 0 && index($man, s/^--no-/--/r) < 0 } sort keys %opts;
+    is("@missing", '', 'the man page names every option of the three --help texts');
+}
 done_testing();

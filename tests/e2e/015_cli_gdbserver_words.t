@@ -10,6 +10,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use Cwd qw(getcwd);
 use File::Copy qw(copy);
+use IO::Socket::INET;
 use TS;
 use TraceRun;
 
@@ -33,6 +34,18 @@ for my $srv (@servers) {
         $r = plain_run(20, $bin, '--once', "$host:2346", $basic);
         like($r->{err}, qr/: cannot resolve name: /, "$srv: $host:2346 refused: cannot resolve name");
         isnt($r->{rc}, 0, "$srv: $host:2346: non-zero exit status");
+    }
+
+    # every test's gdbserver_start: a port in use is said in gdbserver's words (the harness
+    # then takes the next port)
+    {
+        my $busy = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 1)
+            or die "listen: $!";
+        my $port = $busy->sockport;
+        $r = plain_run(20, $bin, '--once', "127.0.0.1:$port", $basic);
+        like($r->{err}, qr/Can't bind address: Address already in use\.\n/,
+            "$srv: a port in use: Can't bind address: Address already in use.");
+        close $busy;
     }
 
     # ext-wrapper.exp: --multi with a wrapper and no program yet (gdb runs it later)

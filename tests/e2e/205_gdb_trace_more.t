@@ -105,6 +105,14 @@ for my $srv (gdb_servers()) {
     ok(defined $n && $n >= 1 && $n < 10, $T->('a 4000-byte buffer holds fewer than 10 frames'));
     like($o, qr/^Trace buffer has \d+ bytes of 4000 bytes free/m, $T->('tstatus: buffer size 4000'));
 
+    # ---- any size gdb can set: 4 bytes hold no frame (trace-buffer-size.exp) ----
+    $o = session($srv, ['set trace-buffer-size 4', 'tstatus', 'trace traced', 'actions',
+        'collect $regs', 'end', 'break done', 'tstart', 'continue', 'tstatus']);
+    unlike($o, qr/error in outgoing packet|Bogus reply/, $T->('set trace-buffer-size 4: accepted'));
+    like($o, qr/^Trace buffer has 4 bytes of 4 bytes free/m, $T->('tstatus: buffer size 4'));
+    like($o, qr/^Trace stopped because the buffer was full\.\nCollected 0 trace frames\./m,
+        $T->('a 4-byte buffer: full at the first hit, no frame'));
+
     # ---- disconnected tracing: a reconnecting gdb finds the run ----
     my $s = start_server($srv, launch => [$prog], reconnect => 1);
     my ($o1) = run_gdb($s, prog => $prog, cmds => ['source ' . script('break main', 'continue',

@@ -472,13 +472,27 @@ static void test_resize(void)
 	   "resize clears, keeps circular");
 	ok(tracebuf_resize(tb, (size_t)UINT32_MAX + 1) == -EINVAL && stats(tb).size == 64,
 	   "too large: refused, old arena kept");
-	ok(tracebuf_resize(tb, 5) == -EINVAL, "smaller than a frame header: refused");
+	{
+		struct tracebuf *tiny = tracebuf_new(4);
+		struct tracebuf_builder b4;
+
+		ok(tiny && tracebuf_begin(tiny, 1, TRACEBUF_FRAME_HDR, &b4) == -ENOSPC &&
+			   tracebuf_is_full(tiny),
+		   "smaller than a frame (set trace-buffer-size 4): no frame fits, full");
+		if (tiny) {
+			tracebuf_clear(tiny);
+			tracebuf_set_circular(tiny, true);
+		}
+		ok(tiny && tracebuf_begin(tiny, 1, TRACEBUF_FRAME_HDR, &b4) == -ENOSPC &&
+			   !tracebuf_is_full(tiny),
+		   "circular and smaller than a frame: the frame is dropped, never full");
+		tracebuf_free(tiny);
+	}
 	add_frame(tb, 1, 40, 1);
 	add_frame(tb, 1, 40, 2);
 	st = stats(tb);
 	ok(st.frames == 1 && st.evicted == 1 && frame_seq(tb, 0) == 2, "new arena in use");
-	ok(tracebuf_new((size_t)UINT32_MAX + 1) == NULL && tracebuf_new(3) == NULL,
-	   "tracebuf_new refuses sizes out of range");
+	ok(tracebuf_new((size_t)UINT32_MAX + 1) == NULL, "tracebuf_new refuses sizes over 4 GiB");
 	tracebuf_free(tb);
 	tracebuf_free(NULL);
 }
