@@ -163,6 +163,25 @@ static void out_str(struct rsp_session *s, const char *t)
 	monitor_out(s, t, strlen(t));
 }
 
+/* qGetTLSAddr:THREAD,OFFSET,LM (gdb, when it prints a __thread variable) */
+static int h_tls_addr(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	const uint8_t *p = a, *end = a + n;
+	struct rsp_ptid th;
+	uint64_t off, lm;
+	taddr_t addr;
+	int rc;
+
+	if (rsp_parse_ptid(&p, end, &th) || p >= end || *p++ != ',' ||
+	    rsp_hex_scan_u64(&p, end, &off) || p >= end || *p++ != ',' ||
+	    rsp_hex_scan_u64(&p, end, &lm) || p != end)
+		return -EINVAL;
+	rc = s->ops->get_tls_addr(s->t, th, off, lm, &addr);
+	if (rc)
+		return rc;
+	return rsp_buf_hex_u64(&s->reply, addr);
+}
+
 /* ---- the session's own monitor commands (gdbserver's), then the target's ---- */
 
 static int mon_exit(void *t, const char *args, rsp_output_fn out, void *ctx)
@@ -281,6 +300,7 @@ const struct rsp_packet_def rsp_pkts_general[] = {
 	{"qEcho", RSP_MATCH_PREFIX, h_echo, 0, "qEcho+", NULL},
 	{"qHostInfo", RSP_MATCH_EXACT, h_host_info, 0, NULL, NULL},
 	{"qProcessInfo", RSP_MATCH_EXACT, h_process_info, RSP_OP(process_info), NULL, NULL},
+	{"qGetTLSAddr:", RSP_MATCH_PREFIX, h_tls_addr, RSP_OP(get_tls_addr), NULL, NULL},
 	{"qGetWorkingDir", RSP_MATCH_EXACT, h_get_cwd, RSP_OP(get_cwd), NULL, NULL},
 	{"qRcmd", RSP_MATCH_PREFIX, h_rcmd, 0, NULL, NULL},
 	{"qWatchpointSupportInfo", RSP_MATCH_PREFIX, h_watch_info, RSP_OP(insert_point), NULL,

@@ -243,6 +243,10 @@ struct rsp_target_ops {
 	/* lldb */
 	int (*process_info)(void *t, struct rsp_process_info *out);
 	int (*region_info)(void *t, taddr_t addr, struct rsp_region_info *out);
+	/* qGetTLSAddr: the address of offset in thread th's TLS block of the module whose
+	 * link_map is lm. -errno when it cannot be computed (gdb: "failed to process"). */
+	int (*get_tls_addr)(void *t, struct rsp_ptid th, uint64_t offset, uint64_t lm,
+			    taddr_t *addr);
 	int (*alloc_mem)(void *t, uint64_t size, bool r, bool w, bool x, taddr_t *out);
 	int (*free_mem)(void *t, taddr_t addr);
 

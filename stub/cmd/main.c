@@ -12,6 +12,7 @@
 #include "stub/serve/serve.h"
 #include "stub/os/os.h"
 #include "stub/live/live.h"
+#include "stub/cmd/selftest.h"
 #include "stub/replay/replay.h"
 #include "stub/tracepoints/tracepoints.h"
 #include "stub/tracer/tracer.h"
@@ -59,6 +60,7 @@ static void usage(FILE *f)
 	      "  --file-root DIR      confine vFile (remote file access) to DIR\n"
 	      "  --no-vfile           refuse vFile packets\n"
 	      "  --debug              log packets and events on stderr\n"
+	      "  --selftest           check this binary's tables and codecs, then exit\n"
 	      "  --help, --version\n",
 	      f);
 }
@@ -199,6 +201,8 @@ int main(int argc, char **argv)
 	char err[256];
 	int r;
 
+	if (argc == 2 && !strcmp(argv[1], "--selftest"))
+		return tracestub_selftest();
 	if (argc > 1 && !strcmp(argv[1], "trace"))
 		return trace_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "replay"))

@@ -337,7 +337,8 @@ int dwarfinfo_open(const char *path, struct dwarfinfo **out)
 		free(di);
 		return -ENOENT;
 	}
-	err = di_for_each_cu(di, index_cu, NULL);
+	di->path = strdup(path);
+	err = di_cache_load(di) ? di_for_each_cu(di, index_cu, NULL) : 0;
 	if (!err && !di->nsubs)
 		err = -ENOENT;
 	if (err) {
@@ -347,6 +348,52 @@ int dwarfinfo_open(const char *path, struct dwarfinfo **out)
 	qsort(di->subs, di->nsubs, sizeof(*di->subs), sub_cmp);
 	*out = di;
 	return 0;
+}
+
+void di_subs_save(struct dwarfinfo *di, struct di_cbuf *b)
+{
+	di_cbuf_u64(b, di->nsubs);
+	for (size_t i = 0; i < di->nsubs; i++) {
+		di_cbuf_u64(b, di->subs[i].low);
+		di_cbuf_u64(b, di->subs[i].high);
+		di_cbuf_u64(b, di->subs[i].off);
+		di_cbuf_u64(b, di->subs[i].lang);
+	}
+}
+
+int di_subs_load(struct dwarfinfo *di, struct di_creader *r)
+{
+	uint64_t n = di_creader_u64(r);
+
+	if (r->bad || n > (r->len - r->at) / 32)
+		return -EINVAL;
+	di->subs = calloc(n ? n : 1, sizeof(*di->subs));
+	if (!di->subs)
+		return -EINVAL;
+	di->subcap = n;
+	for (uint64_t i = 0; i < n; i++) {
+		struct di_sub *x = &di->subs[i];
+		uint64_t lang;
+
+		x->low = di_creader_u64(r);
+		x->high = di_creader_u64(r);
+		x->off = di_creader_u64(r);
+		lang = di_creader_u64(r);
+		if (r->bad || lang > DWLANG_OTHER || x->high < x->low)
+			return -EINVAL;
+		x->lang = (enum dwlang)lang;
+		di->nsubs++;
+	}
+	return 0;
+}
+
+void di_cache_forget(struct dwarfinfo *di)
+{
+	free(di->subs);
+	di->subs = NULL;
+	di->nsubs = di->subcap = 0;
+	di_inline_free(di);
+	di->inl_done = false;
 }
 
 void dwarfinfo_free(struct dwarfinfo *di)
@@ -359,6 +406,7 @@ void dwarfinfo_free(struct dwarfinfo *di)
 		free(b);
 	}
 	free(di->subs);
+	free(di->path);
 	di_inline_free(di);
 	if (di->dbg)
 		dwarf_finish(di->dbg, NULL);

@@ -11,8 +11,8 @@
 #define INL_MAX_DEPTH 64
 
 struct di_inl {
-	const char *name;   /* origin's name (libdwarf-owned) */
-	const char *caller; /* enclosing out-of-line function (libdwarf-owned) */
+	const char *name;   /* origin's name (libdwarf-owned, or di's when cached) */
+	const char *caller; /* enclosing out-of-line function (the same; may be NULL) */
 	Dwarf_Off off, cu_off;
 	enum dwlang lang;
 	uint64_t cu_base;
@@ -313,7 +313,64 @@ static int build_index(struct dwarfinfo *di)
 	di->inl = ix;
 	di_for_each_cu(di, inl_cu, &w);
 	di->inl_done = true;
+	if (!w.err)
+		di_cache_store(di);
 	return w.err;
+}
+
+void di_inline_save(struct dwarfinfo *di, struct di_cbuf *b)
+{
+	const struct di_inl_index *ix = di->inl;
+
+	di_cbuf_u64(b, ix ? ix->n : 0);
+	for (size_t i = 0; ix && i < ix->n; i++) {
+		const struct di_inl *in = &ix->v[i];
+
+		di_cbuf_str(b, in->name);
+		di_cbuf_str(b, in->caller);
+		di_cbuf_u64(b, in->off);
+		di_cbuf_u64(b, in->cu_off);
+		di_cbuf_u64(b, in->lang);
+		di_cbuf_u64(b, in->cu_base);
+		di_cbuf_u64(b, in->fb.valid);
+		di_cbuf_u64(b, (uint64_t)(int64_t)in->fb.base);
+		di_cbuf_u64(b, (uint64_t)in->fb.off);
+	}
+}
+
+int di_inline_load(struct dwarfinfo *di, struct di_creader *r)
+{
+	uint64_t n = di_creader_u64(r);
+	struct di_inl_index *ix;
+
+	if (r->bad || n > (r->len - r->at) / 72 || !(ix = calloc(1, sizeof(*ix))))
+		return -EINVAL;
+	di->inl = ix;
+	if (n && !(ix->v = calloc(n, sizeof(*ix->v))))
+		return -EINVAL;
+	ix->cap = n;
+	for (uint64_t i = 0; i < n; i++) {
+		struct di_inl *in = &ix->v[i];
+		uint64_t lang, valid, base;
+
+		in->name = di_creader_str(di, r);
+		in->caller = di_creader_str(di, r);
+		in->off = di_creader_u64(r);
+		in->cu_off = di_creader_u64(r);
+		lang = di_creader_u64(r);
+		in->cu_base = di_creader_u64(r);
+		valid = di_creader_u64(r);
+		base = di_creader_u64(r);
+		in->fb.off = (int64_t)di_creader_u64(r);
+		if (r->bad || !in->name || lang > DWLANG_OTHER || valid > 1)
+			return -EINVAL;
+		in->lang = (enum dwlang)lang;
+		in->fb.valid = valid;
+		in->fb.base = (int)(int64_t)base;
+		ix->n++;
+	}
+	di->inl_done = true;
+	return 0;
 }
 
 size_t dwarfinfo_inlined(struct dwarfinfo *di, const char *name, bool glob,

@@ -34,7 +34,39 @@ struct dwarfinfo {
 	struct di_inl_index *inl; /* dwarfinfo_inline.c */
 	struct di_block *blocks;  /* everything handed out, freed at dwarfinfo_free */
 	enum dwlang lang;	  /* of the unit whose types are being read */
+	char *path;		  /* of the DWARF file: names its cached indexes */
+	bool from_cache;	  /* the indexes were read from the cache (dwarfcache.c) */
 };
+
+/* dwarfcache.c: the indexes on disk. A growable buffer to write them, a bounded reader. */
+struct di_cbuf {
+	uint8_t *data;
+	size_t len, cap;
+	int err;
+};
+struct di_creader {
+	const uint8_t *data;
+	size_t len, at;
+	bool bad; /* a read went past the end or found garbage: the whole file is ignored */
+};
+int di_cbuf_put(struct di_cbuf *b, const void *p, size_t n);
+int di_cbuf_u64(struct di_cbuf *b, uint64_t v);
+int di_cbuf_str(struct di_cbuf *b, const char *s); /* s may be NULL */
+bool di_creader_get(struct di_creader *r, void *p, size_t n);
+uint64_t di_creader_u64(struct di_creader *r);
+const char *di_creader_str(struct dwarfinfo *di, struct di_creader *r); /* di's copy, or NULL */
+/* Read both indexes of di->path from the cache: 0, or -ENOENT (none, or not valid: nothing
+ * kept). */
+int di_cache_load(struct dwarfinfo *di);
+/* Write both indexes (after the inlined-instance walk); failures are silent. */
+void di_cache_store(struct dwarfinfo *di);
+/* Each index's part of the cache (dwarfinfo.c, dwarfinfo_inline.c); loads return 0 or -EINVAL. */
+void di_subs_save(struct dwarfinfo *di, struct di_cbuf *b);
+int di_subs_load(struct dwarfinfo *di, struct di_creader *r);
+void di_inline_save(struct dwarfinfo *di, struct di_cbuf *b);
+int di_inline_load(struct dwarfinfo *di, struct di_creader *r);
+/* Drop whatever a failed load left. */
+void di_cache_forget(struct dwarfinfo *di);
 
 /* Zeroed memory owned by di; NULL on no memory. */
 void *di_alloc(struct dwarfinfo *di, size_t size);

@@ -346,9 +346,22 @@ static int mon_set_debug(void *t, const char *args, rsp_output_fn out, void *ctx
 	return 0;
 }
 
+/* gdbserver's: where to look for libthread_db. tracestub finds thread-local storage without it
+ * (qGetTLSAddr), so the path is kept only to be answered as gdbserver answers. */
+static int mon_thread_db_path(void *t, const char *args, rsp_output_fn out, void *ctx)
+{
+	char line[300];
+	int n = snprintf(line, sizeof(line), "libthread-db-search-path set to `%s'\n", args);
+
+	out(ctx, line, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : 0);
+	return 0;
+}
+
 static const struct rsp_monitor_cmd live_cmds[] = {
 	{"hwdebug", "", "do hardware breakpoints/watchpoints work here?", mon_hwdebug},
 	{"set debug", "0|1", "engine event log on stderr", mon_set_debug},
+	{"set libthread-db-search-path", "PATH",
+	 "accepted as gdbserver does (tracestub needs no libthread_db)", mon_thread_db_path},
 };
 
 const struct rsp_monitor_table live_monitor_table = {live_cmds,

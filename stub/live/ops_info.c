@@ -100,6 +100,31 @@ int live_exec_bias(struct live *l, uint64_t *bias)
 	return svr4_exec_bias(l->cur->pid, svr4_rd, l, bias);
 }
 
+/* A __thread variable of the executable: its static TLS block ends at the thread pointer
+ * (fs_base). Libraries' blocks need the dynamic loader's own bookkeeping (what gdbserver asks
+ * libthread_db for): refused with -EIO, gdb says it could not get the address. */
+static int op_get_tls_addr(void *t, struct rsp_ptid id, uint64_t offset, uint64_t lm, taddr_t *addr)
+{
+	struct live *l = t;
+	struct proc_thread *th = live_resolve(l, id);
+	struct user_regs_struct r;
+	uint64_t main_lm, block;
+	int rc;
+
+	if (!th || th->proc != l->cur)
+		return -ESRCH;
+	if ((rc = svr4_main_lm(l->cur->pid, svr4_rd, l, &main_lm)) ||
+	    (rc = svr4_exec_tls_offset(l->cur->pid, svr4_rd, l, &block)))
+		return rc == -ENOENT ? -EIO : rc;
+	/* gdb sends lm 0 for the executable when the library list named no main-lm */
+	if (lm && lm != main_lm)
+		return -EIO;
+	if ((rc = ptr_getregs(th->tid, &r)))
+		return rc;
+	*addr = r.fs_base - block + offset;
+	return 0;
+}
+
 int live_exec_span(struct live *l, uint64_t *lo, uint64_t *hi)
 {
 	if (!l->cur)
@@ -238,4 +263,5 @@ void live_ops_info(struct rsp_target_ops *o)
 	o->file_readlink = op_file_readlink;
 	o->process_info = op_process_info;
 	o->region_info = op_region_info;
+	o->get_tls_addr = op_get_tls_addr;
 }

@@ -76,6 +76,11 @@ int svr4_exec_bias(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *bias);
 /* Link-time span [lo, hi) of the main executable's PT_LOAD segments. -ENOENT if none. */
 int svr4_exec_span(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *lo, uint64_t *hi);
 int svr4_rdebug(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *rdebug);
+/* The executable's static TLS block: it starts *off bytes below the thread pointer (glibc's
+ * x86_64 layout). 0, -ENOENT (no PT_TLS) or -errno. */
+int svr4_exec_tls_offset(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *off);
+/* The executable's link_map (the first of r_debug.r_map). 0, -ENOENT or -errno. */
+int svr4_main_lm(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *lm);
 int svr4_libraries(pid_t pid, svr4_read_fn rd, void *ctx, struct rsp_library *out, size_t cap,
 		   size_t *n, char *strings, size_t strcap);
 

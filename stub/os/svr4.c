@@ -49,6 +49,8 @@ static int read_cstr(svr4_read_fn rd, void *ctx, uint64_t addr, char *dst, size_
 struct exec_phdrs {
 	bool have_bias; /* PT_PHDR seen */
 	uint64_t bias, lo, hi, dyn_vaddr;
+	bool have_tls; /* PT_TLS seen */
+	uint64_t tls_vaddr, tls_memsz, tls_align;
 };
 
 static int exec_phdrs(pid_t pid, svr4_read_fn rd, void *ctx, struct exec_phdrs *x)
@@ -70,6 +72,11 @@ static int exec_phdrs(pid_t pid, svr4_read_fn rd, void *ctx, struct exec_phdrs *
 			x->have_bias = true;
 		} else if (ph.p_type == PT_DYNAMIC) {
 			x->dyn_vaddr = ph.p_vaddr;
+		} else if (ph.p_type == PT_TLS) {
+			x->have_tls = true;
+			x->tls_vaddr = ph.p_vaddr;
+			x->tls_memsz = ph.p_memsz;
+			x->tls_align = ph.p_align ? ph.p_align : 1;
 		} else if (ph.p_type == PT_LOAD) {
 			if (ph.p_vaddr < x->lo)
 				x->lo = ph.p_vaddr;
@@ -178,5 +185,37 @@ int svr4_libraries(pid_t pid, svr4_read_fn rd, void *ctx, struct rsp_library *ou
 		lm = f[3];
 	}
 	*n = k;
+	return 0;
+}
+
+int svr4_exec_tls_offset(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *off)
+{
+	struct exec_phdrs x;
+	uint64_t a, first;
+	int r = exec_phdrs(pid, rd, ctx, &x);
+
+	if (r)
+		return r;
+	a = x.tls_align;
+	if (!x.have_tls || (a & (a - 1)) || x.tls_memsz > (1ull << 32))
+		return -ENOENT;
+	/* glibc's x86_64 (TLS variant II) block of the executable, the first module: it ends at
+	 * the thread pointer, its first byte as aligned as p_vaddr is (_dl_determine_tlsoffset). */
+	first = (0 - (x.tls_vaddr & (a - 1))) & (a - 1);
+	*off = ((x.tls_memsz - first + a - 1) & ~(a - 1)) + first;
+	return 0;
+}
+
+int svr4_main_lm(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *lm)
+{
+	uint64_t rdebug = 0;
+	int r = svr4_rdebug(pid, rd, ctx, &rdebug);
+
+	*lm = 0;
+	if (r < 0)
+		return r;
+	/* struct r_debug { int r_version; struct link_map *r_map; ... }: r_map at 8 */
+	if (!rdebug || rd(ctx, rdebug + 8, lm, sizeof(*lm)) < 0 || !*lm)
+		return -ENOENT;
 	return 0;
 }

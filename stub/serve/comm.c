@@ -160,7 +160,10 @@ static int open_tcp(struct comm *c, const char *spec, char *err, size_t cap)
 	freeaddrinfo(res);
 	if (fd < 0 && e == EADDRINUSE) {
 		/* gdbserver's words: GDB's testsuite takes the next port on them */
-		snprintf(err, cap, "Can't bind address: Address already in use.");
+		snprintf(err, cap,
+			 "cannot listen on %s: Address already in use\n"
+			 "Can't bind address: Address already in use.",
+			 colon + 1);
 		return -e;
 	}
 	if (fd < 0)

@@ -146,7 +146,7 @@ for my $srv (gdb_servers()) {
     if ($srv eq 'tracestub') {
         # One table per layer, help generated from it: the live target's, then the
         # tracepoint layer's over it.
-        like($o, qr/^  hwdebug - .*\n  set debug 0\|1 - engine event log on stderr\n  tstats - /m,
+        like($o, qr/^  hwdebug - .*\n  set debug 0\|1 - engine event log on stderr\n(?:  set .*\n)*  tstats - /m,
             'monitor help: live commands, then the tracepoint layer\'s');
         like($o, qr/^usage: monitor set debug 0\|1$/m, 'monitor set debug 2: the usage line');
         like($o, qr/^frames held 0, created 0/m, 'monitor tstats through the tracepoint layer');

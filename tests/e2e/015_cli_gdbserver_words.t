@@ -36,6 +36,17 @@ for my $srv (@servers) {
         isnt($r->{rc}, 0, "$srv: $host:2346: non-zero exit status");
     }
 
+    # unittest.exp: --selftest ("Selftests have been disabled for this build." is Debian's
+    # gdbserver, which the testsuite counts as unsupported)
+    $r = plain_run(20, $bin, '--selftest');
+    if ($srv eq 'tracestub') {
+        like($r->{out}, qr/^Ran ([1-9]\d*) unit tests, 0 failed$/m, "$srv: --selftest runs its checks");
+        is($r->{rc}, 0, "$srv: --selftest: exit status 0");
+    } else {
+        like($r->{out} . $r->{err}, qr/Ran \d+ unit tests, 0 failed|Selftests have been disabled/,
+            "$srv: --selftest answers as the testsuite expects");
+    }
+
     # every test's gdbserver_start: a port in use is said in gdbserver's words (the harness
     # then takes the next port)
     {

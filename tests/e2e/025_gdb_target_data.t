@@ -137,4 +137,23 @@ if ($regs{tracestub} && $regs{gdbserver}) {
         is($norm{tracestub}{$k}, $norm{gdbserver}{$k}, "tracestub: session '$k' same as gdbserver");
     }
 }
+# __thread variables of the executable in two threads (qGetTLSAddr): gdbserver asks
+# libthread_db; tracestub computes the static TLS block below the thread pointer. Same values
+# and addresses (randomisation off on both), and gdbserver's answer to its monitor command.
+my $tls = fixture('tlsvars');
+my %tlsout;
+for my $srv (-x $tls ? gdb_servers() : ()) {
+    my $s = start_server($srv, launch => [$tls]);
+    my ($o) = run_gdb($s, prog => $tls, cmds => ['break worker', 'continue', 'print foo',
+        'print tag', 'next', 'next', 'print foo', 'print tag', 'print &foo', 'thread 1',
+        'print foo', 'print &foo', 'monitor set libthread-db-search-path /foo/bar', 'kill']);
+    stop_server($s);
+    $tlsout{$srv} = join("\n", $o =~ /^(\$\d+ = .*)$/mg);
+    like($o, qr/\$3 = 42\n\$4 = "wain.*\n(?s:.*)\$6 = 7\n/, "$srv: __thread variables of two threads");
+    like($o, qr/libthread-db-search-path set to `\/foo\/bar'/, "$srv: monitor set libthread-db-search-path");
+}
+SKIP: {
+    skip 'gdbserver not installed', 1 if !exists $tlsout{gdbserver};
+    is($tlsout{tracestub}, $tlsout{gdbserver}, 'tracestub: the values and addresses gdbserver gives');
+}
 done_testing();

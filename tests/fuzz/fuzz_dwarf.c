@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -85,7 +86,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned got;
 	size_t i, n;
 	int fd;
+	static int once;
 
+	/* dwarfinfo keeps its indexes on disk by file identity: none for inputs that come and
+	 * go (every memfd is a new file) */
+	if (!once++)
+		setenv("XDG_CACHE_HOME", "/nonexistent/tracestub-fuzz", 1);
 	fd = memfd_create("fuzz-dwarf", MFD_CLOEXEC);
 	if (fd < 0)
 		return 0;

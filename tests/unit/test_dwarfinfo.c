@@ -3,12 +3,14 @@
  * register ABI, compressed sections, strings, slices, errors, an inlined net/http.Get). TAP,
  * plan at the end. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "stub/debuginfo/debuginfo.h"
+#include "stub/debuginfo/dwarfinfo_internal.h"
 
 static int n_test;
 static void ok(int cond, const char *name)
@@ -219,15 +221,73 @@ static void test_go(void)
 	close_mod(&m);
 }
 
+/* The indexes kept on disk: the second open reads them back (no walk), answers the same, and a
+ * damaged cache file is ignored. */
+static void test_cache(void)
+{
+	const char *path = "build/fixtures/dw_args";
+	char dir[] = "/tmp/dwcache-XXXXXX", cmd[128];
+	const struct dwfunc *a[4], *b[4];
+	struct dwarfinfo *d1 = NULL, *d2 = NULL, *d3 = NULL;
+	size_t n1, n2, n3;
+	const struct dwfunc *f1, *f2;
+
+	if (access(path, R_OK) || !mkdtemp(dir)) {
+		for (int i = 0; i < 5; i++)
+			ok(1, "# SKIP dw_args absent");
+		return;
+	}
+	setenv("XDG_CACHE_HOME", dir, 1);
+	ok(!dwarfinfo_open(path, &d1) && !d1->from_cache, "first open: the DIEs walked");
+	n1 = dwarfinfo_inlined(d1, "f_inl", false, a, 4);
+	f1 = dwarfinfo_func_at(d1, a[0] ? a[0]->low : 0);
+	ok(!dwarfinfo_open(path, &d2) && d2->from_cache, "second open: the indexes from the cache");
+	n2 = dwarfinfo_inlined(d2, "f_inl", false, b, 4);
+	f2 = dwarfinfo_func_at(d2, b[0] ? b[0]->low : 0);
+	ok(n1 == 2 && n2 == n1 && a[0]->low == b[0]->low && a[1]->low == b[1]->low &&
+		   !strcmp(a[0]->caller, b[0]->caller),
+	   "cached: the same inlined instances, callers and addresses");
+	ok((f1 == NULL) == (f2 == NULL) &&
+		   (!f1 || (f1->low == f2->low && !strcmp(f1->name, f2->name) &&
+			    f1->nparams == f2->nparams)),
+	   "cached: the same function at an address, with its parameters");
+	/* a byte of every cache file flipped: the CRC fails, the file is walked again */
+	snprintf(cmd, sizeof(cmd),
+		 "for f in %s/tracestub/dwarfidx-*; do printf 'X' | dd of=$f bs=1 seek=40 "
+		 "conv=notrunc 2>/dev/null; done",
+		 dir);
+	ok(!system(cmd) && !dwarfinfo_open(path, &d3) && !d3->from_cache &&
+		   (n3 = dwarfinfo_inlined(d3, "f_inl", false, b, 4)) == n1,
+	   "a damaged cache file is ignored: walked again, the same answers");
+	dwarfinfo_free(d1);
+	dwarfinfo_free(d2);
+	dwarfinfo_free(d3);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd))
+		ok(0, "cleanup");
+	unsetenv("XDG_CACHE_HOME");
+}
+
 int main(void)
 {
 	struct dwarfinfo *di = NULL;
+	char home[] = "/tmp/dwhome-XXXXXX", rm[64];
+	bool have_home = mkdtemp(home) != NULL;
 
+	/* the other tests' indexes go to a folder of their own, not ~/.cache */
+	if (have_home)
+		setenv("XDG_CACHE_HOME", home, 1);
 	test_c();
+	test_cache(); /* its own folder, then none */
+	if (have_home)
+		setenv("XDG_CACHE_HOME", home, 1);
 	test_opt();
 	test_go();
 	ok(dwarfinfo_open("/nonexistent/x", &di) == -ENOENT && !di, "missing file: -ENOENT");
 	ok(dwarfinfo_open("/bin/true", &di) == -ENOENT && !di, "stripped binary: -ENOENT");
+	snprintf(rm, sizeof(rm), "rm -rf %s", home);
+	if (have_home && system(rm))
+		ok(0, "cleanup");
 	printf("1..%d\n", n_test);
 	return 0;
 }
