@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 enum { OPF_DEFINED = 1, OPF_UNSUPPORTED = 2 };
@@ -268,6 +269,70 @@ out:
 	free(depth);
 	free(work);
 	return st;
+}
+
+int ax_trace_bound(const uint8_t *code, size_t len, uint64_t *bytes, unsigned *mem_ops,
+		   unsigned *tsv_ops)
+{
+	size_t pc = 0, prev = SIZE_MAX;
+
+	*bytes = 0;
+	*mem_ops = *tsv_ops = 0;
+	while (pc < len) {
+		const struct ax_opinfo *oi = op_info(code[pc]);
+		uint8_t op = code[pc];
+		uint64_t n = 0;
+
+		if (!oi || len - pc - 1 < oi->imm)
+			return -EINVAL;
+		switch (op) {
+		case 0x0c: /* trace: the length is on top; known when a constant was just pushed */
+			if (prev == SIZE_MAX || code[prev] < 0x22 || code[prev] > 0x25)
+				return -ERANGE;
+			for (unsigned i = 0; i < op_info(code[prev])->imm; i++)
+				n = n << 8 | code[prev + 1 + i];
+			*bytes += n;
+			*mem_ops += 1 + (unsigned)(n / 65535);
+			break;
+		case 0x2f: /* tracenz: up to a limit from the stack */
+			return -ERANGE;
+		case 0x0d: /* trace_quick N */
+			*bytes += code[pc + 1];
+			++*mem_ops;
+			break;
+		case 0x30: /* trace16 N */
+			*bytes += (uint64_t)code[pc + 1] << 8 | code[pc + 2];
+			++*mem_ops;
+			break;
+		case 0x2e: /* tracev */
+			++*tsv_ops;
+			break;
+		case 0x20: /* if_goto, goto: a jump back may repeat the trace ops */
+		case 0x21:
+			if (((size_t)code[pc + 1] << 8 | code[pc + 2]) <= pc)
+				return -ERANGE;
+			break;
+		default:
+			break;
+		}
+		prev = pc;
+		pc += 1u + oi->imm;
+	}
+	return 0;
+}
+
+bool ax_reads_regs(const uint8_t *code, size_t len)
+{
+	for (size_t pc = 0; pc < len;) {
+		const struct ax_opinfo *oi = op_info(code[pc]);
+
+		if (!oi || len - pc - 1 < oi->imm)
+			return true;  /* not decodable: assume it does */
+		if (code[pc] == 0x26) /* reg */
+			return true;
+		pc += 1u + oi->imm;
+	}
+	return false;
 }
 
 /* ---- interpreter ---- */

@@ -96,6 +96,15 @@ enum ax_status ax_verify(const uint8_t *code, size_t len, struct ax_verify_info 
 enum ax_status ax_eval(const uint8_t *code, size_t len, const struct ax_env *env,
 		       struct ax_result *out);
 
+/* What verified code can record at most: bytes of memory in mem_ops trace blocks and
+ * tsv_ops trace-state values, when every trace op runs at most once with a constant length
+ * (no jump back, no trace/tracenz). 0, or -ERANGE (unbounded) / -EINVAL. */
+int ax_trace_bound(const uint8_t *code, size_t len, uint64_t *bytes, unsigned *mem_ops,
+		   unsigned *tsv_ops);
+
+/* Does code read a register (the reg op)? */
+bool ax_reads_regs(const uint8_t *code, size_t len);
+
 /* Static description of a status ("division by zero"), never NULL. */
 const char *ax_status_str(enum ax_status st);
 

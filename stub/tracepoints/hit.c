@@ -29,13 +29,26 @@ static bool mask_wants_fp(const uint8_t *mask)
 	return false;
 }
 
+/* Frame bytes an X action may add: exact when its trace ops are bounded (`collect var`
+ * compiles to trace_quick), else LT_EXPR_ROOM. A reservation no larger than needed lets a
+ * buffer sized for N frames (circ.exp) hold N of them. */
+static size_t expr_room(const struct rsp_tp_action *a)
+{
+	uint64_t bytes;
+	unsigned mem, tsv;
+
+	if (ax_trace_bound(a->code, a->code_len, &bytes, &mem, &tsv) || bytes > (1u << 24))
+		return LT_EXPR_ROOM;
+	return (size_t)bytes + (size_t)mem * TRACEBUF_MEM_HDR + (size_t)tsv * TRACEBUF_TSV_BLOCK;
+}
+
 void tpoints_plan_build(struct tpoints *tr, struct tpoints_tp *tp)
 {
 	for (int s = 0; s < 2; s++) {
 		struct tpoints_plan *pl = &tp->plan[s];
 
 		memset(pl, 0, sizeof(*pl));
-		pl->max = TRACEBUF_FRAME_HDR + 1 + tr->layout->g_size;
+		pl->max = TRACEBUF_FRAME_HDR;
 		for (size_t i = 0; i < tp->nacts; i++) {
 			const struct rsp_tp_action *a = &tp->acts[i];
 
@@ -44,8 +57,16 @@ void tpoints_plan_build(struct tpoints *tr, struct tpoints_tp *tp)
 			pl->any = true;
 			if (a->kind == RSP_TPA_REGS && mask_wants_fp(a->mask))
 				pl->need_fp = true;
+			/* an R action, or an expression that reads registers (locals in
+			 * registers, $sp-relative blocks): unwinding such a frame needs them */
+			if ((a->kind == RSP_TPA_REGS ||
+			     (a->kind == RSP_TPA_EXPR && ax_reads_regs(a->code, a->code_len))) &&
+			    !pl->regs) {
+				pl->regs = true;
+				pl->max += 1 + tr->layout->g_size;
+			}
 			if (a->kind == RSP_TPA_EXPR)
-				pl->max += LT_EXPR_ROOM;
+				pl->max += expr_room(a);
 			if (a->kind == RSP_TPA_MEM && pl->nmem < LT_MAX_MEM) {
 				uint64_t len = a->len;
 
@@ -271,10 +292,10 @@ static bool collect(struct tpoints_ctx *c, struct tpoints_tp *tp, bool stepping)
 	}
 	if (pl->need_fp)
 		load_regs(c, true);
-	/* gdb's trace file needs one register block size for every frame: always the whole g
-	 * block (what was not fetched stays zero here and reads as unavailable live). */
-	r = tracebuf_put_regs(&c->b, tr->layout->g_size);
-	if (r)
+	/* Registers only when an action asked for them (gdbserver too): then the whole g block,
+	 * as gdb's trace file has one register block size; a frame without one shows its pc
+	 * (the tracepoint's address) and every other register unavailable. */
+	if (pl->regs && (r = tracebuf_put_regs(&c->b, tr->layout->g_size)))
 		memcpy(r, c->g, tr->layout->g_size);
 	collect_mem(c, pl);
 	run_exprs(c, tp, stepping);

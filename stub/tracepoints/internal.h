@@ -24,6 +24,8 @@
 struct tpoints_plan {
 	bool any;     /* has actions at all */
 	bool need_fp; /* the mask asks for x87/SSE/AVX registers: fetch them */
+	bool regs;    /* an R action: the frame has an R block (else only the pc, from the
+		       * tracepoint's address, as gdbserver frames) */
 	struct {
 		taddr_t addr;
 		uint64_t len;

@@ -472,16 +472,20 @@ static int op_tp_hits(void *t, uint32_t num, taddr_t addr, uint64_t *hits, uint6
 	return 0;
 }
 
+/* qTfV/qTsV list the newest definition first, as gdbserver does (gdb downloads them in reverse
+ * of creation, so this gives them back in creation order; MI's =tsv-created follow it). */
 static int op_tsv_get(void *t, size_t idx, struct rsp_tsv *out)
 {
 	struct tpoints *tr = tpoints_of(t);
+	const struct tpoints_tsv *v;
 
 	if (idx >= tr->ntsvs)
 		return -ENOENT;
-	out->num = tr->tsvs[idx].num;
-	out->initial = tr->tsvs[idx].initial;
-	out->builtin = tr->tsvs[idx].builtin;
-	out->name = tr->tsvs[idx].name ? tr->tsvs[idx].name : "";
+	v = &tr->tsvs[tr->ntsvs - 1 - idx];
+	out->num = v->num;
+	out->initial = v->initial;
+	out->builtin = v->builtin;
+	out->name = v->name ? v->name : "";
 	return 0;
 }
 

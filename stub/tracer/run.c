@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "stub/debuginfo/debuginfo.h"
 #include "stub/live/live.h"
 #include "stub/os/os.h"
 #include "stub/tracer/internal.h"
@@ -111,6 +112,38 @@ static void on_proc(void *ctx, const struct live_proc_event *ev)
 	}
 }
 
+/* Before attaching: every module's DWARF read once (the vet in a child, the indexes), so its
+ * verdicts and indexes are on disk and the attached process is not held stopped while a big
+ * library's DWARF is read; the session's own module set then finds them there. */
+/* Will a spec look into module m (MODULE:FUNC only into its module; *ADDR into none)? */
+static bool wanted(const struct tracecli *c, const struct module *m)
+{
+	for (size_t i = 0; i < c->nspecs; i++) {
+		const struct probespec *ps = &c->specs[i];
+
+		if (ps->kind == PROBESPEC_ADDR)
+			continue;
+		if (ps->kind != PROBESPEC_MODFUNC || trace_module_matches(m, ps->module))
+			return true;
+	}
+	return false;
+}
+
+static void warm_debuginfo(const struct tracecli *c, pid_t pid)
+{
+	struct module_set *set = NULL;
+
+	if (module_set_from_pid(pid, &set))
+		return;
+	for (size_t i = 0; i < set->n; i++) {
+		struct dwarfinfo *di = wanted(c, set->mods[i]) ? module_dwarf(set->mods[i]) : NULL;
+
+		if (di)
+			dwarfinfo_inlined(di, "", false, NULL, 0); /* builds the inlined index */
+	}
+	module_set_free(set);
+}
+
 static int start(struct session *ss)
 {
 	const struct tracecli *c = ss->t->cli;
@@ -118,6 +151,7 @@ static int start(struct session *ss)
 	int r;
 
 	if (c->pid) {
+		warm_debuginfo(c, c->pid);
 		r = live_attach(ss->l, c->pid);
 		if (r) {
 			fprintf(stderr, "tracestub trace: cannot attach to process %d: %s\n",

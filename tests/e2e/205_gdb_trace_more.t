@@ -11,6 +11,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use TS;
+use RSP;
 
 my $prog = fixture('tp');
 plan skip_all => "$prog not built (make fixtures)" if !-x $prog;
@@ -104,6 +105,27 @@ for my $srv (gdb_servers()) {
     }
     ok(defined $n && $n >= 1 && $n < 10, $T->('a 4000-byte buffer holds fewer than 10 frames'));
     like($o, qr/^Trace buffer has \d+ bytes of 4000 bytes free/m, $T->('tstatus: buffer size 4000'));
+
+    # ---- trace state variables come back newest first (qTfV/qTsV), as from gdbserver: gdb
+    # downloads them newest first, so a reconnecting gdb (MI =tsv-created) sees them in
+    # creation order (mi-tsv-changed.exp) ----
+    {
+        my $s = start_server($srv, launch => [$prog]);
+        my $c = RSP->connect($s->{port});
+        $c->ask('QTinit');
+        $c->ask('QTDV:6:2d:0:' . unpack('H*', 'tvar2'));
+        $c->ask('QTDV:5:0:0:' . unpack('H*', 'tvar1'));
+        my @names;
+        for (my $r = $c->ask('qTfV'); defined $r && $r =~ /^[0-9a-f]+:[0-9a-f]+:\d:([0-9a-f]*)$/;
+            $r = $c->ask('qTsV')) {
+            push @names, pack('H*', $1);
+        }
+        $c->ask('k');
+        $c->close;
+        stop_server($s);
+        is(join(',', @names), 'tvar1,tvar2,trace_timestamp',
+            $T->('qTfV: the newest definition first, the built-in last'));
+    }
 
     # ---- any size gdb can set: 4 bytes hold no frame (trace-buffer-size.exp) ----
     $o = session($srv, ['set trace-buffer-size 4', 'tstatus', 'trace traced', 'actions',

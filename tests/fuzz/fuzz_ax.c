@@ -98,6 +98,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size -= (size ? 1 : 0) + split;
 
 	vs = ax_verify(data, size, &vi);
+	{
+		/* the frame-size bound and the register check read any bytes safely */
+		uint64_t bytes;
+		unsigned mem, tsv;
+
+		ax_trace_bound(data, size, &bytes, &mem, &tsv);
+		ax_reads_regs(data, size);
+	}
 	if (!vi.reason)
 		abort();
 	es = ax_eval(data, size, &env, &res);

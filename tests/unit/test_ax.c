@@ -452,8 +452,42 @@ static void test_verify(void)
 	   "op names");
 }
 
+/* What a tracepoint frame must reserve for an X action (gdb's circ.exp sizes its buffer to 4
+ * frames): exact for constant-length trace ops, unbounded otherwise. */
+static void test_trace_bound(void)
+{
+	/* collect testload (int[13]): const64 addr; trace_quick 52; end */
+	static const uint8_t quick[] = {0x25, 0,    0,	  0x55, 0x55, 0x55,
+					0x55, 0x80, 0x10, 0x0d, 52,   0x27};
+	/* *(void **)$sp @ 128: reg rsp; zero_ext 64; const16 1024; trace; end */
+	static const uint8_t sp[] = {0x26, 0, 7, 0x2a, 0x40, 0x23, 0x04, 0x00, 0x0c, 0x27};
+	/* trace with a computed length: reg; reg; trace */
+	static const uint8_t dyn[] = {0x26, 0, 7, 0x26, 0, 0, 0x0c, 0x27};
+	/* a jump back over a trace_quick */
+	static const uint8_t loop[] = {0x22, 1, 0x0d, 4, 0x20, 0, 0, 0x27};
+	/* tracev 3; trace16 300 */
+	static const uint8_t v16[] = {0x2e, 0, 3, 0x22, 9, 0x30, 0x01, 0x2c, 0x27};
+	uint64_t bytes;
+	unsigned mem, tsv;
+
+	ok(!ax_trace_bound(quick, sizeof(quick), &bytes, &mem, &tsv) && bytes == 52 && mem == 1 &&
+		   !tsv && !ax_reads_regs(quick, sizeof(quick)),
+	   "trace bound: trace_quick 52 is one block of 52 bytes; no register read");
+	ok(!ax_trace_bound(sp, sizeof(sp), &bytes, &mem, &tsv) && bytes == 1024 && mem == 1 &&
+		   ax_reads_regs(sp, sizeof(sp)),
+	   "trace bound: trace after const16 1024 is 1024 bytes; reads a register");
+	ok(ax_trace_bound(dyn, sizeof(dyn), &bytes, &mem, &tsv) == -ERANGE,
+	   "trace bound: a computed length is unbounded");
+	ok(ax_trace_bound(loop, sizeof(loop), &bytes, &mem, &tsv) == -ERANGE,
+	   "trace bound: a jump back is unbounded");
+	ok(!ax_trace_bound(v16, sizeof(v16), &bytes, &mem, &tsv) && bytes == 300 && mem == 1 &&
+		   tsv == 1,
+	   "trace bound: tracev and trace16");
+}
+
 int main(void)
 {
+	test_trace_bound();
 	reset();
 	test_arith();
 	test_ext();
