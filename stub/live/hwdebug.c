@@ -20,45 +20,71 @@ void hwdebug_init(struct hwdebug *hw)
 	memset(hw, 0, sizeof(*hw));
 }
 
+/* The largest aligned piece (8, 4, 2 or 1 bytes) at addr within len bytes. */
+static unsigned piece(taddr_t addr, uint64_t len)
+{
+	unsigned n = 8;
+
+	while (n > 1 && ((addr & (n - 1)) || n > len))
+		n >>= 1;
+	return n;
+}
+
 int hwdebug_insert(struct hwdebug *hw, enum rsp_point_type type, taddr_t addr, unsigned len)
 {
-	unsigned i;
+	unsigned i, need = 0, free_slots = 0;
+	taddr_t a;
+	uint64_t left;
 
 	if (type == RSP_POINT_READ || type == RSP_POINT_SW)
 		return -EOPNOTSUPP;
 	if (type == RSP_POINT_HW)
-		len = 1; /* kind is the instruction length hint; DR7 exec length is always 1
-			  */
-	if (len != 1 && len != 2 && len != 4 && len != 8)
+		len = 1; /* kind is the instruction length hint; DR7 exec length is always 1 */
+	if (!len)
 		return -EINVAL;
-	if (addr & (len - 1))
-		return -EINVAL;
-	for (i = 0; i < HWDEBUG_SLOTS; i++) {
+	for (a = addr, left = len; left; need++) {
+		unsigned n = piece(a, left);
+
+		a += n;
+		left -= n;
+	}
+	for (i = 0; i < HWDEBUG_SLOTS; i++)
+		free_slots += !hw->slot[i].used;
+	if (need > free_slots)
+		return -ENOSPC;
+	for (i = 0, a = addr, left = len; i < HWDEBUG_SLOTS && left; i++) {
+		unsigned n;
+
 		if (hw->slot[i].used)
 			continue;
+		n = piece(a, left);
 		hw->slot[i].used = true;
 		hw->slot[i].type = type;
-		hw->slot[i].addr = addr;
-		hw->slot[i].len = len;
-		return 0;
+		hw->slot[i].addr = a;
+		hw->slot[i].len = n;
+		hw->slot[i].gaddr = addr;
+		hw->slot[i].glen = len;
+		a += n;
+		left -= n;
 	}
-	return -ENOSPC;
+	return 0;
 }
 
 int hwdebug_remove(struct hwdebug *hw, enum rsp_point_type type, taddr_t addr, unsigned len)
 {
 	unsigned i;
+	int rc = -ENOENT;
 
 	if (type == RSP_POINT_HW)
 		len = 1;
 	for (i = 0; i < HWDEBUG_SLOTS; i++) {
-		if (hw->slot[i].used && hw->slot[i].type == type && hw->slot[i].addr == addr &&
-		    hw->slot[i].len == len) {
+		if (hw->slot[i].used && hw->slot[i].type == type && hw->slot[i].gaddr == addr &&
+		    hw->slot[i].glen == len) {
 			hw->slot[i].used = false;
-			return 0;
+			rc = 0;
 		}
 	}
-	return -ENOENT;
+	return rc;
 }
 
 uint64_t hwdebug_dr7(const struct hwdebug *hw)

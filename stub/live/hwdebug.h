@@ -18,15 +18,17 @@ struct hwdebug {
 		enum rsp_point_type type;
 		taddr_t addr;
 		unsigned len;
+		taddr_t gaddr; /* the point asked for: a region split over several slots */
+		unsigned glen;
 	} slot[HWDEBUG_SLOTS];
 };
 
 void hwdebug_init(struct hwdebug *hw);
-/* Claim a slot. 0, -EOPNOTSUPP (read watch, SW type), -EINVAL (length not
- * 1/2/4/8 or not aligned; exec breakpoints must be length 1), -ENOSPC (all four
- * in use). */
+/* Claim slots. A watchpoint region is covered by aligned pieces of 8, 4, 2 and 1 bytes (a
+ * 16-byte struct takes two slots; gdbserver splits the same way), all or none. 0,
+ * -EOPNOTSUPP (read watch, SW type), -EINVAL (empty region), -ENOSPC (not enough free). */
 int hwdebug_insert(struct hwdebug *hw, enum rsp_point_type type, taddr_t addr, unsigned len);
-/* Free the slot holding exactly this point. -ENOENT if none. */
+/* Free the slots holding exactly this point. -ENOENT if none. */
 int hwdebug_remove(struct hwdebug *hw, enum rsp_point_type type, taddr_t addr, unsigned len);
 /* The DR7 value enabling the used slots (local enable bits). */
 uint64_t hwdebug_dr7(const struct hwdebug *hw);

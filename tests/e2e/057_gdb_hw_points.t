@@ -59,4 +59,23 @@ for my $srv (gdb_servers()) {
 if ($norm{tracestub} && $norm{gdbserver}) {
     is($norm{tracestub}, $norm{gdbserver}, 'tracestub: hbreak/rwatch/awatch session same as gdbserver');
 }
+
+# A watched region wider than one debug register (int arr[6]: 24 bytes, three 8-byte pieces),
+# as gdb's watchpoint.exp watches a struct: split over several slots, the first write in qsort
+# reported. Was "Could not insert hardware watchpoint" (gdbserver splits the same way).
+my %wide;
+for my $srv ($works ? gdb_servers() : ()) {
+    my $s = start_server($srv, launch => [$prog]);
+    my ($o) = run_gdb($s, prog => $prog,
+        cmds => ['break basic.c:55', 'continue', 'watch arr', 'continue', 'delete', 'continue']);
+    wait_server($s, 10);
+    stop_server($s);
+    like($o, qr/^Hardware watchpoint 2: arr\n+Old value = \{5, 3, 9, 1, 7, 2\}\nNew value = /m,
+        "$srv: watch of a 24-byte array: three debug registers, the first write seen");
+    like($o, qr/exited normally/, "$srv: and the program runs to its end");
+    ($wide{$srv}) = $o =~ /(Hardware watchpoint 2: arr\n+Old value = [^\n]*\nNew value = [^\n]*)/;
+}
+if ($wide{tracestub} && $wide{gdbserver}) {
+    is($wide{tracestub}, $wide{gdbserver}, 'tracestub: the same change reported as by gdbserver');
+}
 done_testing();

@@ -262,7 +262,7 @@ static void test_watch(void)
 	ops->interrupt(l);
 	wait_stop(l, &st);
 	ok(ops->insert_point(l, RSP_POINT_READ, a_var, 8) == -EOPNOTSUPP, "Z3 unsupported");
-	ok(ops->insert_point(l, RSP_POINT_WRITE, a_var + 1, 8) == -EINVAL, "Z2 misaligned");
+	ok(ops->insert_point(l, RSP_POINT_WRITE, a_var, 0) == -EINVAL, "Z2 of zero bytes refused");
 	if (!hwprobe_debugregs_work()) {
 		/* This machine accepts debug registers but never traps: refused, not faked. */
 		ok(ops->insert_point(l, RSP_POINT_WRITE, a_var, 8) == -ENODEV,
@@ -274,6 +274,12 @@ static void test_watch(void)
 		live_free(l);
 		return;
 	}
+	/* 8 bytes at an odd address: pieces of 1, 2, 4 and 1 (all four slots), as gdbserver
+	 * splits; a fifth piece would not fit */
+	ok(ops->insert_point(l, RSP_POINT_WRITE, a_var + 1, 8) == 0 &&
+		   ops->insert_point(l, RSP_POINT_WRITE, a_var, 1) == -ENOSPC &&
+		   ops->remove_point(l, RSP_POINT_WRITE, a_var + 1, 8) == 0,
+	   "Z2 misaligned: split over the four debug registers, then removed whole");
 	ok(ops->insert_point(l, RSP_POINT_WRITE, a_var, 8) == 0, "Z2 on live_var");
 	ok(write(go_wr, "g", 1) == 1, "release fixture");
 	ok(resume_all(l, RSP_RESUME_CONTINUE, 0) == 0, "continue to watchpoint");
