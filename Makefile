@@ -115,7 +115,14 @@ $(B)/fixtures/rust_m: tests/fixtures/rust/m.rs $(B)/.deps
 $(B)/fixtures/sorter_split: $(B)/fixtures/sorter
 	objcopy --only-keep-debug $< $@.debug
 	objcopy --strip-debug --strip-unneeded --add-gnu-debuglink=$@.debug $< $@
+# and once more stripped, its DWARF under a debug root by build-id (as /usr/lib/debug holds it)
+$(B)/fixtures/sorter_bid: $(B)/fixtures/sorter
+	objcopy --strip-debug --strip-unneeded $< $@
+	id=$$(readelf -n $< | sed -n 's/.*Build ID: //p'); \
+	  d=$(B)/fixtures/debugroot/.build-id/$$(echo $$id | cut -c1-2); mkdir -p $$d && \
+	  objcopy --only-keep-debug $< $$d/$$(echo $$id | cut -c3-).debug
 fixtures: $(FIX_BIN) $(FIX_LIBS) $(GO_BIN) $(B)/fixtures/dw_args_badrng $(B)/fixtures/sorter_split \
+	$(B)/fixtures/sorter_bid \
 	$(B)/fixtures/go_args_stripped $(LNK_BIN) $(B)/fixtures/cxx_shop $(B)/fixtures/rust_m
 
 # ---- fuzz targets: clang + libFuzzer, the library built with clang's instrumentation ----

@@ -2,15 +2,19 @@
 #include "protocol/monitor.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static void put(rsp_output_fn out, void *ctx, const char *a, const char *b, const char *c,
-		const char *d)
+void rsp_monitor_printf(rsp_output_fn out, void *ctx, const char *fmt, ...)
 {
-	char line[256];
-	int n = snprintf(line, sizeof(line), "%s%s%s%s", a, b, c, d);
+	char line[512];
+	va_list ap;
+	int n;
 
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
 	if (n > 0)
 		out(ctx, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
@@ -21,11 +25,9 @@ static void help(const struct rsp_monitor_table *const *tables, size_t ntables, 
 	for (size_t i = 0; i < ntables; i++)
 		for (size_t k = 0; k < tables[i]->n; k++) {
 			const struct rsp_monitor_cmd *c = &tables[i]->cmds[k];
-			char name[64];
 
-			snprintf(name, sizeof(name), "  %s%s%s - ", c->name, *c->args ? " " : "",
-				 c->args);
-			put(out, ctx, name, c->help, "\n", "");
+			rsp_monitor_printf(out, ctx, "  %s%s%s - %s\n", c->name,
+					   *c->args ? " " : "", c->args, c->help);
 		}
 }
 
@@ -58,11 +60,8 @@ int rsp_monitor_run(const struct rsp_monitor_table *const *tables, size_t ntable
 		cmd++;
 	rc = best->run(t, cmd, out, ctx);
 	if (rc == -EINVAL) {
-		char use[96];
-
-		snprintf(use, sizeof(use), "%s%s%s\n", best->name, *best->args ? " " : "",
-			 best->args);
-		put(out, ctx, "usage: monitor ", use, "", "");
+		rsp_monitor_printf(out, ctx, "usage: monitor %s%s%s\n", best->name,
+				   *best->args ? " " : "", best->args);
 		return 0;
 	}
 	return rc;

@@ -24,6 +24,10 @@ struct rsp_monitor_table {
 	size_t n;
 };
 
+/* printf to a monitor's output (one line of at most 511 bytes; longer is cut). */
+void rsp_monitor_printf(rsp_output_fn out, void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Run cmd (len bytes, NUL-terminated) against the tables in order: the longest name that
  * cmd starts with, followed by a space or the end, wins. "help" lists every command of every
  * table. Returns the handler's result (0 after printing the usage for -EINVAL), or -ENOENT

@@ -156,14 +156,12 @@ enum dwt_kind {
 	DWT_STRUCT,   /* C struct/union or other Go struct: leaves hold the scalar parts */
 	DWT_MEMORY,   /* an aggregate passed in memory (too big, arrays, long double...) */
 	/* C++ (libstdc++ layouts) and Rust library types shown as what they hold */
-	DWT_CXXSTR,	/* a std::string object: {char *p; size_t len; ...} */
-	DWT_CXXSTR_REF, /* a pointer or reference to one */
-	DWT_CXXVEC,	/* a std::vector object: {T *begin, *end, *cap}; elem_kind/size as slices */
-	DWT_CXXVEC_REF, /* a pointer or reference to one */
-	DWT_CXXSV,	/* a std::string_view: {size_t len; const char *p} */
-	DWT_RSTRING,	/* a Rust String: bytes at ptr_off/len_off of the object */
-	DWT_RVEC,	/* a Rust Vec<T> (and &[T]): elements at ptr_off, count at len_off */
-	DWT_RENUM,	/* a Rust enum (Option, Result...): its variant, by the tag at tag_off */
+	DWT_CXXSTR,  /* a std::string object: {char *p; size_t len; ...} (deref: its address) */
+	DWT_CXXVEC,  /* a std::vector object: {T *begin, *end, *cap}; elem_kind/size as slices */
+	DWT_CXXSV,   /* a std::string_view: {size_t len; const char *p} */
+	DWT_RSTRING, /* a Rust String: bytes at ptr_off/len_off of the object */
+	DWT_RVEC,    /* a Rust Vec<T> (and &[T]): elements at ptr_off, count at len_off */
+	DWT_RENUM,   /* a Rust enum (Option, Result...): its variant, by the tag at tag_off */
 };
 
 #define DWARFINFO_MAX_VARIANTS 8
@@ -330,8 +328,8 @@ struct module {
 
 /* Is runtime addr code of m's file where the loader put it: inside m's executable mapping, and
  * the file offset the mapping holds there is the one the ELF headers give for addr - bias
- * (so a wrong bias can never pass). */
-bool module_addr_is_code(const struct module *m, uint64_t addr);
+ * (so a wrong bias can never pass). *file_off (may be NULL) gets that offset. */
+bool module_addr_is_code(const struct module *m, uint64_t addr, uint64_t *file_off);
 
 struct module_set {
 	struct module **mods; /* in order of discovery */

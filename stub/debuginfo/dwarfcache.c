@@ -18,30 +18,40 @@
 
 #define MAGIC "TSDIDX2" /* a change of what is kept: a new magic */
 
-static int cache_file(const char *path, char *out, size_t cap, bool make)
+int di_cache_dir(char *out, size_t cap, bool make)
 {
 	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	int n;
+
+	if (x && *x)
+		n = snprintf(out, cap, "%s/tracestub", x);
+	else if (home && *home)
+		n = snprintf(out, cap, "%s/.cache/tracestub", home);
+	else
+		return -ENOENT;
+	if (n <= 0 || (size_t)n >= cap)
+		return -ENAMETOOLONG;
+	if (make) {
+		char *slash = strrchr(out, '/');
+
+		*slash = 0;
+		mkdir(out, 0755); /* ~/.cache may not exist yet */
+		*slash = '/';
+		mkdir(out, 0755);
+	}
+	return n;
+}
+
+static int cache_file(const char *path, char *out, size_t cap, bool make)
+{
 	struct stat st;
 	char dir[4096];
 	int n;
 
 	if (stat(path, &st))
 		return -errno;
-	if (x && *x)
-		n = snprintf(dir, sizeof(dir), "%s/tracestub", x);
-	else if (home && *home)
-		n = snprintf(dir, sizeof(dir), "%s/.cache/tracestub", home);
-	else
-		return -ENOENT;
-	if (n <= 0 || (size_t)n >= sizeof(dir))
-		return -ENAMETOOLONG;
-	if (make) {
-		char *slash = strrchr(dir, '/');
-		*slash = 0;
-		mkdir(dir, 0755);
-		*slash = '/';
-		mkdir(dir, 0755);
-	}
+	if ((n = di_cache_dir(dir, sizeof(dir), make)) < 0)
+		return n;
 	n = snprintf(out, cap, "%s/dwarfidx-%llx-%llx-%llx-%llx.%09ld", dir,
 		     (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
 		     (unsigned long long)st.st_size, (unsigned long long)st.st_mtim.tv_sec,

@@ -38,6 +38,10 @@ struct dwarfinfo {
 	bool from_cache;	  /* the indexes were read from the cache (dwarfcache.c) */
 };
 
+/* dwarfcache.c: tracestub's cache folder ($XDG_CACHE_HOME/tracestub, else
+ * ~/.cache/tracestub) into out, made when make; its length, or -errno. dwarfvet.c keeps its
+ * verdicts there too. */
+int di_cache_dir(char *out, size_t cap, bool make);
 /* dwarfcache.c: the indexes on disk. A growable buffer to write them, a bounded reader. */
 struct di_cbuf {
 	uint8_t *data;

@@ -147,18 +147,6 @@ static bool has_user_dtor(struct dwarfinfo *di, Dwarf_Die d)
 	return r;
 }
 
-/* A pointer or reference to a std::string or std::vector: their _REF kind, else DWT_NONE. */
-static enum dwt_kind cxx_ref_kind(struct dwarfinfo *di, Dwarf_Off off)
-{
-	struct peeled pl;
-	Dwarf_Die d = peel(di, off, &pl);
-	enum cxx_class c = d ? cxx_class_of(di, d) : CXX_OTHER;
-
-	if (d)
-		dwarf_dealloc_die(d);
-	return c == CXX_STRING ? DWT_CXXSTR_REF : c == CXX_VECTOR ? DWT_CXXVEC_REF : DWT_NONE;
-}
-
 /* Kind and size of a scalar DIE (base, enum, pointer); DWT_NONE when it is not one. */
 static enum dwt_kind scalar_kind(struct dwarfinfo *di, Dwarf_Die d, uint32_t *size)
 {
@@ -200,11 +188,6 @@ static enum dwt_kind scalar_kind(struct dwarfinfo *di, Dwarf_Die d, uint32_t *si
 		if (tag == DW_TAG_pointer_type && !di_attr_ref(di, d, DW_AT_type, &next) &&
 		    is_char(di, next))
 			return DWT_CSTR;
-		if (tag != DW_TAG_ptr_to_member_type && !di_attr_ref(di, d, DW_AT_type, &next)) {
-			enum dwt_kind k = cxx_ref_kind(di, next);
-			if (k != DWT_NONE)
-				return k;
-		}
 		return DWT_PTR;
 	default:
 		return DWT_NONE;
@@ -344,8 +327,7 @@ static void flatten(struct flat *fl, Dwarf_Off toff, const char *name, uint32_t 
 	else if (tag == DW_TAG_array_type)
 		flatten_array(fl, d, name, base, depth);
 	else if ((k = scalar_kind(fl->di, d, &size)) != DWT_NONE && k != DWT_MEMORY)
-		add_leaf(fl, name, base, size,
-			 k == DWT_CXXSTR_REF || k == DWT_CXXVEC_REF ? DWT_PTR : k);
+		add_leaf(fl, name, base, size, k);
 	else if (tag == DW_TAG_base_type && size) {
 		uint64_t enc = 0;
 		di_attr_udata(fl->di, d, DW_AT_encoding, &enc);
@@ -393,6 +375,26 @@ static Dwarf_Die pointee(struct dwarfinfo *di, Dwarf_Die d)
 	Dwarf_Off next;
 
 	return di_attr_ref(di, d, DW_AT_type, &next) ? NULL : peel(di, next, &pl);
+}
+
+/* A pointer or reference to a std::string or std::vector: the object behind it, read through
+ * the address (deref). */
+static void cxx_pointee(struct dwarfinfo *di, Dwarf_Die d, struct dwtype *out)
+{
+	Dwarf_Die o = pointee(di, d);
+	enum cxx_class c = o ? cxx_class_of(di, o) : CXX_OTHER;
+	uint64_t size = 0;
+
+	if ((c == CXX_STRING || c == CXX_VECTOR) && !di_attr_udata(di, o, DW_AT_byte_size, &size) &&
+	    size <= 32) {
+		out->kind = c == CXX_STRING ? DWT_CXXSTR : DWT_CXXVEC;
+		out->deref = true;
+		out->size = (uint32_t)size;
+		if (c == CXX_VECTOR)
+			vec_elem(di, o, out);
+	}
+	if (o)
+		dwarf_dealloc_die(o);
 }
 
 /* C++ classes: libstdc++'s string, string_view and vector by what they hold; any class with
@@ -540,13 +542,8 @@ void di_type(struct dwarfinfo *di, Dwarf_Off off, const char *pname, struct dwty
 	out->kind = scalar_kind(di, d, &size);
 	if (out->kind != DWT_NONE) {
 		out->size = size;
-		if (out->kind == DWT_CXXVEC_REF) {
-			Dwarf_Die v = pointee(di, d);
-			if (v) {
-				vec_elem(di, v, out);
-				dwarf_dealloc_die(v);
-			}
-		}
+		if (out->kind == DWT_PTR && di_tag(d) != DW_TAG_ptr_to_member_type)
+			cxx_pointee(di, d, out);
 		goto done;
 	}
 	flatten(&fl, off, pname, 0, 0);

@@ -2,6 +2,7 @@
  * Owns the walk (every libdwarf reader dwarfinfo*.c and cfi.c use, over everything) and the
  * verdict cache. Never touches a traced process; the child only reads the file and exits. */
 #include "stub/debuginfo/debuginfo.h"
+#include "stub/debuginfo/dwarfinfo_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -405,24 +406,12 @@ static void child(const char *path, unsigned timeout_s)
 
 static int cache_path(char *buf, size_t cap, bool make)
 {
-	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	int n;
+	int n = di_cache_dir(buf, cap, make);
 
-	if (x && *x)
-		n = snprintf(buf, cap, "%s/tracestub", x);
-	else if (home && *home)
-		n = snprintf(buf, cap, "%s/.cache/tracestub", home);
-	else
-		return -ENOENT;
-	if (n <= 0 || (size_t)n + sizeof(VET_FILE) + 1 > cap)
+	if (n < 0)
+		return n;
+	if ((size_t)n + sizeof(VET_FILE) + 1 > cap)
 		return -ENAMETOOLONG;
-	if (make) {
-		char *slash = strrchr(buf, '/');
-		*slash = 0;
-		mkdir(buf, 0755); /* ~/.cache may not exist yet */
-		*slash = '/';
-		mkdir(buf, 0755);
-	}
 	snprintf(buf + n, cap - (size_t)n, "/" VET_FILE);
 	return 0;
 }

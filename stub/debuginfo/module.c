@@ -102,13 +102,15 @@ static int add_module(struct module_set *set, const char *path, uint64_t start, 
 	return 0;
 }
 
-bool module_addr_is_code(const struct module *m, uint64_t addr)
+bool module_addr_is_code(const struct module *m, uint64_t addr, uint64_t *file_off)
 {
 	uint64_t off;
 
+	if (!file_off)
+		file_off = &off;
 	return addr >= m->start && addr < m->end && addr >= m->bias &&
-	       !elfsym_vaddr_to_offset(m->syms, addr - m->bias, &off) &&
-	       off == addr - m->start + m->off;
+	       !elfsym_vaddr_to_offset(m->syms, addr - m->bias, file_off) &&
+	       *file_off == addr - m->start + m->off;
 }
 
 /* One maps line: fills path_at and returns true for a file-backed executable mapping. */

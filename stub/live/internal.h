@@ -7,7 +7,8 @@
  *   inject.c       syscalls injected on a stopped thread (mmap/munmap for lldb)
  *   floor.c        log, thread lookup, raw memory, dropping a gone process (calls no op)
  *   events.c       the event loop: wait statuses to stops
- *   launch.c       launch, attach, detach, kill
+ *   launch.c       launch, attach, launch settings
+ *   detach.c       kill, detach, release at exit
  *   proc.c bkpt.c hwdebug.c hwprobe.c   processes/threads, int3 sites, debug registers
  *   probe*.c       the probe engine: sites with owners, step-over, scratch pages, libraries
  *

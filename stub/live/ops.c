@@ -341,8 +341,7 @@ static int mon_set_debug(void *t, const char *args, rsp_output_fn out, void *ctx
 	if (strcmp(args, "0") && strcmp(args, "1"))
 		return -EINVAL;
 	l->cfg.debug = args[0] == '1';
-	out(ctx, l->cfg.debug ? "Debug output enabled.\n" : "Debug output disabled.\n",
-	    l->cfg.debug ? 22 : 23);
+	rsp_monitor_printf(out, ctx, "Debug output %s.\n", l->cfg.debug ? "enabled" : "disabled");
 	return 0;
 }
 
@@ -350,10 +349,7 @@ static int mon_set_debug(void *t, const char *args, rsp_output_fn out, void *ctx
  * (qGetTLSAddr), so the path is kept only to be answered as gdbserver answers. */
 static int mon_thread_db_path(void *t, const char *args, rsp_output_fn out, void *ctx)
 {
-	char line[300];
-	int n = snprintf(line, sizeof(line), "libthread-db-search-path set to `%s'\n", args);
-
-	out(ctx, line, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : 0);
+	rsp_monitor_printf(out, ctx, "libthread-db-search-path set to `%s'\n", args);
 	return 0;
 }
 

@@ -12,41 +12,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void outf(rsp_output_fn out, void *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void outf(rsp_output_fn out, void *ctx, const char *fmt, ...)
-{
-	char line[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		out(ctx, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-}
-
 static void frame_line(struct replay *r, int64_t i, rsp_output_fn out, void *ctx)
 {
 	const struct replay_frame *fr = &r->h.fr[i];
 
-	outf(out, ctx, "%c %6" PRId64 "  tracepoint %-4u thread %-8" PRId64 " pc 0x%" PRIx64 "\n",
-	     i == r->pos ? '*' : ' ', i, fr->tp, r->h.th[fr->th].tid, fr->pc);
+	rsp_monitor_printf(out, ctx,
+			   "%c %6" PRId64 "  tracepoint %-4u thread %-8" PRId64 " pc 0x%" PRIx64
+			   "\n",
+			   i == r->pos ? '*' : ' ', i, fr->tp, r->h.th[fr->th].tid, fr->pc);
 }
 
 static void info(struct replay *r, rsp_output_fn out, void *ctx)
 {
 	frame_line(r, r->pos, out, ctx);
-	outf(out, ctx, "%zu frames, %zu threads, process %" PRId64 "\n", r->h.n, r->h.nth,
-	     r->h.pid);
+	rsp_monitor_printf(out, ctx, "%zu frames, %zu threads, process %" PRId64 "\n", r->h.n,
+			   r->h.nth, r->h.pid);
 	if (r->only_tid)
-		outf(out, ctx, "continue stops only in thread %" PRId64 "\n", r->only_tid);
+		rsp_monitor_printf(out, ctx, "continue stops only in thread %" PRId64 "\n",
+				   r->only_tid);
 	if (r->only_tp)
-		outf(out, ctx, "continue stops only at tracepoint %u\n", r->only_tp);
+		rsp_monitor_printf(out, ctx, "continue stops only at tracepoint %u\n", r->only_tp);
 	if (r->goto_idx >= 0)
-		outf(out, ctx, "the next continue goes to frame %" PRId64 "\n", r->goto_idx);
+		rsp_monitor_printf(out, ctx, "the next continue goes to frame %" PRId64 "\n",
+				   r->goto_idx);
 }
 
 /* A number argument; "all" or "0" = 0 (no filter). -1 when malformed. */
@@ -92,10 +80,10 @@ static int mon_frame(void *t, const char *args, rsp_output_fn out, void *ctx)
 	int64_t v = arg_num(args);
 
 	if (v < 0 || v >= (int64_t)r->h.n)
-		outf(out, ctx, "no frame %s (frames 0..%zu)\n", args, r->h.n - 1);
+		rsp_monitor_printf(out, ctx, "no frame %s (frames 0..%zu)\n", args, r->h.n - 1);
 	else {
 		r->goto_idx = v;
-		outf(out, ctx, "the next continue goes to frame %" PRId64 "\n", v);
+		rsp_monitor_printf(out, ctx, "the next continue goes to frame %" PRId64 "\n", v);
 	}
 	return 0;
 }

@@ -372,23 +372,26 @@ static void rustvec(struct trace_hitctx *hc, const struct dwtype *t, const uint8
 static void rustenum(const struct dwtype *t, const uint8_t *b, bool object, struct tvalue *v)
 {
 	uint64_t tag;
-	int dflt = -1;
+	int pick = -1;
 
 	v->kind = TV_UNAVAILABLE;
 	if ((!object && t->tag_off) || t->tag_off + t->tag_size > VAL_MAX)
 		return;
 	tag = get_u(b + t->tag_off, t->tag_size);
+	/* the variant of that tag, else the one without a tag value (niche-encoded enums) */
 	for (unsigned i = 0; i < t->nvariants; i++) {
+		if (!t->variants[i].dflt && t->variants[i].value == tag) {
+			pick = (int)i;
+			break;
+		}
 		if (t->variants[i].dflt)
-			dflt = (int)i;
-		else if (t->variants[i].value == tag)
-			dflt = (int)i, i = t->nvariants;
+			pick = (int)i;
 	}
-	if (dflt < 0)
+	if (pick < 0)
 		return;
 	v->kind = TV_VARIANT;
-	v->v.s.bytes = (const uint8_t *)t->variants[dflt].name;
-	v->v.s.len = strlen(t->variants[dflt].name);
+	v->v.s.bytes = (const uint8_t *)t->variants[pick].name;
+	v->v.s.len = strlen(t->variants[pick].name);
 }
 
 /* Render one assembled value into out (a struct gives one value per leaf). */
@@ -436,20 +439,6 @@ static unsigned render(struct trace_hitctx *hc, const struct tval_plan *p, const
 	case DWT_RENUM:
 		rustenum(t, b, t->by_ref || t->deref, &out[0]);
 		return 1;
-	case DWT_CXXSTR_REF:
-	case DWT_CXXVEC_REF: {
-		int err = deref(hc, b, obj, 24);
-
-		if (err) {
-			out[0].kind = TV_ERROR;
-			out[0].v.err = err;
-		} else if (t->kind == DWT_CXXSTR_REF) {
-			gostring(hc, get_u(obj, 8), get_u(obj + 8, 8), &out[0]);
-		} else {
-			cxxvec(hc, t, obj, &out[0]);
-		}
-		return 1;
-	}
 	case DWT_GOIFACE:
 		out[0].kind = TV_PTR;
 		out[0].v.u = get_u(b, 8);

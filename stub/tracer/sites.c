@@ -134,8 +134,7 @@ static int check_code(struct trace *t, struct tfunc *f)
 		return 0;
 	if (f->end > f->start && (f->addr < f->start || f->addr >= f->end))
 		why = "outside the function";
-	else if (!module_addr_is_code(m, f->addr) ||
-		 elfsym_vaddr_to_offset(m->syms, f->addr - m->bias, &off) || off >= nimg)
+	else if (!module_addr_is_code(m, f->addr, &off) || off >= nimg)
 		why = "not the file's code as mapped (load bias?)";
 	if (!why) {
 		if (f->end > f->start && f->end - f->addr < n)

@@ -93,6 +93,15 @@ for my $srv (@servers) {
         'monitor set debug 0', 'monitor set remote-debug 1', 'monitor set remote-debug 0',
         'monitor set debug-format all', 'monitor set debug-format none', 'kill']);
     stop_server($s);
+    if ($srv eq 'tracestub') {
+        # the log is really switched: the packets between "on" and "off", and only those
+        my $e = $s->{err};
+        like($e, qr/^<- qRcmd,7365742072656d6f74652d64656275672030$/m,
+            'tracestub: set remote-debug 1 logs the next packet received (the one turning it off)');
+        unlike($e, qr/^<- qRcmd,7365742064656275672031$/m, 'tracestub: nothing logged before it');
+        unlike($e, qr/^<- qRcmd,7365742064656275672d666f726d617420616c6c$/m,
+            'tracestub: nor after set remote-debug 0');
+    }
     like($o, qr/The following monitor commands are supported:/, "$srv: monitor help");
     like($o, qr/Unknown monitor command.*Protocol error/s, "$srv: monitor (nothing): unknown, and an error");
     like($o, qr/Debug output enabled\.\n.*Debug output disabled\./s, "$srv: set debug 1 / 0");

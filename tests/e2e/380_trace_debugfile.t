@@ -46,6 +46,23 @@ like($r->{err}, qr/-e weigh: never resolved/,
     'a debug file with the wrong CRC is ignored (weigh is only in the right one)');
 is($r->{out}, $u->{out}, 'and the program runs as untraced');
 
+# ---- by build-id under a debug root (TRACESTUB_DEBUG_ROOT, /usr/lib/debug by default) ----
+my $bid = fixture('sorter_bid');
+my ($root) = fixture('debugroot');
+SKIP: {
+    skip 'sorter_bid not built', 3 if !-x $bid || !-d $root;
+    $r = trace_run(60, '-e', 'weigh', '--', $bid);
+    like($r->{err}, qr/-e weigh: never resolved/, 'build-id: without the root, no symbol for weigh');
+    {
+        local $ENV{TRACESTUB_DEBUG_ROOT} = $root;
+        $r = trace_run(60, '-e', 'weigh', '-e', 'by_key', '--', $bid);
+    }
+    @l = lines_of($r->{err});
+    ok((grep { $_ eq 'weigh(name="ab", times=2) = 390' } @l),
+        'build-id: ROOT/.build-id/xx/yyyy.debug found: arguments named') or diag($r->{err});
+    is(scalar(grep { /^by_key\(a=0xA, b=0xA\) = -?\d$/ } @l), 4, 'build-id: its local symbols too');
+}
+
 # ---- libc6-dbg, by build-id ----
 my ($id) = `readelf -n /lib/x86_64-linux-gnu/libc.so.6 2>/dev/null` =~ /Build ID: ([0-9a-f]+)/;
 my $dbg = $id ? '/usr/lib/debug/.build-id/' . substr($id, 0, 2) . '/' . substr($id, 2) . '.debug' : '';

@@ -9,7 +9,7 @@
 #   keeps running with its code bytes identical to before the first attach (/proc/PID/mem),
 #   and FILE is a complete gdb trace file holding the frames recorded so far. (This loop found
 #   that about one detach in 200 killed the program with SIGTRAP: an int3's SIGTRAP still
-#   queued behind the interrupt stop; stub/live/launch.c take_queued_trap drops it now.) Then 30
+#   queued behind the interrupt stop; stub/live/detach.c take_queued_trap drops it now.) Then 30
 #   rounds on spin8, 8 threads calling the probed function, which at the end checks that
 #   every thread's sum matches its number of calls (no instruction skipped or repeated, no
 #   register clobbered by a step-over or a detach).

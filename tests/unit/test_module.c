@@ -36,10 +36,12 @@ static void test_lld(void)
 	m = set && set->n ? set->mods[0] : NULL;
 	ok(m && m->bias == 0x555555554000, "lld: bias from the R E segment, not the R one at 0");
 	f = m ? elfsym_find(m->syms, "lk_add") : NULL;
-	ok(f && module_addr_is_code(m, f->addr + m->bias), "lld: lk_add is code where mapped");
+	ok(f && module_addr_is_code(m, f->addr + m->bias, NULL),
+	   "lld: lk_add is code where mapped");
 	if (m)
 		m->bias += 0x1000; /* what the first PT_LOAD containing offset 0 gave */
-	ok(f && !module_addr_is_code(m, f->addr + m->bias), "a wrong bias never passes the check");
+	ok(f && !module_addr_is_code(m, f->addr + m->bias, NULL),
+	   "a wrong bias never passes the check");
 	module_set_free(set);
 }
 
