@@ -26,8 +26,8 @@ export GO111MODULE := off
 # ---- sources, by layer (new files are picked up by the wildcards) ----
 PROTO_SRC := $(wildcard protocol/*.c)
 ARCH_SRC  := $(wildcard arch/x86_64/*.c)
-STUB_SRC  := $(filter-out stub/cmd/main.c,$(wildcard stub/*/*.c))
-LIB_SRC   := $(PROTO_SRC) $(ARCH_SRC) $(STUB_SRC)
+STUB_SRC  := $(filter-out stub/cmd/main.c stub/agent/rt.c,$(wildcard stub/*/*.c))
+LIB_SRC   := $(PROTO_SRC) $(ARCH_SRC) $(STUB_SRC) $(B)/agent/blob.c
 HEADERS   := $(wildcard protocol/*.h arch/x86_64/*.h stub/*/*.h)
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
@@ -61,6 +61,25 @@ $(B)/libtracestub.a: $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC))
 	ar rcs $@ $^
 $(B)/tracestub: $(B)/obj/stub/cmd/main.o $(B)/libtracestub.a
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# ---- the in-process agent: freestanding, position-independent, general registers only (the
+# pads save no vector state), copied into traced processes as bytes (build/agent/blob.c) ----
+AGENT_CFLAGS := -std=gnu11 $(WARN) -O2 -fPIE -ffreestanding -fno-builtin -nostdlib \
+                -fno-stack-protector -fno-asynchronous-unwind-tables -fno-jump-tables \
+                -mgeneral-regs-only -mno-red-zone -fcf-protection=none -fvisibility=hidden
+$(B)/agent/rt.o: stub/agent/rt.c stub/agent/ring.h $(B)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) -I. $(AGENT_CFLAGS) -c $< -o $@
+# No relocation may need the load address: only rip-relative ones are allowed.
+$(B)/agent/rt.bin: $(B)/agent/rt.o stub/agent/rt.ld
+	@if readelf -rW $< | awk 'NR>3 && $$3 ~ /R_X86_64/ && $$3 !~ /R_X86_64_(PC32|PLT32)$$/' | grep .; then \
+	  echo "stub/agent/rt.c: relocations other than rip-relative"; exit 1; fi
+	ld --no-warn-rwx-segments -T stub/agent/rt.ld -o $(B)/agent/rt.elf $<
+	objcopy -O binary -j .blob $(B)/agent/rt.elf $@
+$(B)/agent/blob.c: $(B)/agent/rt.bin
+	{ echo '#include "stub/agent/agent.h"'; echo 'const unsigned char agent_blob[] = {'; \
+	  od -An -v -tu1 $< | sed 's/\([0-9][0-9]*\)/\1,/g'; echo '};'; \
+	  echo 'const size_t agent_blob_len = sizeof(agent_blob);'; } > $@
 
 # ---- unit tests: every module under ASan + UBSan ----
 $(B)/san/%.o: %.c $(B)/.deps
@@ -144,10 +163,12 @@ fuzz: $(FUZZ_BIN)
 	  scripts/fuzz.sh $$f tests/fuzz/corpus/$${n#fuzz_} $(FUZZ_SECONDS) || exit 1; done
 
 # ---- checks ----
+FORMAT_SRC := $(filter-out $(B)/%,$(LIB_SRC)) stub/agent/rt.c stub/cmd/main.c $(HEADERS) \
+              $(UNIT_SRC) $(FUZZ_SRC)
 format-check:
-	@clang-format --dry-run --Werror $(LIB_SRC) stub/cmd/main.c $(HEADERS) $(UNIT_SRC) $(FUZZ_SRC)
+	@clang-format --dry-run --Werror $(FORMAT_SRC)
 format:
-	clang-format -i $(LIB_SRC) stub/cmd/main.c $(HEADERS) $(UNIT_SRC) $(FUZZ_SRC)
+	clang-format -i $(FORMAT_SRC)
 unit: $(UNIT_BIN)
 	prove --exec '' $(UNIT_BIN)
 e2e: $(B)/tracestub fixtures

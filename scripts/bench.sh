@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make bench: per-hit cost of tracing f(a,b) (general registers + 64 stack bytes per hit),
-# tracestub beside gdbserver and two minimal ptrace floors, interleaved, several rounds.
+# tracestub beside gdbserver and two minimal ptrace floors, interleaved, several rounds; the
+# headless tracer's pads (fast path) beside an in-process floor (the same pads calling an
+# agent that records nothing) and beside its own trap path.
 # Prints ns per hit (median, min-max) and the ratios. Not a test: nothing here asserts.
 #   probe engine rows: bench/probebench drives stub/live/live.h directly (one PTRACE_GETREGS, one
 #   process_vm_readv per hit), with 1, 100 and 10000 probes installed (the extra ones on a
@@ -51,6 +53,28 @@ probe() {
 	tput[$name]+="$(( hits * 1000000000 / ns )) "
 }
 
+# The headless tracer on f, timed by the workload itself (WORKLOAD_TIME: its loop, not the
+# tracer's start-up), minus the untraced loop, per hit (a call and its return are 2 hits).
+# Rings big enough that no hit is lost (a lost hit costs less than a recorded one).
+declare -A loopbase
+loop_untraced() { # N THREADS
+	loopbase[$1/$2]=$(WORKLOAD_TIME=1 "$W" "$(($1 / $2))" "$2" 2>&1 >/dev/null |
+		sed -n 's/^loop_ns=//p')
+}
+# headless NAME N THREADS [--trap] [ENV=VALUE...]
+headless() {
+	local name=$1 n=$2 t=$3 mode=$4 out loop; shift 4
+	out=$(env "$@" WORKLOAD_TIME=1 "$TS" trace -q --ring 16M --stack 64 $mode -e f -- \
+		"$W" "$((n / t))" "$t" 2>&1 >/dev/null)
+	loop=$(sed -n 's/^loop_ns=//p' <<<"$out")
+	[ -n "$loop" ] || { echo "headless run failed: $name" >&2; return; }
+	grep -q "fast hits lost" <<<"$out" && echo "note: $name lost hits" >&2
+	[ "$mode" = --trap ] || grep -q "^tracestub trace: f: fast" <<<"$out" ||
+		{ echo "no pads in: $name" >&2; return; }
+	res[$name]+="$(( (loop - ${loopbase[$n/$t]}) / (2 * n) )) "
+	tput[$name]+="$(( 2 * n * 1000000000 / loop )) "
+}
+
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 # gdb runs breakpoint commands only from a script file in batch mode, not from -ex.
 gdb_break() { # server command as "$@": gdb break + silent continue
@@ -74,6 +98,11 @@ have_trace=0; ts_has_trace && have_trace=1
 for r in $(seq "$ROUNDS"); do
 	measure_untraced "$N_FAST"; measure_untraced "$N_SLOW"
 	measure_untraced "$N_FAST" 2; measure_untraced "$N_FAST" 8
+	loop_untraced "$N_FAST" 1; loop_untraced "$N_FAST" 8
+	headless "in-process floor (pad, no record)" "$N_FAST" 1 "" TRACESTUB_BENCH_FLOOR=1
+	headless "headless fast path, 1 thread" "$N_FAST" 1 ""
+	headless "headless fast path, 8 threads" "$N_FAST" 8 ""
+	headless "headless trap path (--trap)" "$N_FAST" 1 --trap
 	run "floor A (single-step)" "$N_FAST" "$F" step "$addr" "$W" "$N_FAST"
 	run "floor B (emulate)" "$N_FAST" "$F" emul "$addr" "$W" "$N_FAST"
 	probe "probe engine, 1 probe" "$N_FAST" 1 0
@@ -95,7 +124,9 @@ for k in "floor A (single-step)" "floor B (emulate)" "probe engine, 1 probe" \
 	 "probe engine, out of line (f+4)" \
 	 "probe engine, 100 probes" "probe engine, 10000 probes" "probe engine, 2 threads" \
 	 "probe engine, 8 threads" "gdb break+continue, gdbserver" \
-	 "gdb break+continue, tracestub" "gdb tracepoint, gdbserver" "gdb tracepoint, tracestub"; do
+	 "gdb break+continue, tracestub" "gdb tracepoint, gdbserver" "gdb tracepoint, tracestub" \
+	 "in-process floor (pad, no record)" "headless fast path, 1 thread" \
+	 "headless fast path, 8 threads" "headless trap path (--trap)"; do
 	[ -n "${res[$k]:-}" ] || { printf '%-36s %12s\n' "$k" "n/a"; continue; }
 	read -r m lo hi < <(echo "${res[$k]}" | median)
 	med[$k]=$m
@@ -112,4 +143,11 @@ ratio "probe engine, 1 probe" "floor B (emulate)" "probe engine / floor B"
 ratio "probe engine, out of line (f+4)" "floor A (single-step)" "probe engine out of line / floor A"
 ratio "probe engine, 10000 probes" "probe engine, 1 probe" "10000 probes / 1 probe"
 ratio "floor A (single-step)" "floor B (emulate)" "floor A / floor B"
+ratio "headless fast path, 1 thread" "in-process floor (pad, no record)" "headless fast path / in-process floor"
+ratio "headless trap path (--trap)" "headless fast path, 1 thread" "headless trap path / fast path"
+ratio "gdb tracepoint, gdbserver" "headless fast path, 1 thread" "gdbserver tracepoint / fast path"
+[ -n "${tput[headless fast path, 8 threads]:-}" ] && [ -n "${tput[headless fast path, 1 thread]:-}" ] &&
+	awk -v a="$(echo "${tput[headless fast path, 8 threads]}" | median | cut -d' ' -f1)" \
+	    -v b="$(echo "${tput[headless fast path, 1 thread]}" | median | cut -d' ' -f1)" \
+	    'BEGIN{printf "%-44s %.2fx\n", "fast path hits/s, 8 threads / 1 thread", a/b}'
 echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%d GiB", $2/1048576}' /proc/meminfo), $(uname -r)"

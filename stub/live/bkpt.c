@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "arch/x86_64/regs.h"
 
@@ -15,10 +16,21 @@ struct bkpt_site {
 	uint8_t owners;
 };
 
+/* A multi-byte patch (a fast site's jump to its pad): its original bytes. */
+struct bkpt_patch {
+	taddr_t addr;
+	struct bkpt_patch *next;
+	uint8_t len;
+	uint8_t orig[BKPT_PATCH_MAX];
+	uint8_t code[BKPT_PATCH_MAX];
+};
+
 struct bkpt_table {
 	struct bkpt_site **buckets;
 	size_t nbuckets; /* power of two */
 	size_t count;
+	struct bkpt_patch *patches;
+	size_t npatches;
 };
 
 static size_t slot_of(const struct bkpt_table *t, taddr_t addr)
@@ -98,6 +110,8 @@ int bkpt_insert(struct bkpt_table *t, const struct bkpt_mem *mem, taddr_t addr, 
 		s->owners |= (uint8_t)owner;
 		return 0;
 	}
+	if (bkpt_patch_overlaps(t, addr, 1))
+		return -EBUSY;
 	rc = mem->read(mem->ctx, addr, &orig, 1);
 	if (rc)
 		return rc;
@@ -151,6 +165,12 @@ int bkpt_restore_into(const struct bkpt_table *t, const struct bkpt_mem *mem)
 	int first = 0;
 	size_t i;
 
+	for (const struct bkpt_patch *pt = t->patches; pt; pt = pt->next) {
+		int rc = mem->write(mem->ctx, pt->addr, pt->orig, pt->len);
+
+		if (rc && !first)
+			first = rc;
+	}
 	for (i = 0; i < t->nbuckets; i++) {
 		const struct bkpt_site *s;
 
@@ -186,6 +206,13 @@ void bkpt_forget_all(struct bkpt_table *t)
 		t->buckets[i] = NULL;
 	}
 	t->count = 0;
+	while (t->patches) {
+		struct bkpt_patch *pt = t->patches;
+
+		t->patches = pt->next;
+		free(pt);
+	}
+	t->npatches = 0;
 }
 
 unsigned bkpt_owners(const struct bkpt_table *t, taddr_t addr)
@@ -253,12 +280,94 @@ static void through_one(struct bkpt_site *s, uint8_t *b)
 	*b = X86_64_BREAKPOINT_BYTE;
 }
 
+/* For each byte of a patch inside [addr, addr+len): fn(patch, index in patch, index in buf). */
+static void visit_patches(const struct bkpt_table *t, taddr_t addr, size_t len,
+			  void (*fn)(struct bkpt_patch *pt, size_t i, uint8_t *b), uint8_t *buf)
+{
+	for (struct bkpt_patch *pt = t->patches; pt; pt = pt->next)
+		for (size_t i = 0; i < pt->len; i++)
+			if (pt->addr + i >= addr && pt->addr + i - addr < len)
+				fn(pt, i, &buf[pt->addr + i - addr]);
+}
+
+static void shadow_patch(struct bkpt_patch *pt, size_t i, uint8_t *b)
+{
+	*b = pt->orig[i];
+}
+
+static void through_patch(struct bkpt_patch *pt, size_t i, uint8_t *b)
+{
+	pt->orig[i] = *b;
+	*b = pt->code[i];
+}
+
 void bkpt_shadow(const struct bkpt_table *t, taddr_t addr, uint8_t *buf, size_t len)
 {
 	visit_range(t, addr, len, shadow_one, buf);
+	visit_patches(t, addr, len, shadow_patch, buf);
 }
 
 void bkpt_write_through(struct bkpt_table *t, taddr_t addr, uint8_t *buf, size_t len)
 {
 	visit_range(t, addr, len, through_one, buf);
+	visit_patches(t, addr, len, through_patch, buf);
+}
+
+bool bkpt_patch_overlaps(const struct bkpt_table *t, taddr_t addr, size_t len)
+{
+	for (const struct bkpt_patch *pt = t->patches; pt; pt = pt->next)
+		if (pt->addr < addr + len && addr < pt->addr + pt->len)
+			return true;
+	return false;
+}
+
+int bkpt_patch_insert(struct bkpt_table *t, const struct bkpt_mem *mem, taddr_t addr,
+		      const uint8_t *code, size_t len)
+{
+	struct bkpt_patch *pt;
+	int rc;
+
+	if (!len || len > BKPT_PATCH_MAX)
+		return -EINVAL;
+	if (bkpt_patch_overlaps(t, addr, len))
+		return -EBUSY;
+	for (size_t i = 0; i < len; i++)
+		if (find(t, addr + i))
+			return -EBUSY;
+	pt = calloc(1, sizeof(*pt));
+	if (!pt)
+		return -ENOMEM;
+	pt->addr = addr;
+	pt->len = (uint8_t)len;
+	memcpy(pt->code, code, len);
+	if ((rc = mem->read(mem->ctx, addr, pt->orig, len)) ||
+	    (rc = mem->write(mem->ctx, addr, code, len))) {
+		free(pt);
+		return rc;
+	}
+	pt->next = t->patches;
+	t->patches = pt;
+	t->npatches++;
+	return 0;
+}
+
+int bkpt_patch_remove(struct bkpt_table *t, const struct bkpt_mem *mem, taddr_t addr)
+{
+	for (struct bkpt_patch **pp = &t->patches; *pp; pp = &(*pp)->next) {
+		struct bkpt_patch *pt = *pp;
+
+		if (pt->addr != addr)
+			continue;
+		*pp = pt->next;
+		t->npatches--;
+		int rc = mem->write(mem->ctx, addr, pt->orig, pt->len);
+		free(pt);
+		return rc;
+	}
+	return -ENOENT;
+}
+
+size_t bkpt_patch_count(const struct bkpt_table *t)
+{
+	return t->npatches;
 }

@@ -62,4 +62,16 @@ void bkpt_shadow(const struct bkpt_table *t, taddr_t addr, uint8_t *buf, size_t 
  * breakpoint stays armed. */
 void bkpt_write_through(struct bkpt_table *t, taddr_t addr, uint8_t *buf, size_t len);
 
+/* Patches: len (<= BKPT_PATCH_MAX) bytes at addr replaced by code, the originals kept. They
+ * take part in everything above that restores or shadows (bkpt_restore_into,
+ * bkpt_remove_all, bkpt_forget_all, bkpt_shadow, bkpt_write_through); an int3 inside a
+ * patch and a patch over an int3 or another patch are refused (-EBUSY). */
+#define BKPT_PATCH_MAX 16
+int bkpt_patch_insert(struct bkpt_table *t, const struct bkpt_mem *mem, taddr_t addr,
+		      const uint8_t *code, size_t len);
+/* Restore the original bytes. -ENOENT if no patch starts at addr. */
+int bkpt_patch_remove(struct bkpt_table *t, const struct bkpt_mem *mem, taddr_t addr);
+bool bkpt_patch_overlaps(const struct bkpt_table *t, taddr_t addr, size_t len);
+size_t bkpt_patch_count(const struct bkpt_table *t);
+
 #endif

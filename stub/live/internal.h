@@ -241,6 +241,14 @@ void probe_release_thread(struct live *l, struct proc_thread *th, bool held);
  * it. 0; -ERANGE / -ENOTSUP when no slot can serve it (step inline); -errno. */
 int probe_slot_assign(struct live *l, struct proc *p, struct probe_space *ps, struct probe_site *s);
 void probe_slot_release(struct probe_site *s);
+/* n bytes of contiguous scratch within reach of near, never given back. 0,
+ * -ERANGE (no gap within reach), -errno. */
+int probe_scratch_run(struct live *l, struct proc *p, struct probe_space *ps, uint64_t near,
+		      size_t n, taddr_t *at);
+/* One syscall in p on a stopped thread (one is stopped briefly if none is), at a `syscall`
+ * found in executable memory. 0 or -errno (of the injection; the syscall's result in *ret). */
+int probe_syscall(struct live *l, struct proc *p, struct probe_space *ps, const uint64_t args[7],
+		  uint64_t *ret);
 void probe_chunks_forget(struct probe_space *ps);
 
 /* probe_step.c: held signals */

@@ -115,6 +115,26 @@ const char *live_last_error(const struct live *l);
 ssize_t live_readv(struct live *l, pid_t pid, const struct iovec *local, const struct iovec *remote,
 		   int n);
 
+/* Fast sites (stub/agent/ builds the pads): n bytes at addr replaced by code (a jump to a
+ * pad), only while every thread of pid is stopped; a thread stopped inside (addr, addr+n) is
+ * moved first, from move[2i] to move[2i+1] (an instruction's copy in the pad), and the patch
+ * is refused if one is elsewhere inside. -EBUSY with the reason in live_last_error(). The
+ * originals are shadowed from reads and come back in an unfollowed fork child and at detach;
+ * an int3 is never placed inside a patch. */
+int live_patch_insert(struct live *l, pid_t pid, uint64_t addr, const uint8_t *code, size_t n,
+		      const uint64_t *move, size_t nmove);
+/* The original bytes back (every thread of pid stopped, else -EBUSY; a thread inside the pad
+ * finishes there and jumps back past the patch). -ENOENT if no patch starts at addr. */
+int live_patch_remove(struct live *l, pid_t pid, uint64_t addr);
+/* n bytes of executable scratch in pid within +-2 GiB of near (an address), kept until the
+ * process ends. 0, -ERANGE, -errno. */
+int live_scratch(struct live *l, pid_t pid, uint64_t near, size_t n, uint64_t *at);
+/* Write target memory as ptrace does (read-only and executable pages included). */
+int live_poke(struct live *l, pid_t pid, uint64_t addr, const void *buf, size_t n);
+/* Run one system call in pid (args[0] = number) on a stopped thread, registers put back.
+ * 0 and the kernel's result in *ret, or -errno if it could not be run. */
+int live_syscall(struct live *l, pid_t pid, const uint64_t args[7], uint64_t *ret);
+
 /* Library loads: fn called (any thread stopped at the r_brk hook, after the link map is
  * consistent) so pending probes can be placed before the library's code runs. Placed in
  * every traced process now (from the loader's _dl_debug_state before the loader ran, so

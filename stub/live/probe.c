@@ -451,7 +451,7 @@ ssize_t live_readv(struct live *l, pid_t pid, const struct iovec *local, const s
 	if (r < 0)
 		return -errno;
 	bk = live_proc_bk(l, p);
-	if (bk && bkpt_count(bk))
+	if (bk && (bkpt_count(bk) || bkpt_patch_count(bk)))
 		shadow_iov(bk, local, remote, n, (size_t)r);
 	return r;
 }

@@ -266,6 +266,29 @@ static int try_places(struct live *l, struct proc_thread *th, taddr_t gadget, co
 	return rc;
 }
 
+/* A `syscall` gadget known (from m, or maps read now when m is NULL) and a stopped thread of p
+ * to run injected syscalls on (give it back with probe_release_thread). NULL and *rc. */
+static struct proc_thread *injector(struct live *l, struct proc *p, struct probe_space *ps,
+				    const struct maps *m, bool *held, int *rc)
+{
+	struct proc_thread *th;
+	struct maps own;
+
+	if (!gadget_ok(l, p, ps->gadget)) {
+		if (!m && (*rc = maps_read(p->pid, &own)))
+			return NULL;
+		ps->gadget = find_gadget(l, p, m ? m : &own);
+		if (!m)
+			free(own.e);
+	}
+	*rc = -ENOEXEC;
+	if (!ps->gadget)
+		return NULL;
+	*rc = -ESRCH;
+	th = probe_stopped_thread(l, p, held);
+	return th;
+}
+
 static int map_chunk(struct live *l, struct proc *p, struct probe_space *ps, uint64_t near,
 		     struct probe_chunk **out)
 {
@@ -280,15 +303,11 @@ static int map_chunk(struct live *l, struct proc *p, struct probe_space *ps, uin
 
 	if (rc)
 		return rc;
-	if (!gadget_ok(l, p, ps->gadget))
-		ps->gadget = find_gadget(l, p, &m);
 	n = candidates(&m, near, c, sizeof(c) / sizeof(c[0]));
+	th = injector(l, p, ps, &m, &held, &rc);
 	free(m.e);
-	if (!ps->gadget)
-		return -ENOEXEC;
-	th = probe_stopped_thread(l, p, &held);
 	if (!th)
-		return -ESRCH;
+		return rc;
 	rc = try_places(l, th, ps->gadget, c, n, near, &base);
 	probe_release_thread(l, th, held);
 	if (rc) {
@@ -390,6 +409,67 @@ int probe_slot_assign(struct live *l, struct proc *p, struct probe_space *ps, st
 	if (rc)
 		return rc;
 	return try_chunk(l, p, c, s);
+}
+
+/* ---- runs of slots for pads and the agent (never released: a thread may still be inside) ---- */
+
+static long free_run(const struct probe_chunk *c, unsigned k)
+{
+	unsigned run = 0;
+
+	for (unsigned i = 0; i < PROBE_CHUNK_SLOTS; i++) {
+		run = c->used[i / 64] & (1ull << (i % 64)) ? 0 : run + 1;
+		if (run == k)
+			return (long)(i + 1 - k);
+	}
+	return -1;
+}
+
+static bool reaches(const struct probe_chunk *c, uint64_t near)
+{
+	uint64_t d = c->base > near ? c->base - near : near - c->base;
+
+	return d + PROBE_CHUNK_SIZE < (uint64_t)REACH;
+}
+
+int probe_scratch_run(struct live *l, struct proc *p, struct probe_space *ps, uint64_t near,
+		      size_t n, taddr_t *at)
+{
+	unsigned k = (unsigned)((n + PROBE_SLOT_SIZE - 1) / PROBE_SLOT_SIZE);
+	struct probe_chunk *c;
+	long idx = -1;
+	int rc;
+
+	if (!k || k > PROBE_CHUNK_SLOTS || !near)
+		return -EINVAL;
+	for (c = ps->chunks; c; c = c->next)
+		if (reaches(c, near) && c->nfree >= k && (idx = free_run(c, k)) >= 0)
+			break;
+	if (!c) {
+		rc = map_chunk(l, p, ps, near, &c);
+		if (rc)
+			return rc == -EEXIST || rc == -ENOMEM ? -ERANGE : rc;
+		idx = free_run(c, k);
+	}
+	for (unsigned i = 0; i < k; i++)
+		c->used[(idx + i) / 64] |= 1ull << ((idx + i) % 64);
+	c->nfree -= k;
+	*at = c->base + (taddr_t)idx * PROBE_SLOT_SIZE;
+	return 0;
+}
+
+int probe_syscall(struct live *l, struct proc *p, struct probe_space *ps, const uint64_t args[7],
+		  uint64_t *ret)
+{
+	bool held;
+	int rc;
+	struct proc_thread *th = injector(l, p, ps, NULL, &held, &rc);
+
+	if (!th)
+		return rc;
+	rc = live_inject_syscall(l, th, ps->gadget, args, ret);
+	probe_release_thread(l, th, held);
+	return rc;
 }
 
 void probe_slot_release(struct probe_site *s)

@@ -53,6 +53,31 @@ static bool parse_dec(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return true;
 }
 
+/* N[K|M|G] bytes. */
+static bool parse_size(const char *s, uint64_t *out)
+{
+	char num[24];
+	size_t n = strlen(s);
+	unsigned shift = 0;
+
+	if (n && (s[n - 1] == 'K' || s[n - 1] == 'k'))
+		shift = 10;
+	else if (n && (s[n - 1] == 'M' || s[n - 1] == 'm'))
+		shift = 20;
+	else if (n && (s[n - 1] == 'G' || s[n - 1] == 'g'))
+		shift = 30;
+	if (shift)
+		n--;
+	if (!n || n >= sizeof(num))
+		return false;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (!parse_dec(num, 1, UINT64_MAX >> 31, out))
+		return false;
+	*out <<= shift;
+	return true;
+}
+
 /* SECS[.FRACTION] (up to 9 fraction digits) into nanoseconds, > 0. */
 static bool parse_secs(const char *s, uint64_t *ns)
 {
@@ -101,6 +126,8 @@ enum opt_id {
 	OPT_DURATION,
 	OPT_JSON,
 	OPT_CHROME,
+	OPT_TRAP,
+	OPT_RING,
 };
 
 enum opt_arg { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
@@ -126,6 +153,8 @@ static const struct opt {
 	{0, "duration", ARG_REQUIRED, OPT_DURATION},
 	{0, "json", ARG_REQUIRED, OPT_JSON},
 	{0, "chrome", ARG_REQUIRED, OPT_CHROME},
+	{0, "trap", ARG_NONE, OPT_TRAP},
+	{0, "ring", ARG_REQUIRED, OPT_RING},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -206,6 +235,15 @@ static int apply(struct parser *p, const struct opt *o, const char *name, const 
 		return 0;
 	case OPT_REGS:
 		c->regs = true;
+		return 0;
+	case OPT_TRAP:
+		c->trap = true;
+		return 0;
+	case OPT_RING:
+		if (!parse_size(val, &v) || v < TRACECLI_MIN_RING || v > TRACECLI_MAX_RING ||
+		    (v & (v - 1)))
+			return fail(p, "bad --ring size '%s' (want a power of two, 64K..1G)", val);
+		c->ring_bytes = v;
 		return 0;
 	case OPT_HELP:
 		return 1;
@@ -336,6 +374,9 @@ void tracecli_usage(FILE *f)
 	      "  -n COUNT           stop after COUNT calls\n"
 	      "  --duration SECS    stop after SECS seconds (fractions allowed)\n"
 	      "  -f                 follow forks\n"
+	      "how (pads where a probe allows, else int3 traps; the end says which and why):\n"
+	      "  --trap             int3 traps only (no code injected into the program)\n"
+	      "  --ring SIZE        each thread's ring of pad records (64K..1G, default 1M)\n"
 	      "output (text on the terminal unless -q):\n"
 	      "  -q                 no per-call lines, only the summary table\n"
 	      "  --json FILE|-      JSON Lines, one event per line\n"

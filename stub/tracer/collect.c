@@ -12,29 +12,33 @@
 
 #define VAL_MAX 32 /* bytes of one value assembled (a slice is 24) */
 
-int trace_read(struct trace_hitctx *hc, uint64_t addr, void *buf, size_t len)
+/* A fast hit reads what its record holds (the memory as it was at the hit), a trap hit the
+ * process. */
+ssize_t trace_read_some(struct trace_hitctx *hc, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec l = {buf, len}, r = {(void *)(uintptr_t)addr, len};
-	ssize_t n = hc->t->env.readv(hc->t->env.ctx, hc->hit->pid, &l, &r, 1);
+	size_t n;
+
+	if (!hc->t->rec)
+		return hc->t->env.readv(hc->t->env.ctx, hc->hit->pid, &l, &r, 1);
+	n = agent_rec_read(hc->t->rec, addr, buf, len);
+	return n ? (ssize_t)n : -EFAULT;
+}
+
+int trace_read(struct trace_hitctx *hc, uint64_t addr, void *buf, size_t len)
+{
+	ssize_t n = trace_read_some(hc, addr, buf, len);
 
 	if (n < 0)
 		return (int)n;
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
-/* Up to len bytes, as many as are readable; returns the count or -errno. */
-static ssize_t read_some(struct trace_hitctx *hc, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec l = {buf, len}, r = {(void *)(uintptr_t)addr, len};
-
-	return hc->t->env.readv(hc->t->env.ctx, hc->hit->pid, &l, &r, 1);
-}
-
 bool trace_fpregs(struct trace_hitctx *hc)
 {
 	if (!hc->fp_tried) {
 		hc->fp_tried = true;
-		hc->fp_ok = hc->t->env.fpregs &&
+		hc->fp_ok = hc->t->env.fpregs && !hc->t->rec &&
 			    !hc->t->env.fpregs(hc->t->env.ctx, hc->hit->tid, &hc->fp);
 	}
 	return hc->fp_ok;
@@ -217,7 +221,7 @@ static void cstring(struct trace_hitctx *hc, uint64_t addr, struct tvalue *v)
 		v->v.u = 0;
 		return;
 	}
-	if (!b || (n = read_some(hc, addr, b, TRACE_STR_MAX)) <= 0) {
+	if (!b || (n = trace_read_some(hc, addr, b, TRACE_STR_MAX)) <= 0) {
 		v->kind = TV_ERROR;
 		v->v.err = -EFAULT;
 		return;

@@ -98,9 +98,7 @@ void trace_collect_extras(struct trace_hitctx *hc, bool at_entry)
 	ssize_t n;
 
 	if (c->stack_bytes && t->stackbuf) {
-		struct iovec l = {t->stackbuf, c->stack_bytes};
-		struct iovec r = {(void *)(uintptr_t)hc->hit->regs->rsp, c->stack_bytes};
-		n = t->env.readv(t->env.ctx, hc->hit->pid, &l, &r, 1);
+		n = trace_read_some(hc, hc->hit->regs->rsp, t->stackbuf, c->stack_bytes);
 		if (n > 0) {
 			t->ev.stack = t->stackbuf;
 			t->ev.stack_len = (size_t)n;

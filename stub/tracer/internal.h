@@ -23,6 +23,7 @@
 
 #include "arch/x86_64/abi.h"
 #include "arch/x86_64/funcscan.h"
+#include "stub/agent/agent.h"
 #include "stub/debuginfo/debuginfo.h"
 #include "stub/live/live.h"
 #include "stub/print/print.h"
@@ -50,6 +51,7 @@ struct trace_env {
 	int (*fpregs)(void *ctx, pid_t tid, struct user_fpregs_struct *fp); /* may be NULL */
 	const char *(*last_error)(void *ctx);				    /* may be NULL */
 	void *ctx;
+	struct live *live; /* the fast path's engine; NULL: every probe traps (unit tests) */
 };
 
 /* ---- how one value is obtained ---- */
@@ -112,6 +114,10 @@ struct tfunc {
 	uint64_t morestack_site;   /* Go: the call to runtime.morestack in the prologue, or 0 */
 	unsigned tpnum;		   /* -o: trace-file tracepoint of calls (returns: +1), 0 none */
 	uint64_t calls;
+	/* the fast path: entry and returns patched to pads, or why a probe traps */
+	bool fast_entry;
+	unsigned fast_exits;
+	char trap_why[96];  /* the first reason a probe of it was not patched, "" */
 	struct tfunc *next; /* in the space */
 };
 
@@ -127,6 +133,7 @@ struct tsite {
 	unsigned refs; /* TS_RETSITE: frames waiting for it */
 	bool go;       /* TS_RETSITE: in Go code (calls matched by goroutine) */
 	bool placed;
+	bool fast;	    /* a pad, not an int3 */
 	struct tsite *next; /* in the space (or the return-site list) */
 };
 
@@ -143,6 +150,8 @@ struct tspace {
 	struct tfunc *funcs;
 	struct tsite *sites;
 	struct tsite *retsites;
+	struct agent *agent; /* the fast path's agent in this process, NULL until needed */
+	bool agent_failed;
 	struct tspace *next;
 };
 
@@ -208,7 +217,32 @@ struct trace {
 	uint8_t strbuf[TEVENT_MAX_VALUES * 2][TRACE_STR_MAX];
 	uint8_t *stackbuf;
 	struct treg regs[TRACE_NREGS];
+	/* the fast path (stub/agent/) */
+	const struct agent_rec *rec; /* the record a fast hit is being handled from */
+	bool draining;
+	uint64_t fast_dropped; /* hits lost on full rings, counted when a process ends */
+	bool fast_busy;	       /* the last drain found many records */
 };
+
+/* fast.c: the fast path (pads through stub/agent/) */
+/* Try to patch site x (an entry, or a ret exit) instead of an int3. 0 when patched; else
+ * -EBUSY with f->trap_why set (the caller places an int3). */
+int trace_fast_place(struct trace *t, struct tsite *x);
+/* An int3 is wanted at addr, inside a pad's patch: the patch goes and its site traps
+ * instead. 0 when done. */
+int trace_fast_yield(struct trace *t, struct tspace *s, uint64_t addr);
+/* Every record of every process (or of s only), oldest first, through trace_handle. */
+void trace_fast_drain(struct trace *t, struct tspace *s);
+/* Tracing stops: hits return at once from now on. */
+void trace_fast_disable(struct trace *t);
+/* s is gone or has exec'd: drain it, free its agent. */
+void trace_fast_close(struct trace *t, struct tspace *s);
+void trace_fast_thread_gone(struct trace *t, struct tspace *s, pid_t tid);
+bool trace_fast_any(const struct trace *t);
+/* How soon the rings want draining again (ms; sooner while they come full), -1 without. */
+int trace_fast_timeout_ms(const struct trace *t);
+/* Per function: fast or trap, and why; hits lost. */
+void trace_fast_report(struct trace *t, FILE *f);
 
 /* spaces.c */
 struct tspace *trace_space_new(struct trace *t, pid_t pid);
@@ -266,6 +300,8 @@ struct trace_hitctx {
 bool trace_fpregs(struct trace_hitctx *hc);
 /* Read len bytes at addr of the hit's process. 0 or -errno (-EFAULT when short). */
 int trace_read(struct trace_hitctx *hc, uint64_t addr, void *buf, size_t len);
+/* Up to len bytes, as many as are readable: the count or -errno. */
+ssize_t trace_read_some(struct trace_hitctx *hc, uint64_t addr, void *buf, size_t len);
 /* The arguments (or, results true, the results at a return) of plan pl into out; a struct
  * gives one value per leaf. at_entry: the hit is the function's first instruction. Returns
  * how many values were written (<= cap). */

@@ -83,16 +83,13 @@ static void put_stack(struct trace_hitctx *hc, struct tracebuf_builder *b)
 	size_t n = c->stack_bytes > TF_STACK_MIN ? c->stack_bytes : TF_STACK_MIN;
 	uint64_t rsp = hc->hit->regs->rsp;
 	uint8_t *p;
-	struct iovec l, r;
 	ssize_t got;
 
 	while (n) {
 		uint16_t k = n > TRACEBUF_MEM_MAX ? TRACEBUF_MEM_MAX : (uint16_t)n;
 		if (!(p = tracebuf_put_mem(b, rsp, k)))
 			return;
-		l = (struct iovec){p, k};
-		r = (struct iovec){(void *)(uintptr_t)rsp, k};
-		got = hc->t->env.readv(hc->t->env.ctx, hc->hit->pid, &l, &r, 1);
+		got = trace_read_some(hc, rsp, p, k);
 		if (got < (ssize_t)k) {
 			tracebuf_trim_mem(b, p, got > 0 ? (uint16_t)(got & ~7) : 0);
 			return;

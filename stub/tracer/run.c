@@ -78,6 +78,8 @@ static void drop_space(struct session *ss, pid_t pid)
 {
 	struct tspace *s = trace_space_find(ss->t, pid);
 
+	if (s)
+		trace_fast_close(ss->t, s); /* its records first */
 	trace_calls_forget(ss->t, pid, 0);
 	if (s)
 		trace_space_kill(ss->t, s);
@@ -105,6 +107,8 @@ static void on_proc(void *ctx, const struct live_proc_event *ev)
 		drop_space(ss, ev->pid);
 		break;
 	case LIVE_EV_THREAD_EXIT:
+		if (trace_space_find(ss->t, ev->pid))
+			trace_fast_thread_gone(ss->t, trace_space_find(ss->t, ev->pid), ev->tid);
 		trace_calls_forget(ss->t, ev->pid, ev->tid);
 		break;
 	case LIVE_EV_CURRENT_GONE: /* EXIT told the tracer already */
@@ -182,6 +186,8 @@ static int start(struct session *ss)
  * stopped, then detaches. */
 static void stop_tracing(struct session *ss, bool remove)
 {
+	trace_fast_drain(ss->t, NULL);
+	trace_fast_disable(ss->t);
 	ss->t->stopping = true;
 	ss->t->stop_requested = false;
 	if (remove)
@@ -228,10 +234,13 @@ static int loop(struct session *ss, int sfd)
 	while (!ss->ending && live_has_process(ss->l)) {
 		uint64_t now = trace_now_ns();
 		int timeout = t->out.status_tty ? 200 : -1, save = trace_tfile_timeout_ms(t, now);
+		int fast = trace_fast_timeout_ms(t);
 		struct signalfd_siginfo si;
 
 		if (save >= 0 && (timeout < 0 || save < timeout))
 			timeout = save;
+		if (fast >= 0 && (timeout < 0 || fast < timeout))
+			timeout = fast;
 
 		if (c->duration_ns && !t->stopping) {
 			uint64_t left = t->start_ns + c->duration_ns > now
@@ -256,6 +265,7 @@ static int loop(struct session *ss, int sfd)
 			handle_quit(ss, (int)si.ssi_signo);
 		if (pf[0].revents & POLLIN)
 			pump(ss);
+		trace_fast_drain(t, NULL);
 		trace_retsite_sweep(t);
 		now = trace_now_ns();
 		trace_out_tick(t, now);
@@ -309,8 +319,8 @@ static int setup(struct session *ss, struct tracecli *cli)
 			strerror(errno));
 		return -errno;
 	}
-	t->env =
-		(struct trace_env){env_insert, env_remove, env_readv, env_fpregs, env_error, ss->l};
+	t->env = (struct trace_env){env_insert, env_remove, env_readv, env_fpregs,
+				    env_error,	ss->l,	    ss->l};
 	live_add_libs_hook(ss->l, on_libs, ss);
 	live_add_proc_hook(ss->l, on_proc, ss);
 	live_set_follow_forks(ss->l, cli->follow_forks);
@@ -321,7 +331,10 @@ static void teardown(struct session *ss)
 {
 	struct trace *t = ss->t;
 
+	trace_fast_drain(t, NULL);
+	trace_fast_disable(t);
 	trace_out_close(t);
+	trace_fast_report(t, stderr);
 	trace_tfile_close(t, stderr);
 	trace_report_unresolved(t, stderr);
 	if (t->dropped_calls)

@@ -15,7 +15,16 @@
 
 enum probe_verdict trace_on_hit(void *ctx, const struct probe_hit *hit)
 {
+	struct tsite *x = ctx;
+
+	/* What the thread recorded through pads before this trap comes first. */
+	trace_fast_drain(x->t, NULL);
 	return trace_handle(ctx, hit);
+}
+
+static bool may_be_fast(const struct tfunc *f, enum tsite_kind kind, unsigned exit)
+{
+	return kind == TS_ENTRY || (kind == TS_EXIT && f->exits[exit].kind == X86_64_SITE_RET);
 }
 
 static const char *env_error(struct trace *t)
@@ -36,7 +45,18 @@ static struct tsite *put_site(struct trace *t, struct tfunc *f, enum tsite_kind 
 		return NULL;
 	*x = (struct tsite){
 		.kind = kind, .f = f, .exit = exit, .t = t, .pid = s->pid, .addr = addr};
+	if (kind == TS_EXIT && !may_be_fast(f, kind, exit) && !f->trap_why[0] && t->env.live &&
+	    !t->cli->trap)
+		snprintf(f->trap_why, sizeof(f->trap_why), "an exit that jumps out (a tail call)");
+	if (may_be_fast(f, kind, exit) && !trace_fast_place(t, x)) {
+		x->placed = true;
+		x->next = s->sites;
+		s->sites = x;
+		return x;
+	}
 	err = t->env.insert(t->env.ctx, s->pid, addr, trace_on_hit, x);
+	if (err == -EBUSY && !trace_fast_yield(t, s, addr))
+		err = t->env.insert(t->env.ctx, s->pid, addr, trace_on_hit, x);
 	if (err) {
 		fprintf(stderr, "tracestub trace: cannot place a probe at %#lx (%s): %s (%s)\n",
 			(unsigned long)addr, f->name, strerror(-err), env_error(t));
@@ -218,7 +238,7 @@ void trace_remove_all(struct trace *t)
 {
 	for (struct tspace *s = t->spaces; s; s = s->next) {
 		for (struct tsite *x = s->sites; x; x = x->next)
-			if (x->placed) {
+			if (x->placed && !x->fast) { /* pads stay, disabled, until detach */
 				t->env.remove(t->env.ctx, s->pid, x->addr, trace_on_hit, x);
 				x->placed = false;
 			}

@@ -91,6 +91,8 @@ const struct tvalue *probespec_cond_arg(const struct probespec_cond *c, const st
  * from the argv given to tracecli_parse. */
 #define TRACECLI_MAX_SPECS  32
 #define TRACECLI_MAX_STACK  65536 /* --stack N upper bound, bytes */
+#define TRACECLI_MIN_RING   (64ull << 10)
+#define TRACECLI_MAX_RING   (1ull << 30)
 #define TRACECLI_DEFAULT_BT 16
 #define TRACECLI_MAX_BT	    64 /* = TEVENT_MAX_FRAMES */
 
@@ -113,6 +115,8 @@ struct tracecli {
 	const char *gdbtrace_path; /* -o FILE, NULL = none */
 	const char *chrome_path;   /* --chrome FILE, NULL = none */
 	bool quiet;		   /* -q: summary only */
+	bool trap;		   /* --trap: every probe an int3 (no pads) */
+	uint64_t ring_bytes;	   /* --ring SIZE: per-thread ring of the fast path, 0 = default */
 };
 
 /* Parse argv[1..argc-1] (argv[0] is "trace"; argv must stay NULL-terminated at argc, as

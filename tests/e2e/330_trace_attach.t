@@ -2,7 +2,9 @@
 # tracestub trace -p PID: attach to a running program, trace it, and on SIGTERM (and SIGINT)
 # detach leaving it running with its code bytes exactly as before (the text mapping read from
 # /proc/PID/mem before the attach and after the detach). Synchronisation through FIFOs: the
-# JSON output is a FIFO the test reads, the program reports progress on another.
+# JSON output is a FIFO the test reads, the program reports progress on another. -q: with pads
+# spin_tick is hit millions of times a second, and per-call lines on a stderr pipe this test
+# reads only at the end would fill it and block the tracer.
 use strict;
 use warnings;
 use FindBin;
@@ -39,7 +41,7 @@ for my $sig ('TERM', 'INT') {
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', TS::tmpdir() . "/attach$sig.out";
         open STDERR, '>&', $ew;
-        exec TS::tracestub_path(), 'trace', '-p', $pid, '-e', 'spin_tick', '--json', $json
+        exec TS::tracestub_path(), 'trace', '-q', '-p', $pid, '-e', 'spin_tick', '--json', $json
             or POSIX::_exit(127);
     }
     close $ew;

@@ -1,5 +1,5 @@
 /* Breakpoint site table over a fake memory: insert/remove, owners, shadowed reads, writes
- * through sites, 10,000 sites, restore-all. */
+ * through sites, 10,000 sites, restore-all; multi-byte patches beside int3s. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -112,6 +112,42 @@ int main(void)
 	bkpt_insert(t, &fm, MEM_BASE + 1, BKPT_OWNER_INTERNAL);
 	bkpt_forget_all(t);
 	ok(bkpt_count(t) == 0 && mem[1] == 0xcc, "forget_all leaves memory alone");
+	mem[1] = (uint8_t)(1 * 7 + 1);
+
+	/* ---- patches (a fast site's jmp over 5+ bytes) ---- */
+	static const uint8_t jmp[6] = {0xe9, 1, 2, 3, 4, 0xcc};
+	uint8_t rd[16], child[16];
+	const taddr_t P = MEM_BASE + 0x100;
+	ok(!bkpt_patch_insert(t, &fm, P, jmp, 6) && !memcmp(mem + 0x100, jmp, 6) &&
+		   bkpt_patch_count(t) == 1,
+	   "patch: 6 bytes written");
+	memcpy(rd, mem + 0xfe, 10);
+	bkpt_shadow(t, P - 2, rd, 10);
+	bad = 0;
+	for (i = 0; i < 10; i++)
+		bad |= rd[i] != (uint8_t)((0xfe + i) * 7 + 1);
+	ok(!bad, "patch: a read across it shows the original bytes");
+	ok(bkpt_insert(t, &fm, P + 3, BKPT_OWNER_TRACE) == -EBUSY && bkpt_count(t) == 0,
+	   "patch: an int3 inside it is refused");
+	ok(bkpt_patch_insert(t, &fm, P + 5, jmp, 6) == -EBUSY &&
+		   bkpt_patch_insert(t, &fm, P - 3, jmp, 5) == -EBUSY,
+	   "patch: overlapping patches refused");
+	bkpt_insert(t, &fm, P + 20, BKPT_OWNER_TRACE);
+	ok(bkpt_patch_insert(t, &fm, P + 16, jmp, 6) == -EBUSY,
+	   "patch: a patch over an int3 refused");
+	struct bkpt_mem cm = {NULL, fake_read, fake_write};
+	memcpy(child, mem + 0x100, 16);
+	ok(!bkpt_restore_into(t, &cm) && mem[0x100] == (uint8_t)(0x100 * 7 + 1) &&
+		   mem[P + 20 - MEM_BASE] == (uint8_t)((0x100 + 20) * 7 + 1),
+	   "restore_into (a fork child): patch and int3 undone");
+	memcpy(mem + 0x100, child, 16); /* back to patched, as the table says */
+	ok(!bkpt_patch_remove(t, &fm, P) && mem[0x100] == (uint8_t)(0x100 * 7 + 1) &&
+		   bkpt_patch_count(t) == 0 && bkpt_patch_remove(t, &fm, P) == -ENOENT,
+	   "patch removed: originals back; twice: -ENOENT");
+	bkpt_patch_insert(t, &fm, P, jmp, 6);
+	ok(!bkpt_remove_all(t, &fm) && !bkpt_patch_count(t) && !bkpt_count(t) &&
+		   mem[0x100 + 4] == (uint8_t)((0x100 + 4) * 7 + 1),
+	   "remove_all restores patches too");
 	bkpt_table_free(t);
 	printf("1..%d\n", n_test);
 	return failed;

@@ -78,7 +78,7 @@ static void session(char **argv, int argc)
 		printf("# parse: %s\n", err);
 	cli.quiet = true;
 	T.cli = &cli;
-	T.env = (struct trace_env){f_insert, f_remove, f_readv, NULL, NULL, NULL};
+	T.env = (struct trace_env){f_insert, f_remove, f_readv, NULL, NULL, NULL, NULL};
 	T.start_ns = 1000000;
 	trace_calls_init(&T);
 	trace_out_open(&T);

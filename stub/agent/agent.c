@@ -1,0 +1,474 @@
+/* The agent's tracestub side: injection, site patching and draining (see agent.h). */
+#include "stub/agent/agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch/x86_64/pad.h"
+#include "stub/live/live.h"
+
+#define HDR_BYTES	 4096
+#define GLIBC_TID_OFFSET 0x2d0 /* struct pthread's tid (glibc >= 2.26, x86_64); checked */
+#define MAX_BATCH	 65536
+
+struct agent {
+	struct live *l;
+	pid_t pid;
+	uint8_t *map;
+	size_t size;
+	struct agent_hdr *h;
+	uint64_t t_hdr, t_entry; /* in the target */
+	struct {
+		void *owner;
+		uint64_t addr;
+		uint64_t start; /* the patch: [start, start + len) */
+		uint8_t len;
+		bool off; /* unpatched */
+	} sites[AGENT_MAX_SITES];
+	unsigned nsites;
+	/* TSC -> CLOCK_MONOTONIC: two points, the later refreshed at each drain */
+	uint64_t tsc0, ns0, tsc1, ns1;
+	bool tid_checked;
+	const struct agent_rec **batch;
+	uint64_t *upto, *tails; /* per ring, for a drain */
+};
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void clock_point(uint64_t *tsc, uint64_t *ns)
+{
+	*tsc = rdtsc();
+	*ns = mono_ns();
+}
+
+static uint64_t to_ns(const struct agent *a, uint64_t tsc)
+{
+	double k = (double)(a->ns1 - a->ns0) / (double)(a->tsc1 - a->tsc0);
+
+	return a->ns0 + (uint64_t)((double)(int64_t)(tsc - a->tsc0) * k);
+}
+
+static int sys(struct agent *a, const uint64_t args[7], uint64_t *ret)
+{
+	int rc = live_syscall(a->l, a->pid, args, ret);
+
+	if (rc)
+		return rc;
+	return *ret > (uint64_t)-4096 ? (int)(int64_t)*ret : 0;
+}
+
+static uint32_t pow2(uint32_t v, uint32_t dflt)
+{
+	uint32_t p = 1;
+
+	if (!v)
+		return dflt;
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+/* The shared memory: a memfd created, sized and mapped by the target, opened by us through
+ * /proc, closed in the target. */
+static int share(struct agent *a, uint64_t name, char *err, size_t errcap)
+{
+	uint64_t fd = 0, ret = 0, at = 0;
+	char path[64];
+	int rc, ours;
+
+	uint64_t mk[7] = {SYS_memfd_create, name, MFD_CLOEXEC};
+	if ((rc = sys(a, mk, &fd))) {
+		snprintf(err, errcap, "memfd_create in the target: %s", strerror(-rc));
+		return rc;
+	}
+	uint64_t tr[7] = {SYS_ftruncate, fd, a->size};
+	uint64_t mm[7] = {SYS_mmap, 0, a->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0};
+	if ((rc = sys(a, tr, &ret)) || (rc = sys(a, mm, &at))) {
+		snprintf(err, errcap, "sizing or mapping the rings in the target: %s",
+			 strerror(-rc));
+		goto out;
+	}
+	a->t_hdr = at;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)a->pid, (int)fd);
+	ours = open(path, O_RDWR | O_CLOEXEC);
+	if (ours < 0) {
+		rc = -errno;
+		snprintf(err, errcap, "opening %s: %s", path, strerror(errno));
+		goto out;
+	}
+	a->map = mmap(NULL, a->size, PROT_READ | PROT_WRITE, MAP_SHARED, ours, 0);
+	close(ours);
+	if (a->map == MAP_FAILED) {
+		a->map = NULL;
+		rc = -errno;
+		snprintf(err, errcap, "mapping the rings: %s", strerror(errno));
+	}
+out:;
+	uint64_t cl[7] = {SYS_close, fd};
+	sys(a, cl, &ret);
+	return rc;
+}
+
+int agent_open(struct live *l, pid_t pid, uint64_t near, const struct agent_opts *o,
+	       struct agent **out, char *err, size_t errcap)
+{
+	static const char name[] = "tracestub-agent";
+	struct agent *a = calloc(1, sizeof(*a));
+	uint32_t bytes = pow2(o->ring_bytes, 1u << 20), nrings = pow2(o->nrings, 128);
+	uint64_t stride, code;
+	int rc;
+
+	*out = NULL;
+	if (!a || !(a->batch = malloc(MAX_BATCH * sizeof(*a->batch))) ||
+	    !(a->upto = calloc(2 * (size_t)nrings, sizeof(*a->upto)))) {
+		if (a)
+			free(a->batch);
+		free(a);
+		snprintf(err, errcap, "out of memory");
+		return -ENOMEM;
+	}
+	if (bytes < 65536 || bytes > (1u << 30)) {
+		free(a->batch);
+		free(a->upto);
+		free(a);
+		snprintf(err, errcap, "ring size %u out of range", bytes);
+		return -EINVAL;
+	}
+	a->tails = a->upto + nrings;
+	a->l = l;
+	a->pid = pid;
+	stride = (sizeof(struct agent_ring) + (uint64_t)bytes + 4095) & ~4095ull;
+	a->size = HDR_BYTES + stride * nrings;
+	/* the code, then the memfd's name, in scratch anywhere */
+	rc = live_scratch(l, pid, near, agent_blob_len + sizeof(name) + 16, &code);
+	if (!rc)
+		rc = live_poke(l, pid, code, agent_blob, agent_blob_len);
+	if (!rc)
+		rc = live_poke(l, pid, code + agent_blob_len, name, sizeof(name));
+	if (rc) {
+		snprintf(err, errcap, "placing the agent's code: %s", strerror(-rc));
+		goto fail;
+	}
+	a->t_entry = code; /* agent_hit is the blob's first function */
+	if ((rc = share(a, code + agent_blob_len, err, errcap)))
+		goto fail;
+	a->h = (struct agent_hdr *)a->map;
+	a->h->version = AGENT_VERSION;
+	a->h->nrings = nrings;
+	a->h->ring_bytes = bytes;
+	a->h->rec_max = bytes / 4;
+	a->h->ring_off = HDR_BYTES;
+	a->h->ring_stride = stride;
+	a->h->pid = pid;
+	a->h->fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0; /* HWCAP2_FSGSBASE */
+	__atomic_store_n(&a->h->magic, AGENT_MAGIC, __ATOMIC_RELEASE);
+	clock_point(&a->tsc0, &a->ns0);
+	struct timespec ms = {0, 2000000};
+	nanosleep(&ms, NULL);
+	clock_point(&a->tsc1, &a->ns1);
+	*out = a;
+	return 0;
+fail:
+	agent_free(a);
+	return rc;
+}
+
+void agent_free(struct agent *a)
+{
+	if (!a)
+		return;
+	if (a->map)
+		munmap(a->map, a->size);
+	free(a->batch);
+	free(a->upto);
+	free(a);
+}
+
+pid_t agent_pid(const struct agent *a)
+{
+	return a->pid;
+}
+
+unsigned agent_nsites(const struct agent *a)
+{
+	return a->nsites;
+}
+
+void *agent_unpatch(struct agent *a, uint64_t addr)
+{
+	for (unsigned i = 0; i < a->nsites; i++) {
+		if (a->sites[i].off || addr < a->sites[i].start ||
+		    addr >= a->sites[i].start + a->sites[i].len)
+			continue;
+		if (live_patch_remove(a->l, a->pid, a->sites[i].start))
+			return NULL;
+		a->sites[i].off = true;
+		return a->sites[i].owner;
+	}
+	return NULL;
+}
+
+void agent_disable(struct agent *a)
+{
+	__atomic_store_n(&a->h->magic, 0, __ATOMIC_RELEASE);
+}
+
+static size_t rec_bytes(const struct agent_site_spec *s)
+{
+	size_t n = sizeof(struct agent_rec);
+
+	for (unsigned i = 0; i < s->nops; i++)
+		n += sizeof(struct agent_blk) + ((s->ops[i].len + 7u) & ~7u);
+	return (n + AGENT_REC_ALIGN - 1) & ~(size_t)(AGENT_REC_ALIGN - 1);
+}
+
+int agent_add_site(struct agent *a, const struct agent_site_spec *s, const char **why)
+{
+	struct x86_64_patch p;
+	struct agent_site d = {0};
+	uint8_t pad[X86_64_PAD_MAX], jmp[16];
+	size_t dlen = (sizeof(d) + 15) & ~(size_t)15, plen = 0;
+	uint64_t at, to[X86_64_PATCH_INSNS], move[2 * X86_64_PATCH_INSNS];
+	int rc;
+
+	*why = NULL;
+	if (a->nsites == AGENT_MAX_SITES || s->nops > AGENT_MAX_OPS) {
+		*why = "too many fast sites";
+		return -ENOSPC;
+	}
+	if (rec_bytes(s) > a->h->rec_max) {
+		*why = "what it collects does not fit a record";
+		return -ENOSPC;
+	}
+	if ((rc = x86_64_patch_plan(s->code, s->len, s->fstart, s->at, s->exit, &p, why)))
+		return rc;
+	rc = live_scratch(a->l, a->pid, p.start, dlen + X86_64_PAD_MAX, &at);
+	if (rc) {
+		*why = "no scratch memory within reach of the code";
+		return -EBUSY;
+	}
+	d.id = a->nsites;
+	d.nops = s->nops;
+	d.addr = s->at;
+	d.red_zone = X86_64_PAD_RED_ZONE;
+	memcpy(d.ops, s->ops, s->nops * sizeof(d.ops[0]));
+	if ((rc = x86_64_pad_build(&p, at + dlen, at, a->t_hdr, a->t_entry, true, pad, &plen,
+				   to)) ||
+	    (rc = x86_64_patch_jump(&p, at + dlen, jmp))) {
+		*why = "a displaced instruction cannot be relocated";
+		return -EBUSY;
+	}
+	if ((rc = live_poke(a->l, a->pid, at, &d, sizeof(d))) ||
+	    (rc = live_poke(a->l, a->pid, at + dlen, pad, plen)))
+		return rc;
+	for (unsigned i = 0; i < p.ninsn; i++) {
+		move[2 * i] = p.insns[i].addr;
+		move[2 * i + 1] = to[i];
+	}
+	rc = live_patch_insert(a->l, a->pid, p.start, jmp, p.len, move, p.ninsn);
+	if (rc == -EBUSY) {
+		*why = live_last_error(a->l);
+		return rc;
+	}
+	if (rc)
+		return rc;
+	a->sites[a->nsites].owner = s->owner;
+	a->sites[a->nsites].addr = s->at;
+	a->sites[a->nsites].start = p.start;
+	a->sites[a->nsites].len = p.len;
+	a->nsites++;
+	return 0;
+}
+
+static struct agent_ring *ring_at(const struct agent *a, uint32_t i)
+{
+	return (struct agent_ring *)(a->map + a->h->ring_off + (uint64_t)i * a->h->ring_stride);
+}
+
+static const struct agent_rec *rec_at(const struct agent *a, struct agent_ring *r, uint64_t off)
+{
+	return (const struct agent_rec *)((const uint8_t *)r + sizeof(*r) +
+					  (off & (a->h->ring_bytes - 1)));
+}
+
+static int by_tsc(const void *x, const void *y)
+{
+	const struct agent_rec *a = *(const struct agent_rec *const *)x;
+	const struct agent_rec *b = *(const struct agent_rec *const *)y;
+
+	return a->tsc < b->tsc ? -1 : a->tsc > b->tsc;
+}
+
+static void regs_of(const struct agent_rec *rec, struct user_regs_struct *r)
+{
+	const uint64_t *g = rec->regs;
+
+	memset(r, 0, sizeof(*r));
+	r->r15 = g[AGENT_R15];
+	r->r14 = g[AGENT_R14];
+	r->r13 = g[AGENT_R13];
+	r->r12 = g[AGENT_R12];
+	r->r11 = g[AGENT_R11];
+	r->r10 = g[AGENT_R10];
+	r->r9 = g[AGENT_R9];
+	r->r8 = g[AGENT_R8];
+	r->rdi = g[AGENT_RDI];
+	r->rsi = g[AGENT_RSI];
+	r->rbp = g[AGENT_RBP];
+	r->rbx = g[AGENT_RBX];
+	r->rdx = g[AGENT_RDX];
+	r->rcx = g[AGENT_RCX];
+	r->rax = g[AGENT_RAX];
+	r->eflags = g[AGENT_RFLAGS];
+	r->rsp = g[AGENT_RSP];
+	r->rip = g[AGENT_RIP];
+	r->orig_rax = (unsigned long long)-1;
+	r->cs = 0x33;
+	r->ss = 0x2b;
+}
+
+/* Thread ids come from gettid until glibc's thread block (at the fs base) is seen to hold the
+ * same id a record got from the kernel: then the agent reads it there (no syscall). */
+static void check_tid_offset(struct agent *a, const struct agent_rec *rec)
+{
+	int32_t v = 0;
+	struct iovec lo = {&v, sizeof(v)},
+		     re = {(void *)(uintptr_t)(rec->fs + GLIBC_TID_OFFSET), sizeof(v)};
+
+	if (!rec->fs || a->h->tid_off)
+		return;
+	a->tid_checked = true;
+	if (process_vm_readv(a->pid, &lo, 1, &re, 1, 0) == sizeof(v) && v == rec->tid)
+		__atomic_store_n(&a->h->tid_off, GLIBC_TID_OFFSET, __ATOMIC_RELEASE);
+}
+
+/* One batch: complete records of every ring below its snapshot head, up to MAX_BATCH,
+ * handed out by timestamp, then their bytes freed. */
+static size_t drain_batch(struct agent *a, const uint64_t *upto, agent_hit_fn fn, void *ctx)
+{
+	uint64_t *tails = a->tails;
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < a->h->nrings; i++) {
+		struct agent_ring *r = ring_at(a, i);
+		uint64_t tail = r->tail;
+
+		while (tail < upto[i] && n < MAX_BATCH) {
+			const struct agent_rec *rec = rec_at(a, r, tail);
+
+			if (__atomic_load_n(&rec->seq, __ATOMIC_ACQUIRE) != tail + 1 ||
+			    rec->len < AGENT_REC_ALIGN || rec->len > a->h->ring_bytes)
+				break;
+			if (rec->site != AGENT_SITE_SKIP)
+				a->batch[n++] = rec;
+			tail += rec->len;
+		}
+		tails[i] = tail;
+	}
+	qsort(a->batch, n, sizeof(*a->batch), by_tsc);
+	for (size_t i = 0; i < n; i++) {
+		const struct agent_rec *rec = a->batch[i];
+		struct agent_hit h = {.rec = rec, .tid = rec->tid, .time_ns = to_ns(a, rec->tsc)};
+
+		if (rec->site >= a->nsites)
+			continue;
+		h.owner = a->sites[rec->site].owner;
+		h.addr = a->sites[rec->site].addr;
+		regs_of(rec, &h.regs);
+		if (!a->tid_checked)
+			check_tid_offset(a, rec);
+		fn(ctx, &h);
+	}
+	for (uint32_t i = 0; i < a->h->nrings; i++)
+		__atomic_store_n(&ring_at(a, i)->tail, tails[i], __ATOMIC_RELEASE);
+	return n;
+}
+
+size_t agent_drain(struct agent *a, agent_hit_fn fn, void *ctx)
+{
+	size_t total = 0, n;
+
+	if (!a->map)
+		return 0;
+	clock_point(&a->tsc1, &a->ns1);
+	/* What is there now, not what the program writes meanwhile: the caller is not held up
+	 * by a program that hits faster than records are handled. */
+	for (uint32_t i = 0; i < a->h->nrings; i++) {
+		struct agent_ring *r = ring_at(a, i);
+
+		a->upto[i] = __atomic_load_n(&r->tid, __ATOMIC_ACQUIRE)
+				     ? __atomic_load_n(&r->head, __ATOMIC_ACQUIRE)
+				     : r->tail;
+	}
+	while ((n = drain_batch(a, a->upto, fn, ctx)))
+		total += n;
+	return total;
+}
+
+size_t agent_rec_read(const struct agent_rec *rec, uint64_t addr, void *buf, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)(rec + 1);
+
+	for (uint32_t i = 0; i < rec->nblk; i++) {
+		const struct agent_blk *b = (const struct agent_blk *)p;
+
+		if (addr >= b->addr && addr < b->addr + b->got) {
+			size_t have = (size_t)(b->addr + b->got - addr);
+
+			if (have > len)
+				have = len;
+			memcpy(buf, (const uint8_t *)(b + 1) + (addr - b->addr), have);
+			return have;
+		}
+		p += sizeof(*b) + ((b->len + 7u) & ~7u);
+	}
+	return 0;
+}
+
+uint64_t agent_dropped(const struct agent *a, const void *owner)
+{
+	uint64_t n = 0;
+
+	for (unsigned s = 0; s < a->nsites; s++) {
+		if (a->sites[s].owner != owner)
+			continue;
+		for (uint32_t i = 0; i < a->h->nrings; i++)
+			n += ring_at(a, i)->dropped[s];
+	}
+	return n;
+}
+
+void agent_thread_gone(struct agent *a, pid_t tid)
+{
+	for (uint32_t i = 0; i < a->h->nrings; i++) {
+		struct agent_ring *r = ring_at(a, i);
+
+		if (r->tid != tid || r->tail != r->head)
+			continue;
+		/* The ring's drop counters stay (they count per site, whoever hit). */
+		__atomic_store_n(&r->tid, 0, __ATOMIC_RELEASE);
+	}
+}

@@ -1,0 +1,86 @@
+/* stub/agent/: the in-process fast path. tracestub injects a small agent into the traced
+ * process (no LD_PRELOAD: launched or attached, any libc or none), maps a shared memory of
+ * rings into both processes, and turns a site into a 5-byte jump to a pad near it; the pad
+ * calls the agent, which writes one record into the hitting thread's ring and returns; the
+ * program never stops. tracestub drains the rings while the program runs and hands each
+ * record back as registers plus the memory blocks collected at the hit.
+ *
+ * A site that cannot be patched safely (see x86_64_patch_plan, live_patch_insert) is refused
+ * with the reason: the caller keeps the trap path for it. */
+#ifndef TRACESTUB_STUB_AGENT_AGENT_H
+#define TRACESTUB_STUB_AGENT_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "stub/agent/ring.h"
+
+struct agent;
+struct live;
+
+/* The agent's code, built from stub/agent/rt.c (build/agent/blob.c). */
+extern const unsigned char agent_blob[];
+extern const size_t agent_blob_len;
+
+struct agent_opts {
+	uint32_t ring_bytes; /* per thread, power of two >= 64 KiB */
+	uint32_t nrings;     /* threads with a ring at once, power of two */
+};
+
+/* Inject the agent into pid: its code into scratch near `near` (any mapped code address), a
+ * memfd mapped into both processes. The target keeps no file descriptor. 0 or -errno
+ * (message in err). */
+int agent_open(struct live *l, pid_t pid, uint64_t near, const struct agent_opts *o,
+	       struct agent **out, char *err, size_t errcap);
+/* Unmap tracestub's view. The target keeps its mappings (a thread may be inside a pad). */
+void agent_free(struct agent *a);
+pid_t agent_pid(const struct agent *a);
+
+struct agent_site_spec {
+	const uint8_t *code; /* the function's original bytes, loaded at fstart */
+	size_t len;
+	uint64_t fstart;
+	uint64_t at; /* the probed instruction */
+	bool exit;   /* at is a ret (the pad runs the instructions before it first) */
+	unsigned nops;
+	struct agent_op ops[AGENT_MAX_OPS];
+	void *owner; /* handed back with its records */
+};
+
+/* Patch a site. 0; -EBUSY with *why when it cannot be patched safely (the caller traps
+ * instead); -ENOSPC (no site ids or a record too big for a slot, *why says); -errno. */
+int agent_add_site(struct agent *a, const struct agent_site_spec *s, const char **why);
+/* The patch over `addr` (one of its bytes) taken out, if a site of this agent has one: its
+ * owner, or NULL (none there, or the process's threads are not all stopped). Records already
+ * written still come with that owner. */
+void *agent_unpatch(struct agent *a, uint64_t addr);
+/* Hits return at once from now on (tracing stopped, the patches stay until detach). */
+void agent_disable(struct agent *a);
+
+/* One drained record. */
+struct agent_hit {
+	void *owner;
+	uint64_t addr; /* the site */
+	pid_t tid;
+	uint64_t time_ns; /* CLOCK_MONOTONIC, from the TSC */
+	struct user_regs_struct regs;
+	const struct agent_rec *rec;
+};
+typedef void (*agent_hit_fn)(void *ctx, const struct agent_hit *h);
+/* Hand every complete record to fn, oldest first (by timestamp across threads), then free
+ * their slots. Returns how many. */
+size_t agent_drain(struct agent *a, agent_hit_fn fn, void *ctx);
+/* Bytes [addr, addr+len) from the record's blocks: how many are there from addr on (a block
+ * holding addr, up to what the agent got), 0 if none holds addr. */
+size_t agent_rec_read(const struct agent_rec *rec, uint64_t addr, void *buf, size_t len);
+/* Hits of the site owned by owner that were dropped (ring full or busy, no free ring). */
+uint64_t agent_dropped(const struct agent *a, const void *owner);
+/* A thread is gone: drain first, then its rings are free for others. */
+void agent_thread_gone(struct agent *a, pid_t tid);
+/* Sites patched. */
+unsigned agent_nsites(const struct agent *a);
+
+#endif

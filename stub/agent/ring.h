@@ -1,0 +1,123 @@
+/* The memory tracestub and its in-process agent share (a memfd mapped into both): one header,
+ * a thread table and one ring per traced thread. Plain layout, no functions: included by the
+ * freestanding agent (stub/agent/rt.c) and by tracestub (stub/agent/agent.c).
+ *
+ * A ring has one producer, the thread it belongs to (so a hit takes no lock and no atomic
+ * read-modify-write), and one consumer, tracestub, which drains it while the program runs.
+ * Records have the length they need (a multiple of 64 bytes). The producer writes one at byte
+ * offset `head` (a record that would cross the ring's end is preceded by a skip record
+ * filling the rest), then publishes it by storing seq = head + 1 with release order and
+ * advancing head; tracestub reads records up to head and then advances tail.
+ * A full ring drops the hit and counts it per site: hits = records drained + dropped, never
+ * a silent loss. A hit from a signal handler interrupting a hit of the same thread is
+ * dropped and counted the same way (the ring is busy). */
+#ifndef TRACESTUB_STUB_AGENT_RING_H
+#define TRACESTUB_STUB_AGENT_RING_H
+
+#include <stdint.h>
+
+#define AGENT_MAGIC	0x3174736563617274ull /* "tracest1" */
+#define AGENT_VERSION	1
+#define AGENT_MAX_SITES 1024
+#define AGENT_MAX_OPS	8
+#define AGENT_NREGS	18 /* agent_gregs (16 words) + rsp + rip */
+
+/* General registers as the pad pushes them (lowest address first). */
+enum agent_reg {
+	AGENT_R15,
+	AGENT_R14,
+	AGENT_R13,
+	AGENT_R12,
+	AGENT_R11,
+	AGENT_R10,
+	AGENT_R9,
+	AGENT_R8,
+	AGENT_RDI,
+	AGENT_RSI,
+	AGENT_RBP,
+	AGENT_RBX,
+	AGENT_RDX,
+	AGENT_RCX,
+	AGENT_RAX,
+	AGENT_RFLAGS,
+	AGENT_RSP, /* computed: where rsp was at the site */
+	AGENT_RIP, /* the site's address */
+};
+
+/* What one op collects. MEM: len bytes at reg + off. STR: up to len bytes of the C string
+ * whose address is reg + off (stops at the first NUL, a page it cannot read ends it). */
+enum agent_op_kind { AGENT_OP_MEM = 1, AGENT_OP_STR = 2 };
+
+struct agent_op {
+	uint8_t kind, reg; /* enum agent_op_kind, enum agent_reg */
+	uint16_t len;
+	int32_t off;
+};
+
+/* A site as the pad hands it to the agent (it lives in the pad, read-only). */
+struct agent_site {
+	uint32_t id; /* < AGENT_MAX_SITES */
+	uint32_t nops;
+	uint64_t addr;	   /* the probed instruction (a return site: the `ret`) */
+	uint64_t red_zone; /* bytes the pad skipped below rsp before saving (128 or 0) */
+	struct agent_op ops[AGENT_MAX_OPS];
+};
+
+/* One collected block inside a record: addr, bytes asked, bytes got (0..len), then the
+ * bytes, padded to 8. */
+struct agent_blk {
+	uint64_t addr;
+	uint32_t len;
+	uint32_t got;
+};
+
+#define AGENT_REC_ALIGN 64
+#define AGENT_SITE_SKIP 0xffffffffu /* a skip record: len bytes to the ring's end */
+
+struct agent_rec {
+	uint64_t seq;  /* its byte offset in the ring (not wrapped) + 1, once complete */
+	uint32_t len;  /* bytes of this record, header included, a multiple of 64 */
+	uint32_t site; /* AGENT_SITE_SKIP: nothing but len is valid */
+	uint64_t tsc;
+	int32_t tid;
+	uint16_t nblk;
+	uint16_t flags; /* AGENT_REC_AFTER_LOSS: hits of this thread were dropped just before */
+	uint64_t fs;	/* the thread's fs base (0 if unknown) */
+	uint64_t regs[AGENT_NREGS];
+	/* struct agent_blk blocks follow */
+};
+
+#define AGENT_REC_AFTER_LOSS 1
+
+struct agent_ring {
+	uint64_t head; /* written by the producer only */
+	uint32_t busy; /* the producer is inside a hit (a nested hit drops) */
+	int32_t tid;   /* owner; 0 = free; claimed by the thread with a compare-exchange */
+	uint32_t lost; /* a hit was dropped since the last record (the next one says so) */
+	uint32_t pad0a;
+	uint64_t pad0[5];
+	uint64_t tail; /* written by tracestub only */
+	uint64_t pad1[7];
+	/* hits dropped (ring full or busy), per site */
+	uint64_t dropped[AGENT_MAX_SITES];
+	/* ring_bytes bytes of records follow */
+};
+
+struct agent_hdr {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t nrings;      /* power of two */
+	uint32_t ring_bytes;  /* per ring, power of two */
+	uint32_t rec_max;     /* the biggest record a site may write */
+	uint64_t ring_off;    /* from the header to ring 0 */
+	uint64_t ring_stride; /* bytes per ring, records included */
+	int32_t pid;	      /* the process (for process_vm_readv on itself) */
+	int32_t tid_off;      /* glibc: offset of the tid in the thread block at fs:0; 0 =
+			       * ask the kernel (gettid) */
+	uint32_t fsgsbase;    /* rdfsbase is usable */
+	uint32_t pad;
+	uint64_t nofree; /* hits dropped because every ring was taken */
+	uint64_t reserved[8];
+};
+
+#endif

@@ -1,0 +1,413 @@
+/* The headless tracer's fast path. A function's entry and its ret exits become jumps to pads
+ * (stub/agent/) when its probes allow: what the pad collects is derived from the function's
+ * plan (registers, stack slots, the stack window --stack and -o keep, C strings through a
+ * register), and every value the trap path would read must be among it, else the probe traps
+ * and says why. Records are drained while the program runs and handled by the same code as
+ * trap hits (trace_handle), reading memory from the record. Before a trap hit is handled the
+ * rings are drained, so a thread's calls and returns are seen in order whichever path took
+ * them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/x86_64/regs.h"
+#include "stub/debuginfo/debuginfo.h"
+#include "stub/tracer/internal.h"
+
+#define WINDOW_MIN 16  /* the return address and a little above */
+#define WINDOW_TF  256 /* what -o keeps (record.c's TF_STACK_MIN) */
+#define WINDOW_MAX 4096
+
+static int agent_reg(int regno)
+{
+	static const int map[] = {
+		[X86_64_RAX] = AGENT_RAX, [X86_64_RBX] = AGENT_RBX, [X86_64_RCX] = AGENT_RCX,
+		[X86_64_RDX] = AGENT_RDX, [X86_64_RSI] = AGENT_RSI, [X86_64_RDI] = AGENT_RDI,
+		[X86_64_RBP] = AGENT_RBP, [X86_64_RSP] = AGENT_RSP, [X86_64_R8] = AGENT_R8,
+		[X86_64_R9] = AGENT_R9,	  [X86_64_R10] = AGENT_R10, [X86_64_R11] = AGENT_R11,
+		[X86_64_R12] = AGENT_R12, [X86_64_R13] = AGENT_R13, [X86_64_R14] = AGENT_R14,
+		[X86_64_R15] = AGENT_R15, [X86_64_RIP] = AGENT_RIP,
+	};
+
+	return regno >= 0 && regno <= X86_64_RIP ? map[regno] : -1;
+}
+
+struct want {
+	struct agent_site_spec *sp;
+	uint32_t window; /* bytes at rsp */
+	const char *why;
+};
+
+static void op(struct want *w, uint8_t kind, int reg, int64_t off, uint32_t len)
+{
+	if (w->why)
+		return;
+	if (reg == AGENT_RSP && kind == AGENT_OP_MEM && off >= 0 && off + len <= WINDOW_MAX) {
+		if (off + len > w->window)
+			w->window = (uint32_t)(off + len);
+		return;
+	}
+	if (w->sp->nops == AGENT_MAX_OPS || len > 0xffff || off < INT32_MIN || off > INT32_MAX) {
+		w->why = "too many values behind pointers";
+		return;
+	}
+	w->sp->ops[w->sp->nops++] =
+		(struct agent_op){kind, (uint8_t)reg, (uint16_t)len, (int32_t)off};
+}
+
+/* Where the value's bytes come from. *ptr_reg: the register holding all of it (a pointer to
+ * follow for a string), else -1. */
+static void sources(struct want *w, const struct tval_plan *p, const struct tplan *pl, bool results,
+		    uint64_t pc, int *ptr_reg)
+{
+	uint32_t size = p->type.size;
+
+	*ptr_reg = -1;
+	if (p->src == TSRC_DWARF) {
+		const struct dwloc *l = dwarfinfo_loc_at(p->dw, pc);
+
+		for (unsigned i = 0; l && i < l->npieces; i++) {
+			const struct dwpiece *pc_ = &l->pieces[i];
+			uint32_t n = pc_->size ? pc_->size : size;
+			int r = pc_->dwreg >= 0 && pc_->dwreg <= 16
+					? agent_reg(x86_64_regno_from_dwarf(pc_->dwreg))
+					: -1;
+
+			switch (pc_->kind) {
+			case DWP_REG:
+			case DWP_ENTRY_REG:
+				if (pc_->dwreg >= 17)
+					w->why =
+						"a value in a vector register (the pad saves none)";
+				else if (l->npieces == 1)
+					*ptr_reg = r;
+				break;
+			case DWP_MEM:
+				if (pc_->dwreg == DWBASE_CFA)
+					op(w, AGENT_OP_MEM, AGENT_RSP, 8 + pc_->off, n);
+				else if (r >= 0)
+					op(w, AGENT_OP_MEM, r, pc_->off, n);
+				else
+					w->why = "a value at an absolute address";
+				break;
+			case DWP_VALUE:
+				if (pc_->dwreg != DWBASE_CFA && pc_->dwreg != DWBASE_NONE && r < 0)
+					w->why = "a value computed from a vector register";
+				break;
+			default:
+				break;
+			}
+		}
+		return;
+	}
+	if (p->src != TSRC_ABI)
+		return;
+	for (unsigned i = 0; i < p->abi.nparts; i++) {
+		const struct x86_64_abi_part *pt = &p->abi.parts[i];
+		int regno = results ? x86_64_abi_result_regno(pl->abi, pt->reg)
+				    : x86_64_abi_arg_regno(pl->abi, pt->reg);
+
+		switch (pt->where) {
+		case X86_64_IN_INT:
+			if (p->abi.nparts == 1)
+				*ptr_reg = agent_reg(regno);
+			break;
+		case X86_64_IN_SSE:
+			w->why = "a value in a vector register (the pad saves none)";
+			break;
+		case X86_64_IN_STACK:
+			if (results && pl->ret_indirect)
+				op(w, AGENT_OP_MEM, AGENT_RAX, 0, pt->size);
+			else
+				op(w, AGENT_OP_MEM, AGENT_RSP, 8 + pt->stack_off, pt->size);
+			break;
+		}
+	}
+}
+
+static void values(struct want *w, const struct tfunc *f, bool results, uint64_t pc)
+{
+	const struct tplan *pl = &f->plan;
+	const struct tval_plan *p = results ? pl->rets : pl->args;
+	unsigned n = results ? pl->nrets : pl->nargs;
+
+	for (unsigned i = 0; i < n && !w->why; i++) {
+		int preg;
+
+		if (p[i].type.size > 32 && p[i].type.kind != DWT_MEMORY &&
+		    p[i].type.kind != DWT_NONE)
+			continue; /* not collected on either path */
+		sources(w, &p[i], pl, results, pc, &preg);
+		if (p[i].type.deref) {
+			w->why = "an argument passed by reference (memory behind a pointer)";
+			break;
+		}
+		switch (p[i].type.kind) {
+		case DWT_CSTR:
+			if (preg < 0)
+				w->why = "a string pointer kept in memory";
+			else
+				op(w, AGENT_OP_STR, preg, 0, TRACE_STR_MAX);
+			break;
+		case DWT_GOSTRING:
+		case DWT_GOSLICE:
+		case DWT_CXXSTR:
+		case DWT_CXXSV:
+		case DWT_CXXVEC:
+		case DWT_RSTRING:
+		case DWT_RVEC:
+			w->why = "a value whose bytes are behind a pointer";
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static const char *eligible(const struct trace *t, const struct tfunc *f)
+{
+	const struct tracecli *c = t->cli;
+
+	if (f->go)
+		return "Go functions keep the trap path for now";
+	if (f->kind != TF_FUNC)
+		return "a line or address probe";
+	if (c->follow_forks)
+		return "-f: fork children would share the rings";
+	if (c->bt_depth)
+		return "--bt unwinds the whole stack";
+	if (!f->mod || f->end <= f->start)
+		return "the function's bounds are unknown";
+	return NULL;
+}
+
+static const uint8_t *func_code(const struct tfunc *f, size_t *len)
+{
+	struct module *m = f->mod->m;
+	size_t nimg;
+	const uint8_t *img = elfsym_image(m->syms, &nimg);
+	uint64_t off;
+	const struct elfsym_func *sym = elfsym_lookup(m->syms, f->start - m->bias, &off);
+
+	*len = f->end - f->start;
+	if (!img || !sym || off || sym->file_off == UINT64_MAX || sym->file_off + *len > nimg)
+		return NULL;
+	return img + sym->file_off;
+}
+
+static struct agent *agent_for(struct trace *t, struct tspace *s, uint64_t near, const char **why)
+{
+	char err[256];
+	uint32_t ring = t->cli->ring_bytes ? (uint32_t)t->cli->ring_bytes : 1u << 20;
+	/* at most 64 GiB of address space for the rings (pages are used as records come) */
+	struct agent_opts o = {.ring_bytes = ring, .nrings = ring > (512u << 20) ? 64 : 128};
+
+	if (s->agent || s->agent_failed) {
+		*why = s->agent ? NULL : "the agent could not be injected";
+		return s->agent;
+	}
+	if (agent_open(t->env.live, s->pid, near, &o, &s->agent, err, sizeof(err))) {
+		s->agent_failed = true;
+		fprintf(stderr, "tracestub trace: process %d: no fast path (%s): probes trap\n",
+			(int)s->pid, err);
+		*why = "the agent could not be injected";
+		return NULL;
+	}
+	/* make bench's in-process floor: pads that call the agent, which records nothing */
+	if (getenv("TRACESTUB_BENCH_FLOOR"))
+		agent_disable(s->agent);
+	return s->agent;
+}
+
+int trace_fast_place(struct trace *t, struct tsite *x)
+{
+	struct tfunc *f = x->f;
+	const struct tracecli *c = t->cli;
+	struct agent_site_spec sp = {0};
+	struct want w = {.sp = &sp, .window = WINDOW_MIN};
+	bool exit = x->kind == TS_EXIT;
+	uint64_t pc = x->addr - (f->mod ? f->mod->m->bias : 0);
+	struct agent *a;
+	const char *why = NULL;
+	int rc;
+
+	if (!t->env.live || c->trap)
+		return -EBUSY;
+	if ((w.why = eligible(t, f)) || (!exit && f->ra_only &&
+					 (w.why = "returns caught at the "
+						  "caller's return site")))
+		goto trap;
+	if (!(sp.code = func_code(f, &sp.len))) {
+		w.why = "the function's code is not in its file";
+		goto trap;
+	}
+	if (c->stack_bytes)
+		w.window = c->stack_bytes < WINDOW_MAX ? (uint32_t)c->stack_bytes : WINDOW_MAX;
+	if (t->tf && w.window < WINDOW_TF)
+		w.window = WINDOW_TF;
+	if (c->args || c->specs[f->spec].cond.present)
+		values(&w, f, exit, pc);
+	if (w.why)
+		goto trap;
+	memmove(&sp.ops[1], &sp.ops[0], sp.nops * sizeof(sp.ops[0]));
+	sp.ops[0] = (struct agent_op){AGENT_OP_MEM, AGENT_RSP, (uint16_t)w.window, 0};
+	sp.nops++;
+	if (sp.nops > AGENT_MAX_OPS) {
+		w.why = "too many values behind pointers";
+		goto trap;
+	}
+	sp.fstart = f->start;
+	sp.at = x->addr;
+	sp.exit = exit;
+	sp.owner = x;
+	if (!(a = agent_for(t, f->space, x->addr, &why))) {
+		w.why = why;
+		goto trap;
+	}
+	rc = agent_add_site(a, &sp, &why);
+	if (rc) {
+		w.why = why ? why : strerror(-rc);
+		goto trap;
+	}
+	x->fast = true;
+	if (exit)
+		f->fast_exits++;
+	else
+		f->fast_entry = true;
+	return 0;
+trap:
+	if (!f->trap_why[0])
+		snprintf(f->trap_why, sizeof(f->trap_why), "%s", w.why ? w.why : "unknown");
+	return -EBUSY;
+}
+
+int trace_fast_yield(struct trace *t, struct tspace *s, uint64_t addr)
+{
+	struct tsite *x = s->agent ? agent_unpatch(s->agent, addr) : NULL;
+	int err;
+
+	if (!x)
+		return -EBUSY;
+	x->fast = false;
+	if (x->kind == TS_EXIT)
+		x->f->fast_exits--;
+	else
+		x->f->fast_entry = false;
+	snprintf(x->f->trap_why, sizeof(x->f->trap_why), "another probe is inside its patch");
+	err = t->env.insert(t->env.ctx, s->pid, x->addr, trace_on_hit, x);
+	if (err)
+		x->placed = false;
+	return 0;
+}
+
+static void on_record(void *ctx, const struct agent_hit *h)
+{
+	struct trace *t = ctx;
+	struct tsite *x = h->owner;
+	struct user_regs_struct regs = h->regs;
+	struct probe_hit hit = {.pid = x->pid,
+				.tid = h->tid,
+				.addr = h->addr,
+				.regs = &regs,
+				.time_ns = h->time_ns};
+
+	/* Hits of this thread were lost just before: its open calls are unknown now (a return
+	 * whose call was lost must not pair with an older call). */
+	if (h->rec->flags & AGENT_REC_AFTER_LOSS)
+		trace_calls_forget(t, x->pid, h->tid);
+	t->rec = h->rec;
+	trace_handle(x, &hit);
+	t->rec = NULL;
+}
+
+void trace_fast_drain(struct trace *t, struct tspace *only)
+{
+	size_t n = 0;
+
+	if (t->draining)
+		return;
+	t->draining = true;
+	for (struct tspace *s = t->spaces; s; s = s->next)
+		if (s->agent && (!only || s == only))
+			n += agent_drain(s->agent, on_record, t);
+	t->draining = false;
+	if (!only)
+		t->fast_busy = n > 256;
+}
+
+void trace_fast_disable(struct trace *t)
+{
+	for (struct tspace *s = t->spaces; s; s = s->next)
+		if (s->agent)
+			agent_disable(s->agent);
+}
+
+static void count_drops(struct trace *t, struct tspace *s)
+{
+	for (struct tsite *x = s->sites; x; x = x->next)
+		if (x->fast)
+			t->fast_dropped += agent_dropped(s->agent, x);
+}
+
+void trace_fast_close(struct trace *t, struct tspace *s)
+{
+	if (!s->agent)
+		return;
+	trace_fast_drain(t, s);
+	count_drops(t, s);
+	agent_free(s->agent);
+	s->agent = NULL;
+}
+
+void trace_fast_thread_gone(struct trace *t, struct tspace *s, pid_t tid)
+{
+	if (!s->agent)
+		return;
+	trace_fast_drain(t, s);
+	agent_thread_gone(s->agent, tid);
+}
+
+int trace_fast_timeout_ms(const struct trace *t)
+{
+	for (const struct tspace *s = t->spaces; s; s = s->next)
+		if (s->agent && agent_nsites(s->agent))
+			return t->fast_busy ? 1 : 5;
+	return -1;
+}
+
+bool trace_fast_any(const struct trace *t)
+{
+	for (const struct tspace *s = t->spaces; s; s = s->next)
+		if (s->agent && agent_nsites(s->agent))
+			return true;
+	return false;
+}
+
+void trace_fast_report(struct trace *t, FILE *f)
+{
+	if (!t->env.live || t->cli->trap)
+		return;
+	for (struct tspace *s = t->spaces; s; s = s->next)
+		if (s->agent)
+			count_drops(t, s);
+	for (struct tspace *s = t->spaces; s; s = s->next) {
+		for (struct tfunc *fn = s->funcs; fn; fn = fn->next) {
+			if (!fn->placed || fn->kind != TF_FUNC)
+				continue;
+			if (fn->fast_entry && fn->fast_exits == fn->nexits && !fn->ra_only)
+				fprintf(f, "tracestub trace: %s: fast (entry and %u returns)\n",
+					fn->name, fn->nexits);
+			else
+				fprintf(f,
+					"tracestub trace: %s: %s entry, %u of %u exits "
+					"fast%s%s%s\n",
+					fn->name, fn->fast_entry ? "fast" : "trap", fn->fast_exits,
+					fn->nexits, fn->trap_why[0] ? " (trap: " : "", fn->trap_why,
+					fn->trap_why[0] ? ")" : "");
+		}
+	}
+	if (t->fast_dropped)
+		fprintf(f, "tracestub trace: %llu fast hits lost (a thread's ring was full)\n",
+			(unsigned long long)t->fast_dropped);
+}

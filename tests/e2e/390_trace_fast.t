@@ -1,0 +1,124 @@
+#!/usr/bin/env perl
+# The fast path (issue 15): headless probes as jumps to pads inside the program, no trap.
+# fastcalls (PIE, 4 threads, a C string argument, a hit from a signal handler) traced with
+# pads and with --trap (today's int3 path, the reference: gdbserver has no headless mode):
+# the same calls, arguments, results and threads, exact counts, the program's output as
+# untraced; the end says per function which path and why; a full ring loses hits counted and
+# never pairs a return with the wrong call; probes a pad cannot take trap and say why.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use JSON::PP;
+use TS;
+use TraceRun;
+
+trace_ok_or_skip();
+my $prog = fixture('fastcalls');
+plan skip_all => 'fastcalls not built (make fixtures)' if !-x $prog;
+my $tmp = TS::tmpdir();
+my $js = JSON::PP->new->canonical;
+
+sub run_json {
+    my ($tag, $threads, $calls, @opt) = @_;
+    my $json = "$tmp/$tag.json";
+    my $r = trace_run(120, @opt, '-e', 'fc_add', '-e', 'fc_name', '--json', $json, '--', $prog,
+        $threads, $calls);
+    my $text = -e $json ? TS::slurp($json) : '';
+    $r->{ev} = [json_events($text)];
+    return $r;
+}
+
+sub args { my $e = shift; return { map { $_->{name} => $_->{value} } @{ $e->{args} } } }
+sub ret0 { my $e = shift; return @{ $e->{ret} } ? $e->{ret}[0]{value} : undef }
+
+# What a run saw, independent of thread ids and timing: each call with its arguments and
+# the value its return gave, sorted.
+sub seen {
+    my @ev = @_;
+    my (%open, @out);
+    for my $e (@ev) {
+        my $k = "$e->{tid}";
+        if ($e->{type} eq 'call') {
+            push @{ $open{$k} }, $e;
+        } elsif ($e->{type} eq 'return') {
+            my $c = pop @{ $open{$k} } or next;
+            push @out, "$c->{func}(" . $js->encode(args($c)) . ")=" . (ret0($e) // '?');
+        }
+    }
+    return [sort @out];
+}
+
+my $u = plain_run(30, $prog, 4, 400);
+my $f = run_json('fast', 4, 400);
+my $t = run_json('trap', 4, 400, '--trap');
+
+is($f->{rc}, 0, 'fast: tracestub exits 0');
+is($f->{out}, $u->{out}, 'fast: the program prints what it prints untraced');
+is($t->{out}, $u->{out}, '--trap: the same');
+like($f->{err}, qr/^tracestub trace: fc_add: fast \(entry and 1 returns\)$/m,
+    'fc_add: entry and return are pads');
+like($f->{err}, qr/^tracestub trace: fc_name: fast entry, 0 of 1 exits fast \(trap: a displaced instruction is not plain code \(branch, call, syscall\)\)$/m,
+    'fc_name (a C string argument): a pad at entry; its exit (call strlen; leave; ret) traps');
+unlike($t->{err}, qr/: fast|fast entry/, '--trap: no pad anywhere');
+unlike($f->{err}, qr/lost/, 'fast: no hit lost (the rings hold a run this size)');
+
+my @fc = calls_of('fc_add', @{ $f->{ev} });
+is(scalar @fc, 4 * 400 + 1, 'fast: every call of fc_add reported (4 x 400 + 1 from the handler)');
+is(scalar(returns_of('fc_add', @{ $f->{ev} })), 4 * 400 + 1, 'fast: and every return');
+is(scalar(calls_of('fc_name', @{ $f->{ev} })), 4 * 4, 'fast: fc_name 16 times');
+is(scalar(grep { args($_)->{a} == 10 && args($_)->{b} == 1000 } @fc), 1,
+    'fast: the call from the SIGUSR1 handler, fc_add(a=10, b=1000)');
+my %labels = map { (args($_)->{label} // '') => 1 } calls_of('fc_name', @{ $f->{ev} });
+is_deeply([sort keys %labels], [map { "worker-$_" } 0 .. 3],
+    'fast: the string argument read through its pointer at the hit');
+my %tids = map { $_->{tid} => 1 } @fc;
+is(scalar keys %tids, 5, 'fast: calls from 5 threads (4 workers and main)');
+my $seen_f = seen(@{ $f->{ev} });
+is(scalar @$seen_f, 4 * 400 + 1 + 16, 'fast: every call paired with its return');
+is_deeply($seen_f, seen(@{ $t->{ev} }),
+    'fast and --trap saw the same calls, arguments and results');
+my @bad = grep { $_->{type} eq 'return' && $_->{duration_ns} !~ /^\d+$/ } @{ $f->{ev} };
+is(scalar @bad, 0, 'fast: every return has a duration');
+my ($tf) = grep { $_->{func} eq 'fc_add' } @fc;
+ok($tf && $tf->{time_ns} > 0 && $tf->{time_ns} < 60e9, 'fast: timestamps on the session clock');
+
+# A ring fills when one thread hits faster than it is drained: hits are lost and counted,
+# and no return is paired with a call it does not belong to (text output: JSON::PP is slow).
+my $big = trace_run(120, '-e', 'fc_add', '--', $prog, 1, 300000);
+is($big->{out}, plain_run(30, $prog, 1, 300000)->{out}, 'a hot loop: output as untraced');
+my ($n) = $big->{err} =~ /^fc_add\s+fastcalls\s+(\d+)\s/m;
+ok(defined $n && ($n == 300001 || $big->{err} =~ /^tracestub trace: \d+ fast hits lost/m),
+    'a hot loop: all calls reported, or the end counts what was lost (' . ($n // '?') . ' calls)');
+my ($pairs, $mismatch) = (0, 0);
+while ($big->{err} =~ /\] fc_add\(a=(\d+), b=(\d+)\) = (\d+) </g) {
+    $pairs++;
+    $mismatch++ if $3 != $1 + $2;
+}
+ok($pairs > 1000 && !$mismatch, "a hot loop: each of $pairs calls shown with its result has a + b");
+
+# Probes a pad cannot take: the end says why, and they are traced by traps all the same.
+my $opt = fixture('dw_opt');
+SKIP: {
+    skip 'dw_opt not built', 3 if !-x $opt;
+    my $r = trace_run(60, '-e', 'leaf', '-e', 'tail', '--', $opt);
+    like($r->{err}, qr/^tracestub trace: leaf: trap entry, 0 of 1 exits fast \(trap: fewer than 5 bytes of code to displace\)$/m,
+        'leaf (4 bytes of code): traps, and says why');
+    like($r->{err}, qr/^tracestub trace: tail: fast entry, 0 of 1 exits fast \(trap: an exit that jumps out \(a tail call\)\)$/m,
+        'tail: a pad at entry, its tail jump traps');
+    like($r->{err}, qr/leaf\(a=2, b=11\) = 13/, 'leaf traced through its traps');
+}
+my $r = trace_run(60, '-f', '-e', 'fc_add', '--', $prog, 1, 10);
+like($r->{err}, qr/^tracestub trace: fc_add: trap entry.*\(trap: -f: fork children would share the rings\)$/m,
+    '-f: traps, and says why');
+$r = trace_run(60, '--bt', '-e', 'fc_add', '--', $prog, 1, 10);
+like($r->{err}, qr/\(trap: --bt unwinds the whole stack\)$/m, '--bt: traps, and says why');
+$r = trace_run(30, '--ring', '3K', '-e', 'fc_add', '--', $prog, 1, 10);
+is($r->{rc}, 2, '--ring 3K: exit status 2');
+like($r->{err}, qr/^tracestub trace: bad --ring size '3K' \(want a power of two, 64K\.\.1G\)/,
+    '--ring 3K: one line says why');
+$r = trace_run(60, '--ring', '64M', '-e', 'fc_add', '--', $prog, 1, 100000);
+unlike($r->{err}, qr/lost/, '--ring 64M: a 100,000-call burst (200,000 records of 256 bytes) fits, nothing lost');
+like($r->{err}, qr/^fc_add\s+fastcalls\s+100001\s/m, '--ring 64M: all 100,001 calls counted');
+done_testing();
