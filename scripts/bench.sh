@@ -150,4 +150,10 @@ ratio "gdb tracepoint, gdbserver" "headless fast path, 1 thread" "gdbserver trac
 	awk -v a="$(echo "${tput[headless fast path, 8 threads]}" | median | cut -d' ' -f1)" \
 	    -v b="$(echo "${tput[headless fast path, 1 thread]}" | median | cut -d' ' -f1)" \
 	    'BEGIN{printf "%-44s %.2fx\n", "fast path hits/s, 8 threads / 1 thread", a/b}'
+# Fairness of the trap path: 32 threads trapping on one function; the slowest call waited
+# for the others' traps to be served (arrival order keeps that to about one round).
+fair=$("$TS" trace -q --trap -e f -- "$W" 1000 32 2>&1 >/dev/null | awk '$1=="f"{print $6, $7, $10, $11}')
+read -r avg avgu worst worstu <<<"$fair"
+printf '%-44s average %s %s, slowest %s %s\n' "trap path, 32 threads x 1000 calls:" \
+	"${avg:-?}" "${avgu:-}" "${worst:-?}" "${worstu:-}"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%d GiB", $2/1048576}' /proc/meminfo), $(uname -r)"

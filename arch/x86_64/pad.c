@@ -11,9 +11,12 @@ struct sweep {
 	size_t n;
 };
 
+/* What a pad can run elsewhere as it is, or with its rip-relative operand or conditional
+ * branch re-targeted (a rel8 jcc becomes rel32). */
 static bool plain(const struct x86_64_insn *in)
 {
-	return in->cls == X86_64_INSN_OTHER || in->cls == X86_64_INSN_RIPREL;
+	return in->cls == X86_64_INSN_OTHER || in->cls == X86_64_INSN_RIPREL ||
+	       in->cls == X86_64_INSN_JCC;
 }
 
 /* Decode the whole function once: instruction starts, and whether a branch lands strictly
@@ -129,7 +132,7 @@ int x86_64_patch_plan(const uint8_t *code, size_t len, uint64_t fstart, uint64_t
 	}
 	for (unsigned i = 0; !w && i < out->ninsn; i++)
 		if (!plain(&out->insns[i]) && !(exit && i == out->probe))
-			w = "a displaced instruction is not plain code (branch, call, syscall)";
+			w = "a displaced instruction is not plain code (jmp, call, syscall)";
 	if (!w)
 		w = branches_into(code, len, fstart, &sw, out->start, out->start + out->len);
 	free(sw.off);

@@ -29,7 +29,8 @@ struct x86_64_patch {
  * code[0..len), loaded at fstart. An entry (exit false) displaces the instructions from `at`
  * on; an exit (`at` is a ret) the ret and the instructions just before it, which the pad runs
  * first so the agent sees the registers the ret sees. Refused, with *why set, when a
- * displaced instruction is not plain or rip-relative code (a branch, call, syscall, int3),
+ * displaced instruction is not plain, rip-relative or a conditional branch (a jmp, call,
+ * syscall, int3),
  * when a branch of the function lands inside the displaced bytes, when the function has an
  * indirect jump (its targets are unknown), or when the bytes do not decode. 0 or -EBUSY. */
 int x86_64_patch_plan(const uint8_t *code, size_t len, uint64_t fstart, uint64_t at, bool exit,

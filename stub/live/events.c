@@ -633,7 +633,7 @@ int live_handle_events(struct live *l, struct rsp_stop *stop)
 	drain_fds(l);
 	for (;;) {
 		int status;
-		pid_t w;
+		pid_t w = 0;
 
 		if (l->have_ready) {
 			*stop = l->ready;
@@ -646,9 +646,26 @@ int live_handle_events(struct live *l, struct rsp_stop *stop)
 		}
 		if (live_replay_deferred(l))
 			continue;
-		w = waitpid(-1, &status, __WALL | WNOHANG);
-		if (w <= 0)
-			return w < 0 && errno != ECHILD ? -errno : 0;
-		live_handle_status(l, w, status);
+		if (l->headless) {
+			/* Every status waiting now, then each handled in turn: a thread that
+			 * traps again at once waits behind those already stopped (waitpid(-1)
+			 * alone hands out the same low-numbered threads again and again). */
+			size_t got = 0;
+
+			while (l->ndeferred < LIVE_DEFERRED &&
+			       (w = waitpid(-1, &status, __WALL | WNOHANG)) > 0) {
+				live_defer_status(l, w, status);
+				got++;
+			}
+			if (got)
+				continue;
+		} else {
+			w = waitpid(-1, &status, __WALL | WNOHANG);
+			if (w > 0) {
+				live_handle_status(l, w, status);
+				continue;
+			}
+		}
+		return w < 0 && errno != ECHILD ? -errno : 0;
 	}
 }

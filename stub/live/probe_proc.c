@@ -249,6 +249,15 @@ void probe_before_detach(struct live *l, struct proc *p)
 
 /* ---- a stopped thread for injected syscalls ---- */
 
+/* Is tid's reaped, unhandled status a stop (not its exit)? */
+static bool deferred_stop(const struct live *l, pid_t tid)
+{
+	for (size_t i = 0; i < l->ndeferred; i++)
+		if (l->deferred[i].tid == tid)
+			return WIFSTOPPED(l->deferred[i].status);
+	return false;
+}
+
 struct proc_thread *probe_stopped_thread(struct live *l, struct proc *p, bool *held)
 {
 	struct proc_thread *th;
@@ -259,7 +268,12 @@ struct proc_thread *probe_stopped_thread(struct live *l, struct proc *p, bool *h
 	for (th = p->threads; th; th = th->next)
 		if (!th->running && !th->initial_stop && !th->so)
 			return th;
-	for (th = p->threads; th && (th->so || th->initial_stop); th = th->next)
+	/* Stopped, its status reaped but not handled yet: usable as it is (and never to be
+	 * interrupted and waited for: no new status would come). */
+	for (th = p->threads; th; th = th->next)
+		if (th->deferred && !th->initial_stop && !th->so && deferred_stop(l, th->tid))
+			return th;
+	for (th = p->threads; th && (th->so || th->initial_stop || th->deferred); th = th->next)
 		;
 	if (!th || (!th->interrupting && ptr_interrupt(th->tid)))
 		return NULL;

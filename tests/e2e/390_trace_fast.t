@@ -59,7 +59,7 @@ is($f->{out}, $u->{out}, 'fast: the program prints what it prints untraced');
 is($t->{out}, $u->{out}, '--trap: the same');
 like($f->{err}, qr/^tracestub trace: fc_add: fast \(entry and 1 returns\)$/m,
     'fc_add: entry and return are pads');
-like($f->{err}, qr/^tracestub trace: fc_name: fast entry, 0 of 1 exits fast \(trap: a displaced instruction is not plain code \(branch, call, syscall\)\)$/m,
+like($f->{err}, qr/^tracestub trace: fc_name: fast entry, 0 of 1 exits fast \(trap: a displaced instruction is not plain code \(jmp, call, syscall\)\)$/m,
     'fc_name (a C string argument): a pad at entry; its exit (call strlen; leave; ret) traps');
 unlike($t->{err}, qr/: fast|fast entry/, '--trap: no pad anywhere');
 unlike($f->{err}, qr/lost/, 'fast: no hit lost (the rings hold a run this size)');

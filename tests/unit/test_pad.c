@@ -109,6 +109,17 @@ int main(void)
 		   x86_64_patch_jump(&p, F + 0x90000000ull, jmp) == -ERANGE,
 	   "a pad beyond +-2 GiB: -ERANGE");
 
+	/* test %edi,%edi; je +0x20 (out of the displaced bytes); push %rbp; ... */
+	static const uint8_t jcc[] = {0x85, 0xff, 0x74, 0x20, 0x55,	    0x48,
+				      0x89, 0xe5, 0x5d, 0xc3, [0x24] = 0xc3};
+	ok(!x86_64_patch_plan(jcc, sizeof(jcc), F, F, false, &p, &why) && p.ninsn == 3 &&
+		   p.insns[1].cls == X86_64_INSN_JCC,
+	   "entry with a jcc among the displaced instructions: taken");
+	ok(!x86_64_pad_build(&p, at, site, hdr, entry, true, pad, &n, moved) &&
+		   !x86_64_insn_decode(pad + (moved[1] - at), n - (moved[1] - at), moved[1], &in) &&
+		   in.cls == X86_64_INSN_JCC && in.target == F + 0x24 && in.len == 6,
+	   "the jcc relocated as rel32 to its original target");
+
 	/* ---- the exit pad ---- */
 	x86_64_patch_plan(fn, sizeof(fn), F, F + 20, true, &p, &why);
 	ok(!x86_64_pad_build(&p, at, site, hdr, entry, true, pad, &n, moved) &&
