@@ -156,4 +156,5 @@ fair=$("$TS" trace -q --trap -e f -- "$W" 1000 32 2>&1 >/dev/null | awk '$1=="f"
 read -r avg avgu worst worstu <<<"$fair"
 printf '%-44s average %s %s, slowest %s %s\n' "trap path, 32 threads x 1000 calls:" \
 	"${avg:-?}" "${avgu:-}" "${worst:-?}" "${worstu:-}"
+scripts/bench_pg.sh
 echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%d GiB", $2/1048576}' /proc/meminfo), $(uname -r)"

@@ -361,7 +361,7 @@ static void check_tid_offset(struct agent *a, const struct agent_rec *rec)
 	if (!rec->fs || a->h->tid_off)
 		return;
 	a->tid_checked = true;
-	if (process_vm_readv(a->pid, &lo, 1, &re, 1, 0) == sizeof(v) && v == rec->tid)
+	if (process_vm_readv(rec->pid, &lo, 1, &re, 1, 0) == sizeof(v) && v == rec->tid)
 		__atomic_store_n(&a->h->tid_off, GLIBC_TID_OFFSET, __ATOMIC_RELEASE);
 }
 
@@ -391,7 +391,10 @@ static size_t drain_batch(struct agent *a, const uint64_t *upto, agent_hit_fn fn
 	qsort(a->batch, n, sizeof(*a->batch), by_tsc);
 	for (size_t i = 0; i < n; i++) {
 		const struct agent_rec *rec = a->batch[i];
-		struct agent_hit h = {.rec = rec, .tid = rec->tid, .time_ns = to_ns(a, rec->tsc)};
+		struct agent_hit h = {.rec = rec,
+				      .pid = rec->pid,
+				      .tid = rec->tid,
+				      .time_ns = to_ns(a, rec->tsc)};
 
 		if (rec->site >= a->nsites)
 			continue;
@@ -461,14 +464,24 @@ uint64_t agent_dropped(const struct agent *a, const void *owner)
 	return n;
 }
 
-void agent_thread_gone(struct agent *a, pid_t tid)
+static void free_rings(struct agent *a, pid_t pid, pid_t tid)
 {
 	for (uint32_t i = 0; i < a->h->nrings; i++) {
 		struct agent_ring *r = ring_at(a, i);
 
-		if (r->tid != tid || r->tail != r->head)
+		if (!r->tid || (tid ? r->tid != tid : r->pid != pid) || r->tail != r->head)
 			continue;
 		/* The ring's drop counters stay (they count per site, whoever hit). */
 		__atomic_store_n(&r->tid, 0, __ATOMIC_RELEASE);
 	}
+}
+
+void agent_thread_gone(struct agent *a, pid_t tid)
+{
+	free_rings(a, 0, tid);
+}
+
+void agent_proc_gone(struct agent *a, pid_t pid)
+{
+	free_rings(a, pid, 0);
 }

@@ -64,6 +64,7 @@ void agent_disable(struct agent *a);
 struct agent_hit {
 	void *owner;
 	uint64_t addr; /* the site */
+	pid_t pid;     /* the process (a fork child writes into its parent's rings) */
 	pid_t tid;
 	uint64_t time_ns; /* CLOCK_MONOTONIC, from the TSC */
 	struct user_regs_struct regs;
@@ -80,6 +81,8 @@ size_t agent_rec_read(const struct agent_rec *rec, uint64_t addr, void *buf, siz
 uint64_t agent_dropped(const struct agent *a, const void *owner);
 /* A thread is gone: drain first, then its rings are free for others. */
 void agent_thread_gone(struct agent *a, pid_t tid);
+/* A process is gone (exit, exec): drain first, then every ring it held is free. */
+void agent_proc_gone(struct agent *a, pid_t pid);
 /* Sites patched. */
 unsigned agent_nsites(const struct agent *a);
 

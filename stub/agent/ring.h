@@ -80,6 +80,7 @@ struct agent_rec {
 	uint32_t site; /* AGENT_SITE_SKIP: nothing but len is valid */
 	uint64_t tsc;
 	int32_t tid;
+	int32_t pid;
 	uint16_t nblk;
 	uint16_t flags; /* AGENT_REC_AFTER_LOSS: hits of this thread were dropped just before */
 	uint64_t fs;	/* the thread's fs base (0 if unknown) */
@@ -94,7 +95,7 @@ struct agent_ring {
 	uint32_t busy; /* the producer is inside a hit (a nested hit drops) */
 	int32_t tid;   /* owner; 0 = free; claimed by the thread with a compare-exchange */
 	uint32_t lost; /* a hit was dropped since the last record (the next one says so) */
-	uint32_t pad0a;
+	int32_t pid;   /* the owner's process (getpid when claimed: forks share the rings) */
 	uint64_t pad0[5];
 	uint64_t tail; /* written by tracestub only */
 	uint64_t pad1[7];
@@ -111,7 +112,7 @@ struct agent_hdr {
 	uint32_t rec_max;     /* the biggest record a site may write */
 	uint64_t ring_off;    /* from the header to ring 0 */
 	uint64_t ring_stride; /* bytes per ring, records included */
-	int32_t pid;	      /* the process (for process_vm_readv on itself) */
+	int32_t pid;	      /* the process the agent was injected into */
 	int32_t tid_off;      /* glibc: offset of the tid in the thread block at fs:0; 0 =
 			       * ask the kernel (gettid) */
 	uint32_t fsgsbase;    /* rdfsbase is usable */

@@ -13,6 +13,7 @@
 #include "stub/agent/ring.h"
 
 #define SYS_gettid	     186
+#define SYS_getpid	     39
 #define SYS_process_vm_readv 310
 #define SYS_madvise	     28
 #define MADV_POPULATE_WRITE  23
@@ -98,6 +99,9 @@ static struct agent_ring *ring_of(struct agent_hdr *h, int32_t tid)
 		if (o == 0) {
 			if (__atomic_compare_exchange_n(&r->tid, &o, tid, 0, __ATOMIC_ACQ_REL,
 							__ATOMIC_ACQUIRE)) {
+				/* A fork child inherits the rings: each ring knows its
+				 * process (reads through pointers, the records' pid). */
+				r->pid = (int32_t)sys0(SYS_getpid);
 				/* Its pages faulted in now, once, not one by one on the hits
 				 * (a kernel without MADV_POPULATE_WRITE just says no). */
 				uint64_t lo =
@@ -127,7 +131,7 @@ static uint64_t reg(const uint64_t *g, const struct agent_site *s, unsigned r)
 
 /* Read len bytes at addr into d without faulting: directly when they lie in the page holding
  * rsp (mapped: the call that got here wrote there), else through the kernel. Bytes got. */
-static uint32_t safe_read(const struct agent_hdr *h, uint64_t rsp, uint64_t addr, uint8_t *d,
+static uint32_t safe_read(const struct agent_ring *ring, uint64_t rsp, uint64_t addr, uint8_t *d,
 			  uint32_t len)
 {
 	struct iov l = {(uint64_t)(uintptr_t)d, len}, r = {addr, len};
@@ -138,7 +142,7 @@ static uint32_t safe_read(const struct agent_hdr *h, uint64_t rsp, uint64_t addr
 		copy(d, (const uint8_t *)(uintptr_t)addr, len);
 		return len;
 	}
-	n = sys6(SYS_process_vm_readv, h->pid, (long)&l, 1, (long)&r, 1, 0);
+	n = sys6(SYS_process_vm_readv, ring->pid, (long)&l, 1, (long)&r, 1, 0);
 	return n > 0 ? (uint32_t)n : 0;
 }
 
@@ -203,6 +207,7 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 	rec->tsc = (uint64_t)hi << 32 | lo;
 	rec->site = s->id;
 	rec->tid = tid;
+	rec->pid = r->pid;
 	rec->fs = fs;
 	rec->flags = r->lost ? AGENT_REC_AFTER_LOSS : 0;
 	r->lost = 0;
@@ -220,7 +225,7 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 
 		b->addr = addr;
 		b->len = len;
-		got = addr ? safe_read(h, rsp, addr, (uint8_t *)(b + 1), len) : 0;
+		got = addr ? safe_read(r, rsp, addr, (uint8_t *)(b + 1), len) : 0;
 		if (op->kind == AGENT_OP_STR)
 			got = strnlen1((const uint8_t *)(b + 1), got);
 		b->got = got;

@@ -367,6 +367,21 @@ int bkpt_patch_remove(struct bkpt_table *t, const struct bkpt_mem *mem, taddr_t 
 	return -ENOENT;
 }
 
+int bkpt_patch_copy(struct bkpt_table *t, const struct bkpt_table *from)
+{
+	for (const struct bkpt_patch *pt = from->patches; pt; pt = pt->next) {
+		struct bkpt_patch *n = malloc(sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		*n = *pt;
+		n->next = t->patches;
+		t->patches = n;
+		t->npatches++;
+	}
+	return 0;
+}
+
 size_t bkpt_patch_count(const struct bkpt_table *t)
 {
 	return t->npatches;

@@ -72,6 +72,8 @@ int bkpt_patch_insert(struct bkpt_table *t, const struct bkpt_mem *mem, taddr_t 
 /* Restore the original bytes. -ENOENT if no patch starts at addr. */
 int bkpt_patch_remove(struct bkpt_table *t, const struct bkpt_mem *mem, taddr_t addr);
 bool bkpt_patch_overlaps(const struct bkpt_table *t, taddr_t addr, size_t len);
+/* Add every patch of from to t, memory untouched (a fork child's copy). 0 or -ENOMEM. */
+int bkpt_patch_copy(struct bkpt_table *t, const struct bkpt_table *from);
 size_t bkpt_patch_count(const struct bkpt_table *t);
 
 #endif

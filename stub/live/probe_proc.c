@@ -153,7 +153,8 @@ static struct probe_site *site_copy(const struct probe_site *s, struct probe_spa
 }
 
 /* A followed fork child inherited every int3 and the scratch pages: give it the same sites. */
-static int space_clone(struct live *l, struct proc *c, const struct probe_space *ps)
+static int space_clone(struct live *l, struct proc *c, const struct probe_space *ps,
+		       const struct bkpt_table *pbk)
 {
 	struct probe_space *cs = probe_space_new(l, c);
 	struct probe_chunk *oc, **tail;
@@ -190,13 +191,15 @@ static int space_clone(struct live *l, struct proc *c, const struct probe_space 
 		}
 	}
 	cs->rdebug = ps->rdebug;
-	return 0;
+	/* and the fast sites' patches (the child's pads and code are copies) */
+	return pbk ? bkpt_patch_copy(cs->own_bk, pbk) : 0;
 }
 
 bool probe_on_fork(struct live *l, struct proc *p, struct proc *c)
 {
 	struct probe_space *ps = probe_space_of(l, p);
-	bool probed = ps && ps->count;
+	struct bkpt_table *pbk = live_proc_bk(l, p);
+	bool probed = ps && (ps->count || (pbk && bkpt_patch_count(pbk)));
 
 	if (!l->follow_forks && !(c->vfork_child && probed))
 		return false;
@@ -209,7 +212,7 @@ bool probe_on_fork(struct live *l, struct proc *p, struct proc *c)
 	live_open_mem(c);
 	if (c->vfork_child)
 		c->vfork_keep = probed;
-	else if (probed && space_clone(l, c, ps))
+	else if (probed && space_clone(l, c, ps, live_proc_bk(l, p)))
 		live_log(l, "fork %d: probes not copied (no memory)", (int)c->pid);
 	probe_proc_event(l, LIVE_EV_FORK, p, p->pid, c->pid, 0);
 	return true;

@@ -173,8 +173,6 @@ static const char *eligible(const struct trace *t, const struct tfunc *f)
 		return "Go functions keep the trap path for now";
 	if (f->kind != TF_FUNC)
 		return "a line or address probe";
-	if (c->follow_forks)
-		return "-f: fork children would share the rings";
 	if (c->bt_depth)
 		return "--bt unwinds the whole stack";
 	if (!f->mod || f->end <= f->start)
@@ -306,7 +304,7 @@ static void on_record(void *ctx, const struct agent_hit *h)
 	struct trace *t = ctx;
 	struct tsite *x = h->owner;
 	struct user_regs_struct regs = h->regs;
-	struct probe_hit hit = {.pid = x->pid,
+	struct probe_hit hit = {.pid = h->pid,
 				.tid = h->tid,
 				.addr = h->addr,
 				.regs = &regs,
@@ -315,7 +313,7 @@ static void on_record(void *ctx, const struct agent_hit *h)
 	/* Hits of this thread were lost just before: its open calls are unknown now (a return
 	 * whose call was lost must not pair with an older call). */
 	if (h->rec->flags & AGENT_REC_AFTER_LOSS)
-		trace_calls_forget(t, x->pid, h->tid);
+		trace_calls_forget(t, h->pid, h->tid);
 	t->rec = h->rec;
 	trace_handle(x, &hit);
 	t->rec = NULL;
@@ -329,7 +327,7 @@ void trace_fast_drain(struct trace *t, struct tspace *only)
 		return;
 	t->draining = true;
 	for (struct tspace *s = t->spaces; s; s = s->next)
-		if (s->agent && (!only || s == only))
+		if (s->agent && !s->agent_borrowed && (!only || s == only))
 			n += agent_drain(s->agent, on_record, t);
 	t->draining = false;
 	if (!only)
@@ -345,26 +343,35 @@ void trace_fast_disable(struct trace *t)
 
 static void count_drops(struct trace *t, struct tspace *s)
 {
+	if (s->agent_borrowed)
+		return;
 	for (struct tsite *x = s->sites; x; x = x->next)
 		if (x->fast)
 			t->fast_dropped += agent_dropped(s->agent, x);
 }
 
+/* The agent stays until the end (trace_space_free): fork children may still write into it. */
 void trace_fast_close(struct trace *t, struct tspace *s)
 {
 	if (!s->agent)
 		return;
-	trace_fast_drain(t, s);
-	count_drops(t, s);
-	agent_free(s->agent);
-	s->agent = NULL;
+	trace_fast_drain(t, NULL);
+	agent_proc_gone(s->agent, s->pid);
+}
+
+void trace_fast_fork(struct trace *t, struct tspace *parent, struct tspace *child)
+{
+	if (!parent || !child || !parent->agent || child->agent)
+		return;
+	child->agent = parent->agent;
+	child->agent_borrowed = true;
 }
 
 void trace_fast_thread_gone(struct trace *t, struct tspace *s, pid_t tid)
 {
 	if (!s->agent)
 		return;
-	trace_fast_drain(t, s);
+	trace_fast_drain(t, NULL);
 	agent_thread_gone(s->agent, tid);
 }
 

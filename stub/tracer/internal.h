@@ -152,6 +152,7 @@ struct tspace {
 	struct tsite *retsites;
 	struct agent *agent; /* the fast path's agent in this process, NULL until needed */
 	bool agent_failed;
+	bool agent_borrowed; /* a followed fork child: its parent's agent (shared rings) */
 	struct tspace *next;
 };
 
@@ -238,6 +239,8 @@ void trace_fast_disable(struct trace *t);
 /* s is gone or has exec'd: drain it, free its agent. */
 void trace_fast_close(struct trace *t, struct tspace *s);
 void trace_fast_thread_gone(struct trace *t, struct tspace *s, pid_t tid);
+/* A followed fork child: it writes into its parent's rings (its pads were copied). */
+void trace_fast_fork(struct trace *t, struct tspace *parent, struct tspace *child);
 bool trace_fast_any(const struct trace *t);
 /* How soon the rings want draining again (ms; sooner while they come full), -1 without. */
 int trace_fast_timeout_ms(const struct trace *t);

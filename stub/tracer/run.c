@@ -93,6 +93,9 @@ static void on_proc(void *ctx, const struct live_proc_event *ev)
 	case LIVE_EV_FORK:
 		if (ss->t->cli->follow_forks && !trace_space_find(ss->t, ev->child))
 			new_space(ss, ev->child, false);
+		if (ss->t->cli->follow_forks)
+			trace_fast_fork(ss->t, trace_space_find(ss->t, ev->pid),
+					trace_space_find(ss->t, ev->child));
 		break;
 	case LIVE_EV_EXEC:
 		/* The old image's probes are gone with it: start over on the new one. */

@@ -51,7 +51,8 @@ struct tspace *trace_space_new(struct trace *t, pid_t pid)
 
 void trace_space_free(struct trace *t, struct tspace *s)
 {
-	agent_free(s->agent);
+	if (!s->agent_borrowed)
+		agent_free(s->agent);
 	s->agent = NULL;
 	for (struct tspace **pp = &t->spaces; *pp; pp = &(*pp)->next)
 		if (*pp == s) {

@@ -109,9 +109,29 @@ SKIP: {
         'tail: a pad at entry, its tail jump traps');
     like($r->{err}, qr/leaf\(a=2, b=11\) = 13/, 'leaf traced through its traps');
 }
-my $r = trace_run(60, '-f', '-e', 'fc_add', '--', $prog, 1, 10);
-like($r->{err}, qr/^tracestub trace: fc_add: trap entry.*\(trap: -f: fork children would share the rings\)$/m,
-    '-f: traps, and says why');
+# -f: fork children write into their parent's rings (their pads are copies); each record
+# says its process. forker: 50 children (every 10th a vfork child) and the parent call
+# forker_fn; --trap is the reference.
+my $forker = fixture('forker');
+my $r;
+SKIP: {
+    skip 'forker not built', 5 if !-x $forker;
+    my ($fj, $tj) = ("$tmp/fork.json", "$tmp/forktrap.json");
+    $r = trace_run(120, '-f', '-e', 'forker_fn', '--json', $fj, '--', $forker, 50);
+    my $rt = trace_run(120, '-f', '--trap', '-e', 'forker_fn', '--json', $tj, '--', $forker, 50);
+    is($r->{out}, $rt->{out}, '-f: the program prints the same (every child ended as expected)');
+    like($r->{err}, qr/^tracestub trace: forker_fn: fast \(entry and 1 returns\)$/m,
+        '-f: pads (fork children share the rings)');
+    my @ev = json_events(TS::slurp($fj));
+    my @tev = json_events(TS::slurp($tj));
+    is(scalar(calls_of('forker_fn', @ev)), scalar(calls_of('forker_fn', @tev)),
+        '-f: as many calls as --trap sees (' . scalar(calls_of('forker_fn', @tev)) . ')');
+    is_deeply(seen(@ev), seen(@tev), '-f: the same arguments and results as --trap');
+    my %pids = map { $_->{pid} => 1 } calls_of('forker_fn', @ev);
+    ok(keys %pids > 40, '-f: calls from the fork children, each with its own pid (' .
+        scalar(keys %pids) . ' processes; a vfork child runs in its parent\'s thread block '
+        . 'and counts as its parent)');
+}
 $r = trace_run(60, '--bt', '-e', 'fc_add', '--', $prog, 1, 10);
 like($r->{err}, qr/\(trap: --bt unwinds the whole stack\)$/m, '--bt: traps, and says why');
 $r = trace_run(30, '--ring', '3K', '-e', 'fc_add', '--', $prog, 1, 10);
