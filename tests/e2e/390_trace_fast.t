@@ -98,11 +98,27 @@ while ($big->{err} =~ /\] fc_add\(a=(\d+), b=(\d+)\) = (\d+) </g) {
 }
 ok($pairs > 1000 && !$mismatch, "a hot loop: each of $pairs calls shown with its result has a + b");
 
+# Signals anywhere, pads included: SIGALRM every 50 us runs a handler that calls fc_add on
+# whichever thread it lands. A hit inside a hit of the same thread is dropped and counted
+# (the ring is busy); the workers' own calls are all there, every result pairs right.
+my $r = trace_run(120, '--ring', '64M', '-e', 'fc_add', '--', $prog, 4, 20000, 'timer');
+is($r->{rc}, 0, 'timer signals: tracestub exits 0');
+my ($ran) = $r->{out} =~ /handler ran (\d+) times/;
+ok(defined $ran && $ran > 0, 'timer signals: the handler ran (' . ($ran // '?') . ' times)');
+my ($wk, $hd, $bad) = (0, 0, 0);
+while ($r->{err} =~ /fc_add\(a=(\d+), b=(\d+)\)( = (\d+))?/g) {
+    ($1 >= 10 && $2 == 1000) ? $hd++ : $wk++; # the handler: a = the signal number
+    $bad++ if defined $4 && $4 != $1 + $2;
+}
+is($wk, 4 * 20000, 'timer signals: all 80,000 calls of the workers reported');
+ok($hd <= ($ran // 0), "timer signals: $hd of the handler's calls reported, never more than ran");
+is($bad, 0, 'timer signals: every result shown is its call\'s a + b');
+
 # Probes a pad cannot take: the end says why, and they are traced by traps all the same.
 my $opt = fixture('dw_opt');
 SKIP: {
     skip 'dw_opt not built', 3 if !-x $opt;
-    my $r = trace_run(60, '-e', 'leaf', '-e', 'tail', '--', $opt);
+    $r = trace_run(60, '-e', 'leaf', '-e', 'tail', '--', $opt);
     like($r->{err}, qr/^tracestub trace: leaf: trap entry, 0 of 1 exits fast \(trap: fewer than 5 bytes of code to displace\)$/m,
         'leaf (4 bytes of code): traps, and says why');
     like($r->{err}, qr/^tracestub trace: tail: fast entry, 0 of 1 exits fast \(trap: an exit that jumps out \(a tail call\)\)$/m,
@@ -113,7 +129,6 @@ SKIP: {
 # says its process. forker: 50 children (every 10th a vfork child) and the parent call
 # forker_fn; --trap is the reference.
 my $forker = fixture('forker');
-my $r;
 SKIP: {
     skip 'forker not built', 5 if !-x $forker;
     my ($fj, $tj) = ("$tmp/fork.json", "$tmp/forktrap.json");
