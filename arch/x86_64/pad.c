@@ -166,9 +166,62 @@ static int relocate(const struct x86_64_insn *in, uint64_t pad, uint8_t *out, si
 	return 0;
 }
 
+static size_t put32(uint8_t *out, size_t at, const void *op, size_t n, int32_t v)
+{
+	at = put(out, at, op, n);
+	return put(out, at, &v, 4);
+}
+
+/* Go, before the frame: flags, rax, rbx on the goroutine's stack (24 bytes); rbx = the stack
+ * to use (g0's below g0.sched.sp, or this one when r14 is g0, gsignal or no g); switch; push
+ * the old stack pointer and the site's rsp. */
+static size_t go_enter(uint8_t *out, size_t at, const struct x86_64_pad_go *go)
+{
+	size_t j_nog, j_nom, j_g0, j_gs, j_zero, j_done;
+
+	at = put(out, at, "\x9c\x50\x53", 3);	      /* pushfq; push %rax; push %rbx */
+	at = put(out, at, "\x48\x89\xe3", 3);	      /* mov %rsp,%rbx: stay by default */
+	at = put(out, at, "\x4d\x85\xf6\x74\x00", 5); /* test %r14,%r14; je done */
+	j_nog = at - 1;
+	at = put32(out, at, "\x49\x8b\x86", 3, go->g_m); /* mov g_m(%r14),%rax */
+	at = put(out, at, "\x48\x85\xc0\x74\x00", 5);	 /* test %rax,%rax; je done */
+	j_nom = at - 1;
+	at = put32(out, at, "\x48\x8b\x98", 3, go->m_g0); /* mov m_g0(%rax),%rbx */
+	at = put(out, at, "\x4c\x39\xf3\x74\x00", 5);	  /* cmp %r14,%rbx; je stay */
+	j_g0 = at - 1;
+	at = put32(out, at, "\x48\x8b\x80", 3, go->m_gsignal); /* mov m_gsignal(%rax),%rax */
+	at = put(out, at, "\x4c\x39\xf0\x74\x00", 5);	       /* cmp %r14,%rax; je stay */
+	j_gs = at - 1;
+	at = put32(out, at, "\x48\x8b\x9b", 3, go->g_sched_sp); /* mov sched_sp(%rbx),%rbx */
+	at = put(out, at, "\x48\x85\xdb\x74\x00", 5);		/* test %rbx,%rbx; je stay */
+	j_zero = at - 1;
+	at = put(out, at, "\x48\x83\xe3\xf0\xeb\x00", 6); /* and $-16,%rbx; jmp done */
+	j_done = at - 1;
+	out[j_g0] = (uint8_t)(at - j_g0 - 1);
+	out[j_gs] = (uint8_t)(at - j_gs - 1);
+	out[j_zero] = (uint8_t)(at - j_zero - 1);
+	at = put(out, at, "\x48\x89\xe3", 3); /* stay: mov %rsp,%rbx */
+	out[j_nog] = (uint8_t)(at - j_nog - 1);
+	out[j_nom] = (uint8_t)(at - j_nom - 1);
+	out[j_done] = (uint8_t)(at - j_done - 1);
+	at = put(out, at, "\x48\x89\xe0\x48\x89\xdc\x50", 7); /* mov %rsp,%rax; mov %rbx,%rsp;
+								 push %rax */
+	return put(out, at, "\x48\x8d\x40\x18\x50", 5);	      /* lea 24(%rax),%rax; push %rax */
+}
+
+/* Go, after the frame is saved: its rax, rbx and rflags slots get the values the goroutine's
+ * stack kept (the ones pushed held scratch). */
+static size_t go_fix(uint8_t *out, size_t at)
+{
+	at = put(out, at, "\x48\x8b\x84\x24\x88\0\0\0", 8);	  /* mov 0x88(%rsp),%rax: old sp */
+	at = put(out, at, "\x48\x8b\x18\x48\x89\x5c\x24\x58", 8); /* rbx -> slot 11 */
+	at = put(out, at, "\x48\x8b\x58\x08\x48\x89\x5c\x24\x70", 9);	/* rax -> slot 14 */
+	return put(out, at, "\x48\x8b\x58\x10\x48\x89\x5c\x24\x78", 9); /* rflags -> 15 */
+}
+
 /* Save, call entry(rsp = saved registers, site, hdr), restore. */
 static size_t call_agent(uint8_t *out, size_t at, uint64_t site, uint64_t hdr, uint64_t entry,
-			 bool red_zone)
+			 const struct x86_64_pad_go *go)
 {
 	static const uint8_t skip[] = {0x48, 0x8d, 0x64, 0x24, 0x80}; /* lea -0x80(%rsp),%rsp */
 	static const uint8_t save[] = {
@@ -176,8 +229,10 @@ static size_t call_agent(uint8_t *out, size_t at, uint64_t site, uint64_t hdr, u
 		0x50, 0x51, 0x52, 0x53, 0x55, 0x56, 0x57,	/* rax rcx rdx rbx rbp rsi rdi */
 		0x41, 0x50, 0x41, 0x51, 0x41, 0x52, 0x41, 0x53, /* r8-r11 */
 		0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57, /* r12-r15 */
-		0xfc,						/* cld */
-		0x48, 0x89, 0xe7,				/* mov %rsp,%rdi */
+	};
+	static const uint8_t args[] = {
+		0xfc,		  /* cld */
+		0x48, 0x89, 0xe7, /* mov %rsp,%rdi */
 	};
 	static const uint8_t call[] = {
 		0x48, 0x89, 0xe3,	/* mov %rsp,%rbx */
@@ -192,18 +247,25 @@ static size_t call_agent(uint8_t *out, size_t at, uint64_t site, uint64_t hdr, u
 		0x9d,						/* popfq */
 	};
 	static const uint8_t unskip[] = {0x48, 0x8d, 0xa4, 0x24, 0x80, 0, 0, 0};
+	/* Go: drop the site-rsp word, back to the goroutine's stack, its copies back */
+	static const uint8_t go_leave[] = {0x48, 0x83, 0xc4, 0x08, 0x5c, 0x5b, 0x58, 0x9d};
 
-	if (red_zone)
+	if (go)
+		at = go_enter(out, at, go);
+	else
 		at = put(out, at, skip, sizeof(skip));
 	at = put(out, at, save, sizeof(save));
+	if (go)
+		at = go_fix(out, at);
+	at = put(out, at, args, sizeof(args));
 	at = put64(out, at, (const uint8_t[]){0x48, 0xbe}, site);  /* movabs $site,%rsi */
 	at = put64(out, at, (const uint8_t[]){0x48, 0xba}, hdr);   /* movabs $hdr,%rdx */
 	at = put64(out, at, (const uint8_t[]){0x48, 0xb8}, entry); /* movabs $entry,%rax */
 	at = put(out, at, call, sizeof(call));
 	at = put(out, at, restore, sizeof(restore));
-	if (red_zone)
-		at = put(out, at, unskip, sizeof(unskip));
-	return at;
+	if (go)
+		return put(out, at, go_leave, sizeof(go_leave));
+	return put(out, at, unskip, sizeof(unskip));
 }
 
 static int rel32(uint64_t from_end, uint64_t to, int32_t *d)
@@ -217,7 +279,8 @@ static int rel32(uint64_t from_end, uint64_t to, int32_t *d)
 }
 
 int x86_64_pad_build(const struct x86_64_patch *p, uint64_t pad, uint64_t site, uint64_t hdr,
-		     uint64_t entry, bool red_zone, uint8_t *out, size_t *len, uint64_t *moved)
+		     uint64_t entry, const struct x86_64_pad_go *go, uint8_t *out, size_t *len,
+		     uint64_t *moved)
 {
 	size_t at = 0;
 	const struct x86_64_insn *last = &p->insns[p->ninsn - 1];
@@ -233,7 +296,7 @@ int x86_64_pad_build(const struct x86_64_patch *p, uint64_t pad, uint64_t site, 
 		if ((rc = relocate(&p->insns[i], pad, out, &at)))
 			return rc;
 	}
-	at = call_agent(out, at, site, hdr, entry, red_zone);
+	at = call_agent(out, at, site, hdr, entry, go);
 	for (unsigned i = p->probe; i < p->ninsn; i++) {
 		if (moved)
 			moved[i] = pad + at;

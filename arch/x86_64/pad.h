@@ -36,16 +36,26 @@ struct x86_64_patch {
 int x86_64_patch_plan(const uint8_t *code, size_t len, uint64_t fstart, uint64_t at, bool exit,
 		      struct x86_64_patch *out, const char **why);
 
+/* Go: where the pad finds a stack of its own. At a Go function's entry or ret, r14 is the
+ * goroutine (ABIInternal); unless it is the thread's g0 or gsignal (already a system stack),
+ * the pad moves to g0's stack below g0.sched.sp (free while a goroutine runs: the runtime's
+ * own systemstack/asmcgocall do the same), after 24 bytes on the goroutine's stack. Offsets
+ * from the runtime's DWARF. The frame then holds the site's rsp as its 17th word. */
+struct x86_64_pad_go {
+	int32_t g_m, m_g0, m_gsignal, g_sched_sp;
+};
+
 /* The pad for p placed at `pad`. moved[i] (may be NULL) gets the pad address where a thread
  * stopped at p->insns[i] continues once the patch is in (its relocated copy, after the
  * agent's call for an entry: that hit is not recorded). [displaced instructions before the probe]
- * [skip the red zone if red_zone; save rflags and the general registers on the stack; call
- * entry(regs, site, hdr) with a 16-byte aligned stack; restore] [the probed instruction and the
- * rest] [jmp back to the byte after the patch, unless the last instruction was the ret]. Writes at
- * most X86_64_PAD_MAX bytes. 0, -ERANGE (the pad is not within reach of the code), or
- * -ENOTSUP. */
+ * [C (go NULL): skip the red zone; Go: move to a stack of its own; save rflags and the general
+ * registers on the stack; call entry(regs, site, hdr) with a 16-byte aligned stack; restore] [the
+ * probed instruction and the rest] [jmp back to the byte after the patch, unless the last
+ * instruction was the ret]. Writes at most X86_64_PAD_MAX bytes. 0, -ERANGE (the pad is not within
+ * reach of the code), or -ENOTSUP. */
 int x86_64_pad_build(const struct x86_64_patch *p, uint64_t pad, uint64_t site, uint64_t hdr,
-		     uint64_t entry, bool red_zone, uint8_t *out, size_t *len, uint64_t *moved);
+		     uint64_t entry, const struct x86_64_pad_go *go, uint8_t *out, size_t *len,
+		     uint64_t *moved);
 
 /* The bytes written over p: `jmp pad`, the rest int3. out holds p->len bytes. 0 or -ERANGE. */
 int x86_64_patch_jump(const struct x86_64_patch *p, uint64_t pad, uint8_t *out);

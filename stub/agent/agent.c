@@ -273,9 +273,9 @@ int agent_add_site(struct agent *a, const struct agent_site_spec *s, const char 
 	d.id = a->nsites;
 	d.nops = s->nops;
 	d.addr = s->at;
-	d.red_zone = X86_64_PAD_RED_ZONE;
+	d.red_zone = s->go ? AGENT_RSP_SAVED : X86_64_PAD_RED_ZONE;
 	memcpy(d.ops, s->ops, s->nops * sizeof(d.ops[0]));
-	if ((rc = x86_64_pad_build(&p, at + dlen, at, a->t_hdr, a->t_entry, true, pad, &plen,
+	if ((rc = x86_64_pad_build(&p, at + dlen, at, a->t_hdr, a->t_entry, s->go, pad, &plen,
 				   to)) ||
 	    (rc = x86_64_patch_jump(&p, at + dlen, jmp))) {
 		*why = "a displaced instruction cannot be relocated";

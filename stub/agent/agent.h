@@ -16,6 +16,7 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include "arch/x86_64/pad.h"
 #include "stub/agent/ring.h"
 
 struct agent;
@@ -47,7 +48,8 @@ struct agent_site_spec {
 	bool exit;   /* at is a ret (the pad runs the instructions before it first) */
 	unsigned nops;
 	struct agent_op ops[AGENT_MAX_OPS];
-	void *owner; /* handed back with its records */
+	void *owner;			/* handed back with its records */
+	const struct x86_64_pad_go *go; /* Go code: the pad's own stack; NULL for C */
 };
 
 /* Patch a site. 0; -EBUSY with *why when it cannot be patched safely (the caller traps

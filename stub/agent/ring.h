@@ -45,8 +45,9 @@ enum agent_reg {
 };
 
 /* What one op collects. MEM: len bytes at reg + off. STR: up to len bytes of the C string
- * whose address is reg + off (stops at the first NUL, a page it cannot read ends it). */
-enum agent_op_kind { AGENT_OP_MEM = 1, AGENT_OP_STR = 2 };
+ * whose address is reg + off (stops at the first NUL, a page it cannot read ends it).
+ * GOSTR: a Go string, its address in reg and its length in register `off`: up to len bytes. */
+enum agent_op_kind { AGENT_OP_MEM = 1, AGENT_OP_STR = 2, AGENT_OP_GOSTR = 3 };
 
 struct agent_op {
 	uint8_t kind, reg; /* enum agent_op_kind, enum agent_reg */
@@ -54,12 +55,15 @@ struct agent_op {
 	int32_t off;
 };
 
+#define AGENT_RSP_SAVED UINT64_MAX
+
 /* A site as the pad hands it to the agent (it lives in the pad, read-only). */
 struct agent_site {
 	uint32_t id; /* < AGENT_MAX_SITES */
 	uint32_t nops;
 	uint64_t addr;	   /* the probed instruction (a return site: the `ret`) */
-	uint64_t red_zone; /* bytes the pad skipped below rsp before saving (128 or 0) */
+	uint64_t red_zone; /* bytes the pad skipped below rsp before saving (128 or 0), or
+			    * AGENT_RSP_SAVED: the site's rsp is the frame's 17th word (Go) */
 	struct agent_op ops[AGENT_MAX_OPS];
 };
 

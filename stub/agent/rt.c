@@ -123,7 +123,9 @@ static struct agent_ring *ring_of(struct agent_hdr *h, int32_t tid)
 static uint64_t reg(const uint64_t *g, const struct agent_site *s, unsigned r)
 {
 	if (r == AGENT_RSP)
-		return (uint64_t)(uintptr_t)g + 16 * 8 + s->red_zone;
+		return s->red_zone == AGENT_RSP_SAVED
+			       ? g[16]
+			       : (uint64_t)(uintptr_t)g + 16 * 8 + s->red_zone;
 	if (r == AGENT_RIP)
 		return s->addr;
 	return r < 16 ? g[r] : 0;
@@ -220,12 +222,18 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 	for (uint32_t i = 0; i < s->nops && i < AGENT_MAX_OPS; i++) {
 		const struct agent_op *op = &s->ops[i];
 		struct agent_blk *b = (struct agent_blk *)p;
-		uint32_t len = op->len, got;
-		uint64_t addr = reg(g, s, op->reg) + (uint64_t)(int64_t)op->off;
+		uint32_t len = op->len, want = len, got;
+		uint64_t addr = reg(g, s, op->reg), n;
 
+		if (op->kind == AGENT_OP_GOSTR) {
+			n = reg(g, s, (unsigned)op->off);
+			want = n < len ? (uint32_t)n : len;
+		} else {
+			addr += (uint64_t)(int64_t)op->off;
+		}
 		b->addr = addr;
 		b->len = len;
-		got = addr ? safe_read(r, rsp, addr, (uint8_t *)(b + 1), len) : 0;
+		got = addr && want ? safe_read(r, rsp, addr, (uint8_t *)(b + 1), want) : 0;
 		if (op->kind == AGENT_OP_STR)
 			got = strnlen1((const uint8_t *)(b + 1), got);
 		b->got = got;

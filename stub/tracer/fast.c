@@ -56,14 +56,16 @@ static void op(struct want *w, uint8_t kind, int reg, int64_t off, uint32_t len)
 		(struct agent_op){kind, (uint8_t)reg, (uint16_t)len, (int32_t)off};
 }
 
-/* Where the value's bytes come from. *ptr_reg: the register holding all of it (a pointer to
- * follow for a string), else -1. */
+/* Where the value's bytes come from. regs[0..1]: the registers holding its first two words
+ * when it lies in registers only (a pointer to follow, a Go string's pointer and length),
+ * else -1. */
 static void sources(struct want *w, const struct tval_plan *p, const struct tplan *pl, bool results,
-		    uint64_t pc, int *ptr_reg)
+		    uint64_t pc, int regs[2])
 {
 	uint32_t size = p->type.size;
+	bool in_regs = true;
 
-	*ptr_reg = -1;
+	regs[0] = regs[1] = -1;
 	if (p->src == TSRC_DWARF) {
 		const struct dwloc *l = dwarfinfo_loc_at(p->dw, pc);
 
@@ -80,10 +82,11 @@ static void sources(struct want *w, const struct tval_plan *p, const struct tpla
 				if (pc_->dwreg >= 17)
 					w->why =
 						"a value in a vector register (the pad saves none)";
-				else if (l->npieces == 1)
-					*ptr_reg = r;
+				else if (i < 2)
+					regs[i] = r;
 				break;
 			case DWP_MEM:
+				in_regs = false;
 				if (pc_->dwreg == DWBASE_CFA)
 					op(w, AGENT_OP_MEM, AGENT_RSP, 8 + pc_->off, n);
 				else if (r >= 0)
@@ -92,13 +95,17 @@ static void sources(struct want *w, const struct tval_plan *p, const struct tpla
 					w->why = "a value at an absolute address";
 				break;
 			case DWP_VALUE:
+				in_regs = false;
 				if (pc_->dwreg != DWBASE_CFA && pc_->dwreg != DWBASE_NONE && r < 0)
 					w->why = "a value computed from a vector register";
 				break;
 			default:
+				in_regs = false;
 				break;
 			}
 		}
+		if (!in_regs || !l || !l->npieces)
+			regs[0] = regs[1] = -1;
 		return;
 	}
 	if (p->src != TSRC_ABI)
@@ -110,13 +117,14 @@ static void sources(struct want *w, const struct tval_plan *p, const struct tpla
 
 		switch (pt->where) {
 		case X86_64_IN_INT:
-			if (p->abi.nparts == 1)
-				*ptr_reg = agent_reg(regno);
+			if (i < 2)
+				regs[i] = agent_reg(regno);
 			break;
 		case X86_64_IN_SSE:
 			w->why = "a value in a vector register (the pad saves none)";
 			break;
 		case X86_64_IN_STACK:
+			regs[0] = regs[1] = -1;
 			if (results && pl->ret_indirect)
 				op(w, AGENT_OP_MEM, AGENT_RAX, 0, pt->size);
 			else
@@ -133,24 +141,29 @@ static void values(struct want *w, const struct tfunc *f, bool results, uint64_t
 	unsigned n = results ? pl->nrets : pl->nargs;
 
 	for (unsigned i = 0; i < n && !w->why; i++) {
-		int preg;
+		int r[2];
 
 		if (p[i].type.size > 32 && p[i].type.kind != DWT_MEMORY &&
 		    p[i].type.kind != DWT_NONE)
 			continue; /* not collected on either path */
-		sources(w, &p[i], pl, results, pc, &preg);
+		sources(w, &p[i], pl, results, pc, r);
 		if (p[i].type.deref) {
 			w->why = "an argument passed by reference (memory behind a pointer)";
 			break;
 		}
 		switch (p[i].type.kind) {
 		case DWT_CSTR:
-			if (preg < 0)
+			if (r[0] < 0 || r[1] >= 0)
 				w->why = "a string pointer kept in memory";
 			else
-				op(w, AGENT_OP_STR, preg, 0, TRACE_STR_MAX);
+				op(w, AGENT_OP_STR, r[0], 0, TRACE_STR_MAX);
 			break;
 		case DWT_GOSTRING:
+			if (r[0] < 0 || r[1] < 0)
+				w->why = "a Go string kept in memory";
+			else
+				op(w, AGENT_OP_GOSTR, r[0], r[1], TRACE_STR_MAX);
+			break;
 		case DWT_GOSLICE:
 		case DWT_CXXSTR:
 		case DWT_CXXSV:
@@ -169,8 +182,6 @@ static const char *eligible(const struct trace *t, const struct tfunc *f)
 {
 	const struct tracecli *c = t->cli;
 
-	if (f->go)
-		return "Go functions keep the trap path for now";
 	if (f->kind != TF_FUNC)
 		return "a line or address probe";
 	if (c->bt_depth)
@@ -178,6 +189,28 @@ static const char *eligible(const struct trace *t, const struct tfunc *f)
 	if (!f->mod || f->end <= f->start)
 		return "the function's bounds are unknown";
 	return NULL;
+}
+
+/* Go: the runtime offsets a pad needs to move to g0's stack, and the goroutine id's. */
+static const char *go_layout(struct tmod *tm)
+{
+	struct dwarfinfo *di;
+	uint64_t m, g0, gs, sched, sp;
+
+	if (!tm->gopad_tried) {
+		tm->gopad_tried = true;
+		di = module_dwarf(tm->m);
+		tm->has_gopad = di && !dwarfinfo_member_offset(di, "runtime.g", "m", &m) &&
+				!dwarfinfo_member_offset(di, "runtime.m", "g0", &g0) &&
+				!dwarfinfo_member_offset(di, "runtime.m", "gsignal", &gs) &&
+				!dwarfinfo_member_offset(di, "runtime.g", "sched", &sched) &&
+				!dwarfinfo_member_offset(di, "runtime.gobuf", "sp", &sp) &&
+				!dwarfinfo_member_offset(di, "runtime.g", "goid", &tm->goid_off);
+		if (tm->has_gopad)
+			tm->gopad = (struct x86_64_pad_go){(int32_t)m, (int32_t)g0, (int32_t)gs,
+							   (int32_t)(sched + sp)};
+	}
+	return tm->has_gopad ? NULL : "no runtime layout (Go without DWARF)";
 }
 
 static const uint8_t *func_code(const struct tfunc *f, size_t *len)
@@ -236,6 +269,8 @@ int trace_fast_place(struct trace *t, struct tsite *x)
 					 (w.why = "returns caught at the "
 						  "caller's return site")))
 		goto trap;
+	if (f->go && (w.why = go_layout(f->mod)))
+		goto trap;
 	if (!(sp.code = func_code(f, &sp.len))) {
 		w.why = "the function's code is not in its file";
 		goto trap;
@@ -248,9 +283,14 @@ int trace_fast_place(struct trace *t, struct tsite *x)
 		values(&w, f, exit, pc);
 	if (w.why)
 		goto trap;
+	if (f->go) /* the goroutine id, read at the hit from the g in r14 */
+		op(&w, AGENT_OP_MEM, AGENT_R14, (int64_t)f->mod->goid_off, 8);
+	if (w.why)
+		goto trap;
 	memmove(&sp.ops[1], &sp.ops[0], sp.nops * sizeof(sp.ops[0]));
 	sp.ops[0] = (struct agent_op){AGENT_OP_MEM, AGENT_RSP, (uint16_t)w.window, 0};
 	sp.nops++;
+	sp.go = f->go ? &f->mod->gopad : NULL;
 	if (sp.nops > AGENT_MAX_OPS) {
 		w.why = "too many values behind pointers";
 		goto trap;

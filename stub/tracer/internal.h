@@ -23,6 +23,7 @@
 
 #include "arch/x86_64/abi.h"
 #include "arch/x86_64/funcscan.h"
+#include "arch/x86_64/pad.h"
 #include "stub/agent/agent.h"
 #include "stub/debuginfo/debuginfo.h"
 #include "stub/live/live.h"
@@ -86,6 +87,8 @@ struct tmod {
 	bool has_goid;
 	uint64_t goid_off;     /* runtime.g.goid */
 	uint64_t morestack[2]; /* runtime addresses of runtime.morestack{,_noctxt}, 0 if none */
+	bool gopad_tried, has_gopad;
+	struct x86_64_pad_go gopad; /* the fast path's stack switch (runtime offsets) */
 };
 
 enum tfunc_kind {

@@ -114,6 +114,50 @@ is($wk, 4 * 20000, 'timer signals: all 80,000 calls of the workers reported');
 ok($hd <= ($ran // 0), "timer signals: $hd of the handler's calls reported, never more than ran");
 is($bad, 0, 'timer signals: every result shown is its call\'s a + b');
 
+# Go: pads move to the thread's g0 stack (24 bytes on the goroutine's), never touch a
+# return address; go_webapp (an HTTP server and client in one process, goroutines, a
+# recursion that grows its stack) traced with pads beside --trap: the same calls, strings,
+# results; output as untraced.
+my $web = fixture('go_webapp');
+SKIP: {
+    skip 'go_webapp not built', 4 if !-x $web;
+    my @fn = map { ('-e', $_) } qw(main.greet main.fetch main.deep main.handle);
+    my ($gj, $gt) = ("$tmp/go.json", "$tmp/gotrap.json");
+    my $g = trace_run(120, @fn, '--json', $gj, '--', $web, 5);
+    my $gr = trace_run(120, @fn, '--trap', '--json', $gt, '--', $web, 5);
+    is($g->{out}, plain_run(60, $web, 5)->{out}, 'Go: output as untraced');
+    like($g->{err}, qr/^tracestub trace: main\.fetch: fast \(entry and 4 returns\)$/m,
+        'Go: main.fetch (strings in, string and error out) on pads at entry and every return');
+    like($g->{err}, qr/^tracestub trace: main\.deep: fast \(entry and 2 returns\)$/m,
+        'Go: main.deep (recursion 100 deep, the stack grows under it) on pads');
+    my $norm = sub {
+        my @e = json_events(TS::slurp($_[0]));
+        return [sort map {
+            my $x = $js->encode([$_->{type}, $_->{func}, $_->{args} // [], $_->{ret} // []]);
+            $x =~ s/0x[0-9a-f]+|127\.0\.0\.1:\d+/X/g;
+            $x
+        } @e];
+    };
+    is_deeply($norm->($gj), $norm->($gt),
+        'Go: pads and --trap saw the same calls, arguments and results (addresses aside)');
+}
+
+# Go under load: 16 goroutines recurse 2000 deep 3 times (the stacks grow and move), the GC
+# runs (runtime.GC at every 500 levels), two goroutines spin without calls (preempted by
+# SIGURG): every call and return counted, output as untraced.
+my $stress = fixture('go_stress');
+SKIP: {
+    skip 'go_stress not built', 4 if !-x $stress;
+    my $g = trace_run(180, '--ring', '64M', '-e', 'main.walk', '--', $stress);
+    is($g->{out}, plain_run(60, $stress)->{out}, 'Go stress: output as untraced');
+    like($g->{err}, qr/^tracestub trace: main\.walk: fast \(entry and 2 returns\)$/m,
+        'Go stress: main.walk on pads');
+    my $calls = () = $g->{err} =~ /\] +main\.walk\(/g;
+    my $rets = () = $g->{err} =~ /(?:resumed> = |\) = )\d+ </g;
+    is($calls, 16 * 3 * 2001, 'Go stress: all 96,048 calls');
+    is($rets, 16 * 3 * 2001, 'Go stress: and as many returns, each once (a call the stack grew under is one call)');
+}
+
 # Probes a pad cannot take: the end says why, and they are traced by traps all the same.
 my $opt = fixture('dw_opt');
 SKIP: {

@@ -80,7 +80,7 @@ int main(void)
 	/* ---- the entry pad ---- */
 	x86_64_patch_plan(fn, sizeof(fn), F, F, false, &p, &why);
 	uint64_t at = F + 0x10000, site = 0x7000, hdr = 0x8000, entry = 0x9000;
-	ok(!x86_64_pad_build(&p, at, site, hdr, entry, true, pad, &n, moved) && n > 60 &&
+	ok(!x86_64_pad_build(&p, at, site, hdr, entry, NULL, pad, &n, moved) && n > 60 &&
 		   n <= X86_64_PAD_MAX,
 	   "entry pad built");
 	ok(!memcmp(pad, "\x48\x8d\x64\x24\x80\x9c", 6), "it skips the red zone, then pushfq");
@@ -104,7 +104,7 @@ int main(void)
 		   (int64_t)(F + 5) + rel(jmp + 1) == (int64_t)at && jmp[5] == 0xcc &&
 		   jmp[9] == 0xcc,
 	   "the patch: jmp to the pad, the rest int3");
-	ok(x86_64_pad_build(&p, F + 0x90000000ull, site, hdr, entry, true, pad, &n, NULL) ==
+	ok(x86_64_pad_build(&p, F + 0x90000000ull, site, hdr, entry, NULL, pad, &n, NULL) ==
 			   -ERANGE &&
 		   x86_64_patch_jump(&p, F + 0x90000000ull, jmp) == -ERANGE,
 	   "a pad beyond +-2 GiB: -ERANGE");
@@ -115,18 +115,39 @@ int main(void)
 	ok(!x86_64_patch_plan(jcc, sizeof(jcc), F, F, false, &p, &why) && p.ninsn == 3 &&
 		   p.insns[1].cls == X86_64_INSN_JCC,
 	   "entry with a jcc among the displaced instructions: taken");
-	ok(!x86_64_pad_build(&p, at, site, hdr, entry, true, pad, &n, moved) &&
+	ok(!x86_64_pad_build(&p, at, site, hdr, entry, NULL, pad, &n, moved) &&
 		   !x86_64_insn_decode(pad + (moved[1] - at), n - (moved[1] - at), moved[1], &in) &&
 		   in.cls == X86_64_INSN_JCC && in.target == F + 0x24 && in.len == 6,
 	   "the jcc relocated as rel32 to its original target");
 
 	/* ---- the exit pad ---- */
 	x86_64_patch_plan(fn, sizeof(fn), F, F + 20, true, &p, &why);
-	ok(!x86_64_pad_build(&p, at, site, hdr, entry, true, pad, &n, moved) &&
+	ok(!x86_64_pad_build(&p, at, site, hdr, entry, NULL, pad, &n, moved) &&
 		   !memcmp(pad, "\x8b\x45\xfc\x5d\x48\x8d\x64\x24\x80", 9) && pad[n - 1] == 0xc3,
 	   "exit pad: the instructions before the ret first, the agent, then the ret itself");
 	ok(moved[0] == at && moved[1] == at + 3 && moved[2] == at + n - 1,
 	   "exit pad: threads inside move to the copies");
+	/* ---- a Go pad: its own stack ---- */
+	struct x86_64_pad_go go = {0x30, 0x0, 0x50, 0x38};
+	x86_64_patch_plan(fn, sizeof(fn), F, F, false, &p, &why);
+	ok(!x86_64_pad_build(&p, at, site, hdr, entry, &go, pad, &n, moved) &&
+		   !memcmp(pad, "\x9c\x50\x53", 3),
+	   "Go pad: flags, rax, rbx on the goroutine's stack first (24 bytes), no red-zone skip");
+	size_t k = 0, ninsn = 0;
+	bool decodes = true;
+	while (k < n && decodes) {
+		decodes = !x86_64_insn_decode(pad + k, n - k, at + k, &in);
+		k += in.len;
+		ninsn++;
+	}
+	ok(decodes && k == n, "Go pad: every byte decodes as instructions");
+	ok(has(pad, n, "\x49\x8b\x86\x30\0\0\0", 7) && has(pad, n, "\x48\x8b\x98\0\0\0\0", 7) &&
+		   has(pad, n, "\x48\x8b\x80\x50\0\0\0", 7) &&
+		   has(pad, n, "\x48\x8b\x9b\x38\0\0\0", 7),
+	   "Go pad: g.m, m.g0, m.gsignal, g0.sched.sp read at the given offsets");
+	ok(has(pad, n, "\x48\x83\xc4\x08\x5c\x5b\x58\x9d", 8) &&
+		   !memcmp(pad + (moved[0] - at), "\x55", 1),
+	   "Go pad: back to the goroutine's stack, its rbx, rax, flags, then the displaced code");
 	printf("1..%d\n", n_test);
 	return 0;
 }
