@@ -129,6 +129,11 @@ int live_patch_remove(struct live *l, pid_t pid, uint64_t addr);
 /* n bytes of executable scratch in pid within +-2 GiB of near (an address), kept until the
  * process ends. 0, -ERANGE, -errno. */
 int live_scratch(struct live *l, pid_t pid, uint64_t near, size_t n, uint64_t *at);
+/* Headless: stop every thread of pid and wait for each (their pending hits are handled first),
+ * so that patches can go in; live_unhold resumes them. Never from inside a probe callback.
+ * 0 or -errno. */
+int live_hold(struct live *l, pid_t pid);
+void live_unhold(struct live *l);
 /* Write target memory as ptrace does (read-only and executable pages included). */
 int live_poke(struct live *l, pid_t pid, uint64_t addr, const void *buf, size_t n);
 /* Run one system call in pid (args[0] = number) on a stopped thread, registers put back.

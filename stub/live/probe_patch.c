@@ -106,6 +106,20 @@ int live_patch_remove(struct live *l, pid_t pid, uint64_t addr)
 	return bkpt_patch_remove(bk, &mem, addr);
 }
 
+int live_hold(struct live *l, pid_t pid)
+{
+	struct proc *p = proc_find(&l->pt, pid);
+
+	if (!p || !l->headless || l->hit_th)
+		return -EINVAL;
+	return live_stop_all_sync(l, p);
+}
+
+void live_unhold(struct live *l)
+{
+	live_resume_all(l);
+}
+
 int live_scratch(struct live *l, pid_t pid, uint64_t near, size_t n, uint64_t *at)
 {
 	struct probe_space *ps;

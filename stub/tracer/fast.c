@@ -306,8 +306,14 @@ int trace_fast_place(struct trace *t, struct tsite *x)
 	rc = agent_add_site(a, &sp, &why);
 	if (rc) {
 		w.why = why ? why : strerror(-rc);
+		if (rc == -EBUSY && why && strstr(why, "is running") && !x->fast) {
+			if (!x->retry) /* first refusal: try again with the process held */
+				x->retry = 3;
+			t->fast_retry = true;
+		}
 		goto trap;
 	}
+	x->retry = 0;
 	x->fast = true;
 	if (exit)
 		f->fast_exits++;
@@ -318,6 +324,44 @@ trap:
 	if (!f->trap_why[0])
 		snprintf(f->trap_why, sizeof(f->trap_why), "%s", w.why ? w.why : "unknown");
 	return -EBUSY;
+}
+
+#define PROMOTE_EVERY_NS 100000000ull
+
+void trace_fast_promote(struct trace *t)
+{
+	uint64_t now = trace_now_ns();
+
+	if (!t->fast_retry || t->stopping || now - t->fast_retry_ns < PROMOTE_EVERY_NS)
+		return;
+	t->fast_retry_ns = now;
+	t->fast_retry = false;
+	for (struct tspace *s = t->spaces; s; s = s->next) {
+		bool held = false;
+
+		if (s->dead || s->agent_borrowed)
+			continue;
+		for (struct tsite *x = s->sites; x; x = x->next) {
+			if (!x->retry || !x->placed || x->fast)
+				continue;
+			if (!held && live_hold(t->env.live, s->pid))
+				break;
+			held = true;
+			x->retry--;
+			/* the int3 out, the pad in; the int3 back if the pad is refused again */
+			t->env.remove(t->env.ctx, s->pid, x->addr, trace_on_hit, x);
+			if (trace_fast_place(t, x)) {
+				if (t->env.insert(t->env.ctx, s->pid, x->addr, trace_on_hit, x))
+					x->placed = false;
+				if (x->retry)
+					t->fast_retry = true;
+			} else if (!strncmp(x->f->trap_why, "thread ", 7)) {
+				x->f->trap_why[0] = '\0';
+			}
+		}
+		if (held)
+			live_unhold(t->env.live);
+	}
 }
 
 int trace_fast_yield(struct trace *t, struct tspace *s, uint64_t addr)

@@ -137,6 +137,7 @@ struct tsite {
 	bool go;       /* TS_RETSITE: in Go code (calls matched by goroutine) */
 	bool placed;
 	bool fast;	    /* a pad, not an int3 */
+	uint8_t retry;	    /* a pad was refused because threads ran: tries left later */
 	struct tsite *next; /* in the space (or the return-site list) */
 };
 
@@ -226,12 +227,18 @@ struct trace {
 	bool draining;
 	uint64_t fast_dropped; /* hits lost on full rings, counted when a process ends */
 	bool fast_busy;	       /* the last drain found many records */
+	bool fast_retry;       /* some site waits for trace_fast_promote */
+	uint64_t fast_retry_ns;
 };
 
 /* fast.c: the fast path (pads through stub/agent/) */
 /* Try to patch site x (an entry, or a ret exit) instead of an int3. 0 when patched; else
  * -EBUSY with f->trap_why set (the caller places an int3). */
 int trace_fast_place(struct trace *t, struct tsite *x);
+/* Sites that got an int3 because threads were running when they were placed (a library loaded
+ * by one thread while others ran): with the process held, try their pads again. From the
+ * event loop only. */
+void trace_fast_promote(struct trace *t);
 /* An int3 is wanted at addr, inside a pad's patch: the patch goes and its site traps
  * instead. 0 when done. */
 int trace_fast_yield(struct trace *t, struct tspace *s, uint64_t addr);

@@ -237,7 +237,7 @@ static int loop(struct session *ss, int sfd)
 	while (!ss->ending && live_has_process(ss->l)) {
 		uint64_t now = trace_now_ns();
 		int timeout = t->out.status_tty ? 200 : -1, save = trace_tfile_timeout_ms(t, now);
-		int fast = trace_fast_timeout_ms(t);
+		int fast = t->fast_retry ? 100 : trace_fast_timeout_ms(t);
 		struct signalfd_siginfo si;
 
 		if (save >= 0 && (timeout < 0 || save < timeout))
@@ -269,6 +269,7 @@ static int loop(struct session *ss, int sfd)
 		if (pf[0].revents & POLLIN)
 			pump(ss);
 		trace_fast_drain(t, NULL);
+		trace_fast_promote(t);
 		trace_retsite_sweep(t);
 		now = trace_now_ns();
 		trace_out_tick(t, now);

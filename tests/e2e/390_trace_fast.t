@@ -158,6 +158,20 @@ SKIP: {
     is($rets, 16 * 3 * 2001, 'Go stress: and as many returns, each once (a call the stack grew under is one call)');
 }
 
+# A library loaded while other threads run: its probes go in as traps (patching needs every
+# thread stopped, and the loader's hook stops only the loading one), then the tracer holds
+# the process between events and puts the pads in; every call counted once across the switch.
+my $plugin = fixture('libplugin.so');
+SKIP: {
+    skip 'libplugin.so not built', 3 if !-f $plugin;
+    my @cmd = ($prog, 2, 3000000, 'dlopen', $plugin);
+    my $d = trace_run(120, '-q', '-e', 'plugin_fn', '--', @cmd);
+    is($d->{out}, plain_run(60, @cmd)->{out}, 'dlopen under running threads: output as untraced');
+    like($d->{err}, qr/^plugin_fn\s+libplugin\.so\s+200\s/m, 'dlopen: all 200 calls of plugin_fn');
+    like($d->{err}, qr/^tracestub trace: plugin_fn: fast \(entry and 1 returns\)$/m,
+        'dlopen: plugin_fn ends up on pads');
+}
+
 # Probes a pad cannot take: the end says why, and they are traced by traps all the same.
 my $opt = fixture('dw_opt');
 SKIP: {
