@@ -4,7 +4,7 @@
  *
  * A ring has one producer, the thread it belongs to (so a hit takes no lock and no atomic
  * read-modify-write), and one consumer, tracestub, which drains it while the program runs.
- * Records have the length they need (a multiple of 64 bytes). The producer writes one at byte
+ * Records have the length they need (a multiple of 32 bytes). The producer writes one at byte
  * offset `head` (a record that would cross the ring's end is preceded by a skip record
  * filling the rest), then publishes it by storing seq = head + 1 with release order and
  * advancing head; tracestub reads records up to head and then advances tail.
@@ -75,12 +75,12 @@ struct agent_blk {
 	uint32_t got;
 };
 
-#define AGENT_REC_ALIGN 64
+#define AGENT_REC_ALIGN 32
 #define AGENT_SITE_SKIP 0xffffffffu /* a skip record: len bytes to the ring's end */
 
 struct agent_rec {
 	uint64_t seq;  /* its byte offset in the ring (not wrapped) + 1, once complete */
-	uint32_t len;  /* bytes of this record, header included, a multiple of 64 */
+	uint32_t len;  /* bytes of this record, header included, a multiple of 32 */
 	uint32_t site; /* AGENT_SITE_SKIP: nothing but len is valid */
 	uint64_t tsc;
 	int32_t tid;

@@ -212,6 +212,6 @@ is($r->{rc}, 2, '--ring 3K: exit status 2');
 like($r->{err}, qr/^tracestub trace: bad --ring size '3K' \(want a power of two, 64K\.\.1G\)/,
     '--ring 3K: one line says why');
 $r = trace_run(60, '--ring', '64M', '-e', 'fc_add', '--', $prog, 1, 100000);
-unlike($r->{err}, qr/lost/, '--ring 64M: a 100,000-call burst (200,000 records of 256 bytes) fits, nothing lost');
+unlike($r->{err}, qr/lost/, '--ring 64M: a 100,000-call burst (200,000 records of 224 bytes) fits, nothing lost');
 like($r->{err}, qr/^fc_add\s+fastcalls\s+100001\s/m, '--ring 64M: all 100,001 calls counted');
 done_testing();
