@@ -38,6 +38,8 @@ struct agent {
 	/* TSC -> CLOCK_MONOTONIC: two points, the later refreshed at each drain */
 	uint64_t tsc0, ns0, tsc1, ns1;
 	bool tid_checked;
+	bool map_borrowed; /* agent_open_mem: not ours to unmap */
+	uint32_t ring_bytes, nrings;
 	const struct agent_rec **batch;
 	uint64_t *upto, *tails; /* per ring, for a drain */
 };
@@ -132,36 +134,99 @@ out:;
 	return rc;
 }
 
-int agent_open(struct live *l, pid_t pid, uint64_t near, const struct agent_opts *o,
-	       struct agent **out, char *err, size_t errcap)
+static uint64_t ring_stride(uint32_t bytes)
 {
-	static const char name[] = "tracestub-agent";
+	return (sizeof(struct agent_ring) + (uint64_t)bytes + 4095) & ~4095ull;
+}
+
+size_t agent_map_size(const struct agent_opts *o)
+{
+	uint32_t bytes = pow2(o->ring_bytes, 1u << 20), nrings = pow2(o->nrings, 128);
+
+	return HDR_BYTES + ring_stride(bytes) * nrings;
+}
+
+/* The tracestub side, before any memory is shared. */
+static int agent_new(const struct agent_opts *o, pid_t pid, struct agent **out)
+{
 	struct agent *a = calloc(1, sizeof(*a));
 	uint32_t bytes = pow2(o->ring_bytes, 1u << 20), nrings = pow2(o->nrings, 128);
-	uint64_t stride, code;
-	int rc;
 
-	*out = NULL;
+	if (bytes < 65536 || bytes > (1u << 30)) {
+		free(a);
+		return -EINVAL;
+	}
 	if (!a || !(a->batch = malloc(MAX_BATCH * sizeof(*a->batch))) ||
 	    !(a->upto = calloc(2 * (size_t)nrings, sizeof(*a->upto)))) {
 		if (a)
 			free(a->batch);
 		free(a);
-		snprintf(err, errcap, "out of memory");
 		return -ENOMEM;
 	}
-	if (bytes < 65536 || bytes > (1u << 30)) {
-		free(a->batch);
-		free(a->upto);
-		free(a);
-		snprintf(err, errcap, "ring size %u out of range", bytes);
-		return -EINVAL;
-	}
 	a->tails = a->upto + nrings;
-	a->l = l;
 	a->pid = pid;
-	stride = (sizeof(struct agent_ring) + (uint64_t)bytes + 4095) & ~4095ull;
-	a->size = HDR_BYTES + stride * nrings;
+	a->ring_bytes = bytes;
+	a->nrings = nrings;
+	a->size = agent_map_size(o);
+	*out = a;
+	return 0;
+}
+
+/* The shared header, once the memory is mapped; the clock's first two points. */
+static void layout(struct agent *a)
+{
+	a->h = (struct agent_hdr *)a->map;
+	a->h->version = AGENT_VERSION;
+	a->h->nrings = a->nrings;
+	a->h->ring_bytes = a->ring_bytes;
+	a->h->rec_max = a->ring_bytes / 4;
+	a->h->ring_off = HDR_BYTES;
+	a->h->ring_stride = ring_stride(a->ring_bytes);
+	a->h->pid = a->pid;
+	a->h->fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0; /* HWCAP2_FSGSBASE */
+	__atomic_store_n(&a->h->magic, AGENT_MAGIC, __ATOMIC_RELEASE);
+	clock_point(&a->tsc0, &a->ns0);
+	struct timespec ms = {0, 2000000};
+	nanosleep(&ms, NULL);
+	clock_point(&a->tsc1, &a->ns1);
+}
+
+int agent_open_mem(void *map, const struct agent_opts *o, pid_t pid, struct agent **out)
+{
+	int rc = agent_new(o, pid, out);
+
+	if (rc)
+		return rc;
+	(*out)->map = map;
+	(*out)->map_borrowed = true;
+	layout(*out);
+	return 0;
+}
+
+uint32_t agent_site_local(struct agent *a, void *owner, uint64_t addr)
+{
+	if (a->nsites == AGENT_MAX_SITES)
+		return UINT32_MAX;
+	a->sites[a->nsites].owner = owner;
+	a->sites[a->nsites].addr = addr;
+	return a->nsites++;
+}
+
+int agent_open(struct live *l, pid_t pid, uint64_t near, const struct agent_opts *o,
+	       struct agent **out, char *err, size_t errcap)
+{
+	static const char name[] = "tracestub-agent";
+	struct agent *a;
+	uint64_t code;
+	int rc = agent_new(o, pid, &a);
+
+	*out = NULL;
+	if (rc) {
+		snprintf(err, errcap, "%s",
+			 rc == -ENOMEM ? "out of memory" : "ring size out of range");
+		return rc;
+	}
+	a->l = l;
 	/* the code, then the memfd's name, in scratch anywhere */
 	rc = live_scratch(l, pid, near, agent_blob_len + sizeof(name) + 16, &code);
 	if (!rc)
@@ -175,20 +240,7 @@ int agent_open(struct live *l, pid_t pid, uint64_t near, const struct agent_opts
 	a->t_entry = code; /* agent_hit is the blob's first function */
 	if ((rc = share(a, code + agent_blob_len, err, errcap)))
 		goto fail;
-	a->h = (struct agent_hdr *)a->map;
-	a->h->version = AGENT_VERSION;
-	a->h->nrings = nrings;
-	a->h->ring_bytes = bytes;
-	a->h->rec_max = bytes / 4;
-	a->h->ring_off = HDR_BYTES;
-	a->h->ring_stride = stride;
-	a->h->pid = pid;
-	a->h->fsgsbase = (getauxval(AT_HWCAP2) & 2) != 0; /* HWCAP2_FSGSBASE */
-	__atomic_store_n(&a->h->magic, AGENT_MAGIC, __ATOMIC_RELEASE);
-	clock_point(&a->tsc0, &a->ns0);
-	struct timespec ms = {0, 2000000};
-	nanosleep(&ms, NULL);
-	clock_point(&a->tsc1, &a->ns1);
+	layout(a);
 	*out = a;
 	return 0;
 fail:
@@ -200,7 +252,7 @@ void agent_free(struct agent *a)
 {
 	if (!a)
 		return;
-	if (a->map)
+	if (a->map && !a->map_borrowed)
 		munmap(a->map, a->size);
 	free(a->batch);
 	free(a->upto);

@@ -36,6 +36,11 @@ struct agent_opts {
  * (message in err). */
 int agent_open(struct live *l, pid_t pid, uint64_t near, const struct agent_opts *o,
 	       struct agent **out, char *err, size_t errcap);
+/* Tests: an agent over memory of this process (agent_map_size bytes at map, zeroed), no
+ * injection; sites registered with agent_site_local (no patch). */
+size_t agent_map_size(const struct agent_opts *o);
+int agent_open_mem(void *map, const struct agent_opts *o, pid_t pid, struct agent **out);
+uint32_t agent_site_local(struct agent *a, void *owner, uint64_t addr);
 /* Unmap tracestub's view. The target keeps its mappings (a thread may be inside a pad). */
 void agent_free(struct agent *a);
 pid_t agent_pid(const struct agent *a);

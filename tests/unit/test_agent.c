@@ -1,0 +1,199 @@
+/* Unit tests for the in-process agent (stub/agent/rt.c, compiled in here, hosted) and
+ * tracestub's side of the rings (stub/agent/agent.c) over memory of this process: what a record
+ * holds (registers, rsp and rip as the pad sees them, stack bytes, C and Go strings, a bad
+ * pointer read as nothing), drops counted (a hit inside a hit, a full ring) and said by the
+ * next record, the wrap, per-thread rings drained in timestamp order, a disabled agent.
+ * Under ASan and UBSan like every unit test. TAP. */
+#include "stub/agent/rt.c" /* first: its own syscall numbers */
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stub/agent/agent.h"
+
+static int n_test, failed;
+
+static void ok(int cond, const char *name)
+{
+	n_test++;
+	failed |= !cond;
+	printf("%sok %d - %s\n", cond ? "" : "not ", n_test, name);
+}
+
+#define MAXHITS 4096
+static struct agent_hit hits[MAXHITS];
+static struct agent_rec recs[MAXHITS]; /* headers only: blocks are read before returning */
+static uint8_t blk[MAXHITS][64];
+static size_t nhits, blkgot[MAXHITS];
+
+static void on_hit(void *ctx, const struct agent_hit *h)
+{
+	if (nhits == MAXHITS)
+		return;
+	hits[nhits] = *h;
+	recs[nhits] = *h->rec;
+	blkgot[nhits] = agent_rec_read(h->rec, (uint64_t)(uintptr_t)ctx, blk[nhits], 64);
+	nhits++;
+}
+
+/* A fake pad frame: 16 words at the top of a page-aligned stack, below a 128-byte red zone,
+ * so rsp (as the pad computes it) is `rsp_off` bytes below the end of page 0. */
+static uint8_t stack[3 * 4096] __attribute__((aligned(4096)));
+
+static uint64_t *frame_at(size_t rsp_off)
+{
+	uint8_t *rsp = stack + 4096 - rsp_off;
+
+	return (uint64_t *)(rsp - 128 - 16 * 8);
+}
+
+static struct agent_ring *ring_of_tid(struct agent_hdr *h, pid_t tid)
+{
+	for (uint32_t i = 0; i < h->nrings; i++)
+		if (ring_at(h, i)->tid == tid)
+			return ring_at(h, i);
+	return NULL;
+}
+
+static struct agent_hdr *H;
+static struct agent_site site_plain;
+
+static void *other_thread(void *arg)
+{
+	uint64_t *g = frame_at(512);
+
+	agent_hit(g, &site_plain, H);
+	return NULL;
+}
+
+int main(void)
+{
+	struct agent_opts o = {.ring_bytes = 65536, .nrings = 4};
+	size_t sz = agent_map_size(&o);
+	void *map = aligned_alloc(4096, sz);
+	struct agent *a = NULL;
+	int owner1, owner2;
+	static const char hello[] = "hello", gos[] = "abcdef";
+
+	memset(map, 0, sz);
+	ok(map && !agent_open_mem(map, &o, getpid(), &a) && a, "agent over local memory");
+	H = map;
+	uint32_t id1 = agent_site_local(a, &owner1, 0x401000);
+	uint32_t id2 = agent_site_local(a, &owner2, 0x402000);
+
+	/* ---- one hit, every kind of op ---- */
+	struct agent_site s = {.id = id1, .nops = 5, .addr = 0x401000, .red_zone = 128};
+	s.ops[0] = (struct agent_op){AGENT_OP_MEM, AGENT_RSP, 64, 0};
+	s.ops[1] = (struct agent_op){AGENT_OP_STR, AGENT_RDI, 256, 0};
+	s.ops[2] = (struct agent_op){AGENT_OP_STR, AGENT_RSI, 256, 0};
+	s.ops[3] = (struct agent_op){AGENT_OP_GOSTR, AGENT_RDX, 256, AGENT_RCX};
+	s.ops[4] = (struct agent_op){AGENT_OP_MEM, AGENT_RSP, 64, 4096 - 32}; /* crosses a page */
+	uint64_t *g = frame_at(256);
+	uint64_t rsp = (uint64_t)(uintptr_t)(stack + 4096 - 256);
+	for (int i = 0; i < 16; i++)
+		g[i] = 0x1000 + (uint64_t)i;
+	g[AGENT_RDI] = (uint64_t)(uintptr_t)hello;
+	g[AGENT_RSI] = 0x10; /* not mapped */
+	g[AGENT_RDX] = (uint64_t)(uintptr_t)gos;
+	g[AGENT_RCX] = 3;
+	for (int i = 0; i < 64; i++)
+		stack[4096 - 256 + i] = (uint8_t)(i + 1);
+	memset(stack + 4096 - 256 + 4096 - 32, 0x5a, 64);
+	agent_hit(g, &s, H);
+	nhits = 0;
+	ok(agent_drain(a, on_hit, (void *)(uintptr_t)rsp) == 1 && nhits == 1, "one record drained");
+	ok(hits[0].owner == &owner1 && hits[0].addr == 0x401000 &&
+		   hits[0].tid == (pid_t)syscall(SYS_gettid) && hits[0].pid == getpid(),
+	   "its site, thread and process");
+	ok(hits[0].regs.rdi == (uint64_t)(uintptr_t)hello && hits[0].regs.r15 == 0x1000 &&
+		   hits[0].regs.rsp == rsp && hits[0].regs.rip == 0x401000,
+	   "registers as pushed, rsp above the red zone, rip the site");
+	ok(blkgot[0] == 64 && blk[0][0] == 1 && blk[0][63] == 64, "64 stack bytes at rsp");
+	ok(recs[0].nblk == 5 && recs[0].len % AGENT_REC_ALIGN == 0, "five blocks, aligned length");
+
+	/* re-read the record's blocks through a fresh drain of a second hit */
+	g[AGENT_RCX] = 1000; /* a Go string longer than what is asked (256): capped */
+	agent_hit(g, &s, H);
+	struct agent_ring *r = ring_of_tid(H, (pid_t)syscall(SYS_gettid));
+	/* the ring was fresh: the second record follows the first */
+	const struct agent_rec *rec =
+		(const struct agent_rec *)((uint8_t *)r + sizeof(*r) + recs[0].len);
+	uint8_t b[300];
+	ok(agent_rec_read(rec, (uint64_t)(uintptr_t)hello, b, 256) == 6 && !memcmp(b, "hello", 6),
+	   "C string: up to and with its NUL");
+	ok(agent_rec_read(rec, 0x10, b, 16) == 0, "a pointer to nothing: nothing read, no crash");
+	ok(agent_rec_read(rec, (uint64_t)(uintptr_t)gos, b, 300) == 256 && !memcmp(b, "abcdef", 6),
+	   "Go string: its length in bytes, capped at what the op asks");
+	ok(agent_rec_read(rec, rsp + 4096 - 32, b, 64) == 64 && b[0] == 0x5a && b[63] == 0x5a,
+	   "a block across a page boundary (read by the kernel)");
+	ok(agent_rec_read(rec, rsp + 60, b, 16) == 4, "a read running off a block: what it holds");
+	nhits = 0;
+	agent_drain(a, on_hit, NULL);
+
+	/* ---- drops ---- */
+	r->busy = 1;
+	agent_hit(g, &s, H);
+	r->busy = 0;
+	ok(r->dropped[id1] == 1 && r->lost,
+	   "a hit inside a hit of the same thread: dropped, counted");
+	site_plain = (struct agent_site){.id = id2, .nops = 1, .addr = 0x402000, .red_zone = 128};
+	site_plain.ops[0] = (struct agent_op){AGENT_OP_MEM, AGENT_RSP, 16, 0};
+	agent_hit(frame_at(512), &site_plain, H);
+	nhits = 0;
+	agent_drain(a, on_hit, NULL);
+	ok(nhits == 1 && (recs[0].flags & AGENT_REC_AFTER_LOSS) && !r->lost,
+	   "the next record says hits were lost before it");
+	ok(agent_dropped(a, &owner1) == 1 && agent_dropped(a, &owner2) == 0,
+	   "drops counted per site");
+
+	size_t n = 0;
+	uint64_t before = r->dropped[id2];
+	for (int i = 0; i < 1000; i++, n++)
+		agent_hit(frame_at(512), &site_plain, H);
+	uint64_t dropped = r->dropped[id2] - before;
+	nhits = 0;
+	agent_drain(a, on_hit, NULL);
+	ok(dropped > 0 && nhits + dropped == n, "a full ring: every hit stored or counted dropped");
+	uint64_t lap = r->head / H->ring_bytes;
+	size_t got = 0;
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < 150; i++)
+			agent_hit(frame_at(512), &site_plain, H);
+		nhits = 0;
+		agent_drain(a, on_hit, NULL);
+		got += nhits;
+	}
+	ok(got == 300 && r->head == r->tail && r->head / H->ring_bytes > lap,
+	   "across the ring's end (a skip record): 300 more in two rounds, all there");
+
+	/* ---- another thread: its own ring, drained in time order ---- */
+	pthread_t th;
+	agent_hit(frame_at(512), &site_plain, H);
+	pthread_create(&th, NULL, other_thread, NULL);
+	pthread_join(th, NULL);
+	agent_hit(frame_at(512), &site_plain, H);
+	nhits = 0;
+	agent_drain(a, on_hit, NULL);
+	ok(nhits == 3 && hits[1].tid != hits[0].tid && hits[2].tid == hits[0].tid &&
+		   recs[0].tsc <= recs[1].tsc && recs[1].tsc <= recs[2].tsc,
+	   "another thread's ring; records handed out by timestamp across rings");
+	ok(hits[1].time_ns >= hits[0].time_ns && hits[2].time_ns >= hits[1].time_ns,
+	   "timestamps on CLOCK_MONOTONIC, in order");
+	agent_thread_gone(a, hits[1].tid);
+	ok(!ring_of_tid(H, hits[1].tid), "a gone thread's drained ring is free again");
+
+	/* ---- disabled ---- */
+	agent_disable(a);
+	agent_hit(frame_at(512), &site_plain, H);
+	nhits = 0;
+	ok(agent_drain(a, on_hit, NULL) == 0, "disabled: a hit records nothing");
+
+	agent_free(a);
+	free(map);
+	printf("1..%d\n", n_test);
+	return failed;
+}
