@@ -46,7 +46,8 @@ enum agent_reg {
 
 /* What one op collects. MEM: len bytes at reg + off. STR: up to len bytes of the C string
  * whose address is reg + off (stops at the first NUL, a page it cannot read ends it).
- * GOSTR: a Go string, its address in reg and its length in register `off`: up to len bytes. */
+ * GOSTR: a Go string or slice: its address in reg, its length in the register off & 0xff,
+ * times the element size (off >> 8 & 0xff, 0 meaning 1), up to len bytes. */
 enum agent_op_kind { AGENT_OP_MEM = 1, AGENT_OP_STR = 2, AGENT_OP_GOSTR = 3 };
 
 struct agent_op {

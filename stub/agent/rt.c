@@ -226,7 +226,10 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 		uint64_t addr = reg(g, s, op->reg), n;
 
 		if (op->kind == AGENT_OP_GOSTR) {
-			n = reg(g, s, (unsigned)op->off);
+			uint64_t scale = ((uint32_t)op->off >> 8) & 0xff;
+
+			n = reg(g, s, (uint32_t)op->off & 0xff);
+			n = n < len ? n * (scale ? scale : 1) : len;
 			want = n < len ? (uint32_t)n : len;
 		} else {
 			addr += (uint64_t)(int64_t)op->off;

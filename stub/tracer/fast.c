@@ -134,6 +134,24 @@ static void sources(struct want *w, const struct tval_plan *p, const struct tpla
 	}
 }
 
+/* A Go slice: what collect.c's goslice reads, its first elements (a []byte as a string). */
+static void slice_op(struct want *w, const struct dwtype *t, const int r[2])
+{
+	uint32_t es = t->elem_size, len;
+
+	if (t->elem_kind == DWT_UINT && es == 1) {
+		len = TRACE_STR_MAX;
+	} else if (es == 1 || es == 2 || es == 4 || es == 8) {
+		len = TRACE_SLICE_MAX * es < TRACE_STR_MAX ? TRACE_SLICE_MAX * es : TRACE_STR_MAX;
+	} else {
+		return; /* elements not shown: nothing to read */
+	}
+	if (r[0] < 0 || r[1] < 0)
+		w->why = "a Go slice kept in memory";
+	else
+		op(w, AGENT_OP_GOSTR, r[0], r[1] | (int)(es << 8), len);
+}
+
 static void values(struct want *w, const struct tfunc *f, bool results, uint64_t pc)
 {
 	const struct tplan *pl = &f->plan;
@@ -165,6 +183,8 @@ static void values(struct want *w, const struct tfunc *f, bool results, uint64_t
 				op(w, AGENT_OP_GOSTR, r[0], r[1], TRACE_STR_MAX);
 			break;
 		case DWT_GOSLICE:
+			slice_op(w, &p[i].type, r);
+			break;
 		case DWT_CXXSTR:
 		case DWT_CXXSV:
 		case DWT_CXXVEC:

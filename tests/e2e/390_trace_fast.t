@@ -120,7 +120,7 @@ is($bad, 0, 'timer signals: every result shown is its call\'s a + b');
 # results; output as untraced.
 my $web = fixture('go_webapp');
 SKIP: {
-    skip 'go_webapp not built', 4 if !-x $web;
+    skip 'go_webapp not built', 6 if !-x $web;
     my @fn = map { ('-e', $_) } qw(main.greet main.fetch main.deep main.handle);
     my ($gj, $gt) = ("$tmp/go.json", "$tmp/gotrap.json");
     my $g = trace_run(120, @fn, '--json', $gj, '--', $web, 5);
@@ -140,6 +140,13 @@ SKIP: {
     };
     is_deeply($norm->($gj), $norm->($gt),
         'Go: pads and --trap saw the same calls, arguments and results (addresses aside)');
+    my $ga = fixture('go_args');
+    my ($aj, $at) = ("$tmp/goargs.json", "$tmp/goargstrap.json");
+    $g = trace_run(120, '-e', 'main.sum', '-e', 'main.fact', '--json', $aj, '--', $ga);
+    trace_run(120, '--trap', '-e', 'main.sum', '-e', 'main.fact', '--json', $at, '--', $ga);
+    like($g->{err}, qr/^tracestub trace: main\.sum: fast \(entry and 1 returns\)$/m,
+        'Go: main.sum (a slice argument, its elements read at the hit) on pads');
+    is_deeply($norm->($aj), $norm->($at), 'Go: slices and recursion as --trap sees them');
 }
 
 # Go under load: 16 goroutines recurse 2000 deep 3 times (the stacks grow and move), the GC

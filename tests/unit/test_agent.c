@@ -134,6 +134,18 @@ int main(void)
 	nhits = 0;
 	agent_drain(a, on_hit, NULL);
 
+	/* a Go slice: its length in elements times their size */
+	static const int64_t elems[4] = {7, 8, 9, 10};
+	struct agent_site sl = {.id = id1, .nops = 1, .addr = 0x401000, .red_zone = 128};
+	sl.ops[0] = (struct agent_op){AGENT_OP_GOSTR, AGENT_RAX, 128, AGENT_RBX | (8 << 8)};
+	g[AGENT_RAX] = (uint64_t)(uintptr_t)elems;
+	g[AGENT_RBX] = 3;
+	agent_hit(g, &sl, H);
+	nhits = 0;
+	agent_drain(a, on_hit, (void *)(uintptr_t)elems);
+	ok(nhits == 1 && blkgot[0] == 24 && !memcmp(blk[0], elems, 24),
+	   "Go slice: 3 elements of 8 bytes");
+
 	/* ---- drops ---- */
 	r->busy = 1;
 	agent_hit(g, &s, H);
