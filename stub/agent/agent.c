@@ -292,8 +292,11 @@ static size_t rec_bytes(const struct agent_site_spec *s)
 {
 	size_t n = sizeof(struct agent_rec);
 
-	for (unsigned i = 0; i < s->nops; i++)
+	for (unsigned i = 0; i < s->nops; i++) {
 		n += sizeof(struct agent_blk) + ((s->ops[i].len + 7u) & ~7u);
+		if (s->ops[i].kind == AGENT_OP_CXXSTR)
+			n += sizeof(struct agent_blk) + (((uint32_t)s->ops[i].off + 7u) & ~7u);
+	}
 	return (n + AGENT_REC_ALIGN - 1) & ~(size_t)(AGENT_REC_ALIGN - 1);
 }
 

@@ -47,8 +47,10 @@ enum agent_reg {
 /* What one op collects. MEM: len bytes at reg + off. STR: up to len bytes of the C string
  * whose address is reg + off (stops at the first NUL, a page it cannot read ends it).
  * GOSTR: a Go string or slice: its address in reg, its length in the register off & 0xff,
- * times the element size (off >> 8 & 0xff, 0 meaning 1), up to len bytes. */
-enum agent_op_kind { AGENT_OP_MEM = 1, AGENT_OP_STR = 2, AGENT_OP_GOSTR = 3 };
+ * times the element size (off >> 8 & 0xff, 0 meaning 1), up to len bytes.
+ * CXXSTR: a libstdc++ std::string at the address in reg: its `off` bytes (data pointer, then
+ * length), then up to len bytes of its characters: two blocks. */
+enum agent_op_kind { AGENT_OP_MEM = 1, AGENT_OP_STR = 2, AGENT_OP_GOSTR = 3, AGENT_OP_CXXSTR = 4 };
 
 struct agent_op {
 	uint8_t kind, reg; /* enum agent_op_kind, enum agent_reg */

@@ -184,8 +184,11 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 	r->busy = 1;
 	__asm__ volatile("" ::: "memory");
 	need = sizeof(*rec);
-	for (uint32_t i = 0; i < s->nops && i < AGENT_MAX_OPS; i++)
+	for (uint32_t i = 0; i < s->nops && i < AGENT_MAX_OPS; i++) {
 		need += sizeof(struct agent_blk) + ((s->ops[i].len + 7u) & ~7u);
+		if (s->ops[i].kind == AGENT_OP_CXXSTR)
+			need += sizeof(struct agent_blk) + (((uint32_t)s->ops[i].off + 7u) & ~7u);
+	}
 	need = (need + AGENT_REC_ALIGN - 1) & ~(uint64_t)(AGENT_REC_ALIGN - 1);
 	head = r->head;
 	pos = head & (h->ring_bytes - 1);
@@ -225,7 +228,20 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 		uint32_t len = op->len, want = len, got;
 		uint64_t addr = reg(g, s, op->reg), n;
 
-		if (op->kind == AGENT_OP_GOSTR) {
+		if (op->kind == AGENT_OP_CXXSTR) { /* the object first, then its characters */
+			uint32_t osz = (uint32_t)op->off;
+			uint64_t *w = (uint64_t *)(b + 1);
+
+			b->addr = addr;
+			b->len = osz;
+			b->got = addr ? safe_read(r, rsp, addr, (uint8_t *)(b + 1), osz) : 0;
+			p += sizeof(*b) + ((osz + 7) & ~7u);
+			rec->nblk++;
+			n = b->got >= 16 ? w[1] : 0;
+			addr = b->got >= 16 ? w[0] : 0;
+			want = n < len ? (uint32_t)n : len;
+			b = (struct agent_blk *)p;
+		} else if (op->kind == AGENT_OP_GOSTR) {
 			uint64_t scale = ((uint32_t)op->off >> 8) & 0xff;
 
 			n = reg(g, s, (uint32_t)op->off & 0xff);

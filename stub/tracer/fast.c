@@ -165,6 +165,15 @@ static void values(struct want *w, const struct tfunc *f, bool results, uint64_t
 		    p[i].type.kind != DWT_NONE)
 			continue; /* not collected on either path */
 		sources(w, &p[i], pl, results, pc, r);
+		if (p[i].type.kind == DWT_CXXSTR && p[i].type.deref && !results &&
+		    p[i].type.size >= 16 && p[i].type.size <= 64) {
+			/* a std::string argument by reference: the object, then its characters */
+			if (r[0] < 0 || r[1] >= 0)
+				w->why = "a std::string reference kept in memory";
+			else
+				op(w, AGENT_OP_CXXSTR, r[0], p[i].type.size, TRACE_STR_MAX);
+			continue;
+		}
 		if (p[i].type.deref) {
 			w->why = "an argument passed by reference (memory behind a pointer)";
 			break;

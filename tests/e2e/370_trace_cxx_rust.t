@@ -39,6 +39,8 @@ is_deeply([lines_of($r->{err})], [
 ], 'C++: both overloads, member results, this, std::string in and out, std::vector, a template')
     or diag($r->{err});
 like($r->{err}, qr/^shop::Cart::add\s+cxx_shop\s+2\s/m, 'summary: the demangled name, 2 calls');
+like($r->{err}, qr/^tracestub trace: shop::Cart::add: fast \(entry and 1 returns\)$/m,
+    'shop::Cart::add (a std::string by reference) on pads: the object and its characters read at the hit');
 my @ev = json_events(TS::slurp($json));
 is(join(',', map { $_->{func} } grep { $_->{type} eq 'call' } @ev),
     'shop::Cart::add,shop::Cart::add,shop::Cart::total,shop::label,twice<int>', 'JSON: demangled names');

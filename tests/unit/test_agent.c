@@ -146,6 +146,17 @@ int main(void)
 	ok(nhits == 1 && blkgot[0] == 24 && !memcmp(blk[0], elems, 24),
 	   "Go slice: 3 elements of 8 bytes");
 
+	/* a std::string by reference: the object (pointer, length, ...), then the characters */
+	static const char chars[] = "a longer string than fits inline";
+	uint64_t obj[4] = {(uint64_t)(uintptr_t)chars, 9, 0, 0};
+	sl.ops[0] = (struct agent_op){AGENT_OP_CXXSTR, AGENT_RDI, 256, 32};
+	g[AGENT_RDI] = (uint64_t)(uintptr_t)obj;
+	agent_hit(g, &sl, H);
+	nhits = 0;
+	agent_drain(a, on_hit, (void *)(uintptr_t)chars);
+	ok(nhits == 1 && recs[0].nblk == 2 && blkgot[0] == 9 && !memcmp(blk[0], "a longer ", 9),
+	   "std::string: two blocks, the object and its 9 characters");
+
 	/* ---- drops ---- */
 	r->busy = 1;
 	agent_hit(g, &s, H);
