@@ -288,16 +288,16 @@ void agent_disable(struct agent *a)
 	__atomic_store_n(&a->h->magic, 0, __ATOMIC_RELEASE);
 }
 
-static size_t rec_bytes(const struct agent_site_spec *s)
+uint32_t agent_rec_len(const struct agent_op *ops, unsigned nops)
 {
 	size_t n = sizeof(struct agent_rec);
 
-	for (unsigned i = 0; i < s->nops; i++) {
-		n += sizeof(struct agent_blk) + ((s->ops[i].len + 7u) & ~7u);
-		if (s->ops[i].kind == AGENT_OP_CXXSTR)
-			n += sizeof(struct agent_blk) + (((uint32_t)s->ops[i].off + 7u) & ~7u);
+	for (unsigned i = 0; i < nops; i++) {
+		n += sizeof(struct agent_blk) + ((ops[i].len + 7u) & ~7u);
+		if (ops[i].kind == AGENT_OP_CXXSTR) /* the object's block too */
+			n += sizeof(struct agent_blk) + (((uint32_t)ops[i].off + 7u) & ~7u);
 	}
-	return (n + AGENT_REC_ALIGN - 1) & ~(size_t)(AGENT_REC_ALIGN - 1);
+	return (uint32_t)((n + AGENT_REC_ALIGN - 1) & ~(size_t)(AGENT_REC_ALIGN - 1));
 }
 
 int agent_add_site(struct agent *a, const struct agent_site_spec *s, const char **why)
@@ -314,7 +314,7 @@ int agent_add_site(struct agent *a, const struct agent_site_spec *s, const char 
 		*why = "too many fast sites";
 		return -ENOSPC;
 	}
-	if (rec_bytes(s) > a->h->rec_max) {
+	if (agent_rec_len(s->ops, s->nops) > a->h->rec_max) {
 		*why = "what it collects does not fit a record";
 		return -ENOSPC;
 	}
@@ -327,6 +327,7 @@ int agent_add_site(struct agent *a, const struct agent_site_spec *s, const char 
 	}
 	d.id = a->nsites;
 	d.nops = s->nops;
+	d.rec_len = agent_rec_len(s->ops, s->nops);
 	d.addr = s->at;
 	d.red_zone = s->go ? AGENT_RSP_SAVED : X86_64_PAD_RED_ZONE;
 	memcpy(d.ops, s->ops, s->nops * sizeof(d.ops[0]));
@@ -431,6 +432,9 @@ static size_t drain_batch(struct agent *a, const uint64_t *upto, agent_hit_fn fn
 		struct agent_ring *r = ring_at(a, i);
 		uint64_t tail = r->tail;
 
+		tails[i] = tail;
+		if (tail >= upto[i]) /* nothing (more) to read: not touched */
+			continue;
 		while (tail < upto[i] && n < MAX_BATCH) {
 			const struct agent_rec *rec = rec_at(a, r, tail);
 
@@ -460,8 +464,10 @@ static size_t drain_batch(struct agent *a, const uint64_t *upto, agent_hit_fn fn
 			check_tid_offset(a, rec);
 		fn(ctx, &h);
 	}
+	/* only the tails that moved: each sits on the cache line its producer reads per hit */
 	for (uint32_t i = 0; i < a->h->nrings; i++)
-		__atomic_store_n(&ring_at(a, i)->tail, tails[i], __ATOMIC_RELEASE);
+		if (tails[i] != ring_at(a, i)->tail)
+			__atomic_store_n(&ring_at(a, i)->tail, tails[i], __ATOMIC_RELEASE);
 	return n;
 }
 

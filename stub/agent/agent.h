@@ -57,6 +57,8 @@ struct agent_site_spec {
 	const struct x86_64_pad_go *go; /* Go code: the pad's own stack; NULL for C */
 };
 
+/* Bytes of the record a site with these ops writes (what its descriptor's rec_len says). */
+uint32_t agent_rec_len(const struct agent_op *ops, unsigned nops);
 /* Patch a site. 0; -EBUSY with *why when it cannot be patched safely (the caller traps
  * instead); -ENOSPC (no site ids or a record too big for a slot, *why says); -errno. */
 int agent_add_site(struct agent *a, const struct agent_site_spec *s, const char **why);

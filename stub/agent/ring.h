@@ -64,6 +64,8 @@ struct agent_op {
 struct agent_site {
 	uint32_t id; /* < AGENT_MAX_SITES */
 	uint32_t nops;
+	uint32_t rec_len; /* bytes of its record, AGENT_REC_ALIGN-aligned (tracestub computes) */
+	uint32_t pad;
 	uint64_t addr;	   /* the probed instruction (a return site: the `ret`) */
 	uint64_t red_zone; /* bytes the pad skipped below rsp before saving (128 or 0), or
 			    * AGENT_RSP_SAVED: the site's rsp is the frame's 17th word (Go) */

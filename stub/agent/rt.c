@@ -183,13 +183,7 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 	}
 	r->busy = 1;
 	__asm__ volatile("" ::: "memory");
-	need = sizeof(*rec);
-	for (uint32_t i = 0; i < s->nops && i < AGENT_MAX_OPS; i++) {
-		need += sizeof(struct agent_blk) + ((s->ops[i].len + 7u) & ~7u);
-		if (s->ops[i].kind == AGENT_OP_CXXSTR)
-			need += sizeof(struct agent_blk) + (((uint32_t)s->ops[i].off + 7u) & ~7u);
-	}
-	need = (need + AGENT_REC_ALIGN - 1) & ~(uint64_t)(AGENT_REC_ALIGN - 1);
+	need = s->rec_len;
 	head = r->head;
 	pos = head & (h->ring_bytes - 1);
 	skip = pos + need > h->ring_bytes ? h->ring_bytes - pos : 0;

@@ -242,20 +242,6 @@ static const char *go_layout(struct tmod *tm)
 	return tm->has_gopad ? NULL : "no runtime layout (Go without DWARF)";
 }
 
-static const uint8_t *func_code(const struct tfunc *f, size_t *len)
-{
-	struct module *m = f->mod->m;
-	size_t nimg;
-	const uint8_t *img = elfsym_image(m->syms, &nimg);
-	uint64_t off;
-	const struct elfsym_func *sym = elfsym_lookup(m->syms, f->start - m->bias, &off);
-
-	*len = f->end - f->start;
-	if (!img || !sym || off || sym->file_off == UINT64_MAX || sym->file_off + *len > nimg)
-		return NULL;
-	return img + sym->file_off;
-}
-
 static struct agent *agent_for(struct trace *t, struct tspace *s, uint64_t near, const char **why)
 {
 	char err[256];
@@ -300,7 +286,7 @@ int trace_fast_place(struct trace *t, struct tsite *x)
 		goto trap;
 	if (f->go && (w.why = go_layout(f->mod)))
 		goto trap;
-	if (!(sp.code = func_code(f, &sp.len))) {
+	if (!(sp.code = trace_func_code(f, &sp.len))) {
 		w.why = "the function's code is not in its file";
 		goto trap;
 	}
@@ -494,14 +480,6 @@ int trace_fast_timeout_ms(const struct trace *t)
 		if (s->agent && agent_nsites(s->agent))
 			return t->fast_busy ? 1 : 5;
 	return -1;
-}
-
-bool trace_fast_any(const struct trace *t)
-{
-	for (const struct tspace *s = t->spaces; s; s = s->next)
-		if (s->agent && agent_nsites(s->agent))
-			return true;
-	return false;
 }
 
 void trace_fast_report(struct trace *t, FILE *f)

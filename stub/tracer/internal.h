@@ -251,7 +251,6 @@ void trace_fast_close(struct trace *t, struct tspace *s);
 void trace_fast_thread_gone(struct trace *t, struct tspace *s, pid_t tid);
 /* A followed fork child: it writes into its parent's rings (its pads were copied). */
 void trace_fast_fork(struct trace *t, struct tspace *parent, struct tspace *child);
-bool trace_fast_any(const struct trace *t);
 /* How soon the rings want draining again (ms; sooner while they come full), -1 without. */
 int trace_fast_timeout_ms(const struct trace *t);
 /* Per function: fast or trap, and why; hits lost. */
@@ -331,6 +330,9 @@ void trace_collect_extras(struct trace_hitctx *hc, bool at_entry);
 bool trace_symbolize(struct tspace *s, uint64_t pc, const char **func, const char **module,
 		     uint64_t *off);
 /* sites.c */
+/* f's bytes in its module file (the code as linked, no int3 or patch), *len = f's size; NULL
+ * when the file does not hold them. */
+const uint8_t *trace_func_code(const struct tfunc *f, size_t *len);
 /* Place the probes of f (entry or hit, exits, morestack site). 0 or -errno. */
 int trace_place(struct trace *t, struct tfunc *f);
 /* A return site at ra in pid, shared by every call waiting for it. NULL on failure. */

@@ -237,11 +237,13 @@ static int loop(struct session *ss, int sfd)
 	while (!ss->ending && live_has_process(ss->l)) {
 		uint64_t now = trace_now_ns();
 		int timeout = t->out.status_tty ? 200 : -1, save = trace_tfile_timeout_ms(t, now);
-		int fast = t->fast_retry ? 100 : trace_fast_timeout_ms(t);
+		int fast = trace_fast_timeout_ms(t);
 		struct signalfd_siginfo si;
 
 		if (save >= 0 && (timeout < 0 || save < timeout))
 			timeout = save;
+		if (t->fast_retry && (fast < 0 || fast > 100))
+			fast = 100; /* sites wait to be promoted to pads */
 		if (fast >= 0 && (timeout < 0 || fast < timeout))
 			timeout = fast;
 

@@ -70,24 +70,36 @@ static struct tsite *put_site(struct trace *t, struct tfunc *f, enum tsite_kind 
 }
 
 /* Exits and morestack call of f from its bytes in the module file. */
-static int scan(struct tfunc *f, struct x86_64_site **out, size_t *n)
+const uint8_t *trace_func_code(const struct tfunc *f, size_t *len)
 {
 	struct module *m = f->mod->m;
-	size_t len = f->end - f->start, nimg;
+	size_t nimg;
 	const uint8_t *img = elfsym_image(m->syms, &nimg);
 	uint64_t off;
 	const struct elfsym_func *sym = elfsym_lookup(m->syms, f->start - m->bias, &off);
 
+	*len = f->end - f->start;
+	if (!*len || !img || !sym || off || sym->file_off == UINT64_MAX ||
+	    sym->file_off + *len > nimg)
+		return NULL;
+	return img + sym->file_off;
+}
+
+static int scan(struct tfunc *f, struct x86_64_site **out, size_t *n)
+{
+	size_t len;
+	const uint8_t *code = trace_func_code(f, &len);
+
 	*out = NULL;
 	*n = 0;
-	if (!len || !sym || off || sym->file_off == UINT64_MAX || sym->file_off + len > nimg)
+	if (!code)
 		return -ENOENT;
-	if (x86_64_funcscan(img + sym->file_off, len, f->start, NULL, 0, n) || !*n)
+	if (x86_64_funcscan(code, len, f->start, NULL, 0, n) || !*n)
 		return *n ? -EINVAL : 0;
 	*out = calloc(*n, sizeof(**out));
 	if (!*out)
 		return -ENOMEM;
-	return x86_64_funcscan(img + sym->file_off, len, f->start, *out, *n, n);
+	return x86_64_funcscan(code, len, f->start, *out, *n, n);
 }
 
 static bool keep_exit(const struct tfunc *f, const struct x86_64_site *x)

@@ -92,6 +92,7 @@ int main(void)
 	s.ops[2] = (struct agent_op){AGENT_OP_STR, AGENT_RSI, 256, 0};
 	s.ops[3] = (struct agent_op){AGENT_OP_GOSTR, AGENT_RDX, 256, AGENT_RCX};
 	s.ops[4] = (struct agent_op){AGENT_OP_MEM, AGENT_RSP, 64, 4096 - 32}; /* crosses a page */
+	s.rec_len = agent_rec_len(s.ops, s.nops);
 	uint64_t *g = frame_at(256);
 	uint64_t rsp = (uint64_t)(uintptr_t)(stack + 4096 - 256);
 	for (int i = 0; i < 16; i++)
@@ -138,6 +139,7 @@ int main(void)
 	static const int64_t elems[4] = {7, 8, 9, 10};
 	struct agent_site sl = {.id = id1, .nops = 1, .addr = 0x401000, .red_zone = 128};
 	sl.ops[0] = (struct agent_op){AGENT_OP_GOSTR, AGENT_RAX, 128, AGENT_RBX | (8 << 8)};
+	sl.rec_len = agent_rec_len(sl.ops, sl.nops);
 	g[AGENT_RAX] = (uint64_t)(uintptr_t)elems;
 	g[AGENT_RBX] = 3;
 	agent_hit(g, &sl, H);
@@ -150,6 +152,7 @@ int main(void)
 	static const char chars[] = "a longer string than fits inline";
 	uint64_t obj[4] = {(uint64_t)(uintptr_t)chars, 9, 0, 0};
 	sl.ops[0] = (struct agent_op){AGENT_OP_CXXSTR, AGENT_RDI, 256, 32};
+	sl.rec_len = agent_rec_len(sl.ops, sl.nops);
 	g[AGENT_RDI] = (uint64_t)(uintptr_t)obj;
 	agent_hit(g, &sl, H);
 	nhits = 0;
@@ -165,6 +168,7 @@ int main(void)
 	   "a hit inside a hit of the same thread: dropped, counted");
 	site_plain = (struct agent_site){.id = id2, .nops = 1, .addr = 0x402000, .red_zone = 128};
 	site_plain.ops[0] = (struct agent_op){AGENT_OP_MEM, AGENT_RSP, 16, 0};
+	site_plain.rec_len = agent_rec_len(site_plain.ops, site_plain.nops);
 	agent_hit(frame_at(512), &site_plain, H);
 	nhits = 0;
 	agent_drain(a, on_hit, NULL);
