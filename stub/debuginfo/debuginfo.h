@@ -260,6 +260,11 @@ struct dwfunc {
 
 /* Open the DWARF of the ELF file at path. 0, -ENOENT (no DWARF), -ENOMEM or -errno. */
 int dwarfinfo_open(const char *path, struct dwarfinfo **out);
+/* From here on every compilation unit of di is vetted (dwarfvet) before di first reads it;
+ * without this call the whole file is trusted (the caller vetted all of it). */
+void dwarfinfo_vet_units(struct dwarfinfo *di);
+/* Are path's indexes in the cache (dwarfcache.c)? Then dwarfinfo_open reads no DIE. */
+bool dwarfinfo_cached(const char *path);
 void dwarfinfo_free(struct dwarfinfo *di); /* NULL allowed */
 
 /* The out-of-line function whose [low, high) holds pc, parsed on first use; NULL if none. */
@@ -285,22 +290,43 @@ int dwarfinfo_line_addrs(struct dwarfinfo *di, const char *file, unsigned line, 
 int dwarfinfo_member_offset(struct dwarfinfo *di, const char *type_name, const char *member,
 			    uint64_t *off);
 
-/* dwarfvet: is an ELF file's DWARF safe to hand to libdwarf in this process?
+/* dwarfvet: is a part of an ELF file's DWARF safe to hand to libdwarf in this process?
  * libdwarf 20210528 (the Debian 12 library) crashes on some malformed sections (found by
  * tests/fuzz/fuzz_dwarf.c: a double free on a zero-length .debug_rnglists unit). A traced
  * program's files are not trusted, and a crash of the tracer would leave int3s in a running
- * program, so before the first dwarfinfo_open/cfi_open of a file, a throwaway child process
- * walks everything libdwarf would read there (every DIE and attribute, location and range
- * lists, line tables, every FDE's rules). A file on which that child dies or hangs is used
- * without DWARF (symbols and the ABI only), with one warning. */
-/* 0 when libdwarf survives the whole file (or the file has no DWARF at all), -EILSEQ when the
- * walk crashed, -ETIMEDOUT when it took longer than timeout_s seconds, or -errno (no such
- * file, fork failed). Verdicts are remembered per (device, inode, size, mtime). */
+ * program, so before this process reads a part of a file, a throwaway child reads it the same
+ * way (every DIE and attribute, location and range lists, line tables; every FDE's rules).
+ * The parts, so that a big library costs what is traced in it: its CFI (dwarfvet_cfi), the
+ * walks that index its functions and inlined instances (dwarfvet_index; the child leaves the
+ * indexes in the cache, dwarfcache.c, where dwarfinfo_open finds them), then each compilation
+ * unit as dwarfinfo first reads into it (dwarfinfo_vet_units). A part on which the child dies
+ * or hangs is used without DWARF (symbols and the ABI only), with one warning. */
+/* 0 when libdwarf survives (or the file has no DWARF at all), -EILSEQ when the walk crashed,
+ * -ETIMEDOUT when it took longer than timeout_s seconds, or -errno (no such file, fork
+ * failed). Verdicts are remembered per (device, inode, size, mtime) and part, in memory and
+ * in $XDG_CACHE_HOME/tracestub. dwarfvet_check vets the whole file at once. */
 #define DWARFVET_TIMEOUT_S 60
 int dwarfvet_check(const char *path, unsigned timeout_s);
+int dwarfvet_cfi(const char *path, unsigned timeout_s);
+int dwarfvet_index(const char *path, unsigned timeout_s);
+/* dwarfvet_index, and in the same child the units of the functions at pcs[n] (at most
+ * DWARFVET_HINTS): what a start-up reads next, without a second child. */
+#define DWARFVET_HINTS 16
+int dwarfvet_index_at(const char *path, const uint64_t *pcs, size_t n, unsigned timeout_s);
 
 /* What a child's full walk of path did, without forking: for tests. */
 void dwarfvet_walk(const char *path);
+
+/* dwarfstr: a file's DWARF strings, read with libelf only: could a DIE there be named name
+ * (spec syntax: "a::b::f(int)", "twice<int>", "main.f")? Always true where that cannot be
+ * told (no such sections, a dwz supplementary file). */
+struct dwarfstr;
+int dwarfstr_open(const char *path, struct dwarfstr **out); /* 0, -ENOMEM or -errno */
+void dwarfstr_free(struct dwarfstr *ds);		    /* NULL allowed */
+bool dwarfstr_may_name(const struct dwarfstr *ds, const char *name);
+/* The answer for path and name kept on disk: 1, 0, or -ENOENT (none); keep one. */
+int dwarfstr_known(const char *path, const char *name);
+void dwarfstr_remember(const char *path, const char *name, bool may);
 
 /* Loaded modules of a process: path, load bias, symbols, lazily opened CFI and DWARF. Built
  * from /proc/PID/maps text and updated in place as libraries come and go (a module's struct
@@ -324,6 +350,8 @@ struct module {
 	int cfi_err;		 /* 1 = not tried yet */
 	struct dwarfinfo *dwarf; /* lazy: use module_dwarf() */
 	int dwarf_err;		 /* 1 = not tried yet */
+	struct dwarfstr *dwstr;	 /* lazy: use module_dwarf_may_name() */
+	bool dwstr_tried;
 };
 
 /* Is runtime addr code of m's file where the loader put it: inside m's executable mapping, and
@@ -352,6 +380,11 @@ struct module *module_set_find(struct module_set *set, uint64_t addr);
 struct cfi *module_cfi(struct module *m);
 /* The module's DWARF, opened on first use; NULL when it has none. */
 struct dwarfinfo *module_dwarf(struct module *m);
+/* module_dwarf for the functions at link-time pcs[n]: their units vetted with the index. */
+struct dwarfinfo *module_dwarf_at(struct module *m, const uint64_t *pcs, size_t n);
+/* Could m's DWARF hold a function named name (its strings hold the name's last identifier)?
+ * false only when surely not: then module_dwarf need not be read to look for it. */
+bool module_dwarf_may_name(struct module *m, const char *name);
 /* cfi_module_fn adapter: ctx is a struct module_set *. */
 int module_set_cfi_lookup(void *ctx, uint64_t pc, struct cfi **cfi, uint64_t *bias);
 

@@ -16,7 +16,7 @@
 
 #include "stub/debuginfo/dwarfinfo_internal.h"
 
-#define MAGIC "TSDIDX2" /* a change of what is kept: a new magic */
+#define MAGIC "TSDIDX3" /* a change of what is kept: a new magic */
 
 int di_cache_dir(char *out, size_t cap, bool make)
 {
@@ -42,6 +42,46 @@ int di_cache_dir(char *out, size_t cap, bool make)
 	return n;
 }
 
+int di_cache_named(char *out, size_t cap, const char *name, bool make)
+{
+	int n = di_cache_dir(out, cap, make);
+
+	if (n < 0)
+		return n;
+	if ((size_t)n + strlen(name) + 2 > cap)
+		return -ENAMETOOLONG;
+	snprintf(out + n, cap - (size_t)n, "/%s", name);
+	return 0;
+}
+
+void di_cache_append(const char *name, const char *text, size_t len)
+{
+	char path[4096];
+	struct stat cs;
+	int fd, trunc = 0;
+
+	if (!len || di_cache_named(path, sizeof(path), name, true))
+		return;
+	if (!stat(path, &cs) && cs.st_size > (1 << 20))
+		trunc = O_TRUNC; /* bounded: start over rather than grow forever */
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | trunc, 0644)) < 0)
+		return;
+	if (write(fd, text, len) != (ssize_t)len) {
+		/* not kept: the next run finds out again */
+	}
+	close(fd);
+}
+
+int di_file_key(char *buf, size_t cap, const struct stat *st)
+{
+	int n = snprintf(buf, cap, "%llu %llu %lld %llu %llu ", (unsigned long long)st->st_dev,
+			 (unsigned long long)st->st_ino, (long long)st->st_size,
+			 (unsigned long long)st->st_mtim.tv_sec,
+			 (unsigned long long)st->st_mtim.tv_nsec);
+
+	return n > 0 && (size_t)n < cap ? n : -ENAMETOOLONG;
+}
+
 static int cache_file(const char *path, char *out, size_t cap, bool make)
 {
 	struct stat st;
@@ -57,6 +97,13 @@ static int cache_file(const char *path, char *out, size_t cap, bool make)
 		     (unsigned long long)st.st_size, (unsigned long long)st.st_mtim.tv_sec,
 		     st.st_mtim.tv_nsec);
 	return n > 0 && (size_t)n < cap ? 0 : -ENAMETOOLONG;
+}
+
+bool dwarfinfo_cached(const char *path)
+{
+	char file[4200];
+
+	return !cache_file(path, file, sizeof(file), false) && !access(file, R_OK);
 }
 
 /* At most CACHE_KEEP index files: the oldest go (a rebuilt program leaves its old ones). */
@@ -143,6 +190,7 @@ void di_cache_store(struct dwarfinfo *di)
 		return;
 	di_cbuf_put(&b, MAGIC, 8);
 	di_subs_save(di, &b);
+	di_units_save(di, &b);
 	di_inline_save(di, &b);
 	crc = (uint32_t)crc32(0, b.data, (uInt)b.len);
 	di_cbuf_put(&b, &crc, sizeof(crc));
@@ -218,7 +266,8 @@ int di_cache_load(struct dwarfinfo *di)
 		memcpy(&crc, data + st.st_size - 4, 4);
 		r = (struct di_creader){data, (size_t)st.st_size - 4, 8, false};
 		if (!memcmp(data, MAGIC, 8) && crc == (uint32_t)crc32(0, data, (uInt)r.len) &&
-		    !di_subs_load(di, &r) && !di_inline_load(di, &r) && !r.bad && r.at == r.len)
+		    !di_subs_load(di, &r) && !di_units_load(di, &r) && !di_inline_load(di, &r) &&
+		    !r.bad && r.at == r.len)
 			rc = 0;
 	}
 	close(fd);

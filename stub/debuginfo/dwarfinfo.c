@@ -47,6 +47,8 @@ Dwarf_Die di_offdie(struct dwarfinfo *di, Dwarf_Off off)
 	Dwarf_Die d = NULL;
 	Dwarf_Error e = NULL;
 
+	if (!di_unit_ok(di, off))
+		return NULL;
 	if (dwarf_offdie_b(di->dbg, off, 1, &d, &e) != DW_DLV_OK) {
 		di_err(di, e);
 		return NULL;
@@ -278,17 +280,27 @@ static enum dwlang cu_lang(struct dwarfinfo *di, Dwarf_Die cu)
 	}
 }
 
-/* Call fn for every compilation unit; stops at the first error. */
+/* Call fn for every compilation unit this process may read (the units are recorded on the
+ * first walk; with unit vetting, those not vetted yet are, in one child); stops calling at the
+ * first error. */
 int di_for_each_cu(struct dwarfinfo *di, di_cu_fn fn, void *ctx)
 {
-	Dwarf_Unsigned next;
+	Dwarf_Unsigned next, at = 0;
 	Dwarf_Half ver, cutype;
 	Dwarf_Error e = NULL;
 	int r, err = 0;
 
+	di_units_vet_all(di);
 	while ((r = dwarf_next_cu_header_d(di->dbg, 1, NULL, &ver, NULL, NULL, NULL, NULL, NULL,
 					   NULL, &next, &cutype, &e)) == DW_DLV_OK) {
 		Dwarf_Die cu = NULL;
+		uint64_t hdr = at;
+
+		at = next;
+		if (di->indexing && !err)
+			err = di_unit_record(di, hdr, next);
+		if (!di_unit_ok_at(di, hdr))
+			continue;
 		if (dwarf_siblingof_b(di->dbg, NULL, 1, &cu, &e) != DW_DLV_OK) {
 			di_err(di, e), e = NULL;
 			continue;
@@ -312,6 +324,8 @@ static int sub_cmp(const void *a, const void *b)
 
 	return x->low < y->low ? -1 : x->low > y->low;
 }
+
+static bool no_cache_load; /* in the index vet's child: the walks run, whatever is cached */
 
 int dwarfinfo_open(const char *path, struct dwarfinfo **out)
 {
@@ -338,7 +352,9 @@ int dwarfinfo_open(const char *path, struct dwarfinfo **out)
 		return -ENOENT;
 	}
 	di->path = strdup(path);
-	err = di_cache_load(di) ? di_for_each_cu(di, index_cu, NULL) : 0;
+	di->indexing = true;
+	err = no_cache_load || di_cache_load(di) ? di_for_each_cu(di, index_cu, NULL) : 0;
+	di->indexing = false;
 	if (!err && !di->nsubs)
 		err = -ENOENT;
 	if (err) {
@@ -392,8 +408,52 @@ void di_cache_forget(struct dwarfinfo *di)
 	free(di->subs);
 	di->subs = NULL;
 	di->nsubs = di->subcap = 0;
+	free(di->units);
+	di->units = NULL;
+	di->nunits = di->unitcap = 0;
 	di_inline_free(di);
 	di->inl_done = false;
+}
+
+static struct di_sub *sub_at(struct dwarfinfo *di, uint64_t pc);
+
+static int off_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void di_index_walk(const char *path, const uint64_t *pcs, size_t n, int fd)
+{
+	struct dwarfinfo *di = NULL;
+	uint64_t units[DWARFVET_HINTS];
+	size_t k = 0;
+
+	no_cache_load = true;
+	if (dwarfinfo_open(path, &di))
+		return;
+	dwarfinfo_inlined(di, "", false, NULL, 0); /* the second walk, then the cache */
+	if (fd < 0 || write(fd, "I", 1) != 1 || !n)
+		goto out;
+	/* The units of the functions at pcs, on the same handle: no second load of the file. */
+	for (size_t i = 0; i < n && i < DWARFVET_HINTS; i++) {
+		struct di_sub *s = sub_at(di, pcs[i]);
+		const struct di_unit *u = s ? di_unit_of(di, s->off) : NULL;
+		bool seen = false;
+
+		for (size_t j = 0; u && j < k; j++)
+			seen |= units[j] == u->off;
+		if (u && !seen)
+			units[k++] = u->off;
+	}
+	qsort(units, k, sizeof(*units), off_cmp);
+	dwarfvet_walk_units(di->dbg, units, k);
+	if (write(fd, "U", 1) != 1 || write(fd, units, k * sizeof(*units)) < 0) {
+		/* the parent vets them on their own */
+	}
+out:
+	dwarfinfo_free(di);
 }
 
 void dwarfinfo_free(struct dwarfinfo *di)
@@ -406,6 +466,7 @@ void dwarfinfo_free(struct dwarfinfo *di)
 		free(b);
 	}
 	free(di->subs);
+	free(di->units);
 	free(di->path);
 	di_inline_free(di);
 	if (di->dbg)
@@ -513,7 +574,8 @@ out:
 	return f;
 }
 
-const struct dwfunc *dwarfinfo_func_at(struct dwarfinfo *di, uint64_t pc)
+/* The out-of-line function whose range holds pc, or NULL. */
+static struct di_sub *sub_at(struct dwarfinfo *di, uint64_t pc)
 {
 	size_t lo = 0, hi = di->nsubs;
 
@@ -527,13 +589,19 @@ const struct dwfunc *dwarfinfo_func_at(struct dwarfinfo *di, uint64_t pc)
 	/* Nested subprograms may overlap: the innermost starts last, so look back a few. */
 	for (size_t k = 0; k < 16 && lo > 0; k++) {
 		struct di_sub *s = &di->subs[--lo];
-		if (pc >= s->low && pc < s->high) {
-			if (!s->parsed)
-				s->parsed = parse_sub(di, s);
-			return s->parsed;
-		}
+		if (pc >= s->low && pc < s->high)
+			return s;
 	}
 	return NULL;
+}
+
+const struct dwfunc *dwarfinfo_func_at(struct dwarfinfo *di, uint64_t pc)
+{
+	struct di_sub *s = sub_at(di, pc);
+
+	if (s && !s->parsed)
+		s->parsed = parse_sub(di, s);
+	return s ? s->parsed : NULL;
 }
 
 const struct dwloc *dwarfinfo_loc_at(const struct dwparam *param, uint64_t pc)

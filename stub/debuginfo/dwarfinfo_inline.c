@@ -311,7 +311,9 @@ static int build_index(struct dwarfinfo *di)
 	if (!ix)
 		return -ENOMEM;
 	di->inl = ix;
+	di->indexing = true; /* what the index vet's child read (di_index_walk) */
 	di_for_each_cu(di, inl_cu, &w);
+	di->indexing = false;
 	di->inl_done = true;
 	if (!w.err)
 		di_cache_store(di);

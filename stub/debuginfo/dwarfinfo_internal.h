@@ -25,6 +25,12 @@ struct di_block {
 	max_align_t data[];
 };
 
+/* A compilation unit: its header's offset in .debug_info and the next header's. */
+struct di_unit {
+	uint64_t off, end;
+	int8_t state; /* 0 not vetted yet, 1 vetted, -1 libdwarf dies or hangs on it */
+};
+
 struct dwarfinfo {
 	int fd;
 	Dwarf_Debug dbg;
@@ -36,12 +42,43 @@ struct dwarfinfo {
 	enum dwlang lang;	  /* of the unit whose types are being read */
 	char *path;		  /* of the DWARF file: names its cached indexes */
 	bool from_cache;	  /* the indexes were read from the cache (dwarfcache.c) */
+	struct di_unit *units;	  /* sorted by off; recorded by the first unit walk */
+	size_t nunits, unitcap;
+	bool vet_units; /* dwarfinfo_vet_units was called */
+	bool indexing;	/* in an index walk: what the index vet read (no unit gate) */
+	bool warned;	/* of a unit libdwarf cannot read */
 };
+
+/* dwarfvet.c: a child's walk of path's FDEs (frames) and of the units whose headers are at
+ * units[n] (sorted), or of all units (all_units). dwarfvet_run.c: vet those units, a verdict
+ * per unit into res[] (0, -EILSEQ, -ETIMEDOUT); 0 or -errno when none could be had. */
+void dwarfvet_walk_some(const char *path, bool frames, const uint64_t *units, size_t n,
+			bool all_units);
+int dwarfvet_units(const char *path, const uint64_t *units, size_t n, int *res, unsigned timeout_s);
+/* dwarfinfo_units.c: record a unit (walks in header order; a second walk records nothing);
+ * may this process read the unit holding off (vetted now if it was not); is off the header of
+ * such a unit (no vet); vet every unit not vetted yet, in one child. */
+int di_unit_record(struct dwarfinfo *di, uint64_t off, uint64_t end);
+bool di_unit_ok(struct dwarfinfo *di, uint64_t off);
+bool di_unit_ok_at(struct dwarfinfo *di, uint64_t off);
+const struct di_unit *di_unit_of(struct dwarfinfo *di, uint64_t off); /* NULL if none */
+void di_units_vet_all(struct dwarfinfo *di);
+void dwarfvet_walk_units(Dwarf_Debug dbg, const uint64_t *units, size_t n);
+/* dwarfinfo.c: the index vet's child: both index walks of path, left in the cache; then 'I'
+ * to fd, the walk of the units of the functions at pcs[n], and 'U' and their offsets to fd. */
+void di_index_walk(const char *path, const uint64_t *pcs, size_t n, int fd);
 
 /* dwarfcache.c: tracestub's cache folder ($XDG_CACHE_HOME/tracestub, else
  * ~/.cache/tracestub) into out, made when make; its length, or -errno. dwarfvet.c keeps its
  * verdicts there too. */
 int di_cache_dir(char *out, size_t cap, bool make);
+/* The file name in that folder into out (0 or -errno); text appended to it in one write (the
+ * file starts over past 1 MiB; failures are silent); a file's identity as the text files
+ * there key it, "dev ino size mtime.sec mtime.nsec " (its length, or -ENAMETOOLONG). */
+struct stat;
+int di_cache_named(char *out, size_t cap, const char *name, bool make);
+void di_cache_append(const char *name, const char *text, size_t len);
+int di_file_key(char *buf, size_t cap, const struct stat *st);
 /* dwarfcache.c: the indexes on disk. A growable buffer to write them, a bounded reader. */
 struct di_cbuf {
 	uint8_t *data;
@@ -67,6 +104,8 @@ void di_cache_store(struct dwarfinfo *di);
 /* Each index's part of the cache (dwarfinfo.c, dwarfinfo_inline.c); loads return 0 or -EINVAL. */
 void di_subs_save(struct dwarfinfo *di, struct di_cbuf *b);
 int di_subs_load(struct dwarfinfo *di, struct di_creader *r);
+void di_units_save(struct dwarfinfo *di, struct di_cbuf *b);
+int di_units_load(struct dwarfinfo *di, struct di_creader *r);
 void di_inline_save(struct dwarfinfo *di, struct di_cbuf *b);
 int di_inline_load(struct dwarfinfo *di, struct di_creader *r);
 /* Drop whatever a failed load left. */

@@ -1,6 +1,7 @@
-/* dwarfvet: run libdwarf over a whole file in a throwaway child before this process trusts it.
- * Owns the walk (every libdwarf reader dwarfinfo*.c and cfi.c use, over everything) and the
- * verdict cache. Never touches a traced process; the child only reads the file and exits. */
+/* dwarfvet: what a throwaway child reads with libdwarf before this process does (every
+ * reader dwarfinfo*.c and cfi.c use): every FDE's rules, or every DIE, attribute, location and
+ * range list and line table of chosen compilation units. dwarfvet_run.c runs the child and
+ * keeps the verdicts. Never touches a traced process. */
 #include "stub/debuginfo/debuginfo.h"
 #include "stub/debuginfo/dwarfinfo_internal.h"
 
@@ -253,9 +254,18 @@ static void walk_lines(Dwarf_Debug dbg, Dwarf_Die cu)
 	dwarf_srclines_dealloc_b(lc);
 }
 
-static void walk_info(Dwarf_Debug dbg)
+static int u64_cmp(const void *a, const void *b)
 {
-	Dwarf_Unsigned next;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The units whose headers start at the offsets in units[n] (sorted), or all when units is
+ * NULL. Every header is read on the way, as dwarfinfo's walks read them. */
+static void walk_info(Dwarf_Debug dbg, const uint64_t *units, size_t n)
+{
+	Dwarf_Unsigned next, at = 0;
 	Dwarf_Half ver, cutype;
 	Dwarf_Error e = NULL;
 	int r;
@@ -263,7 +273,11 @@ static void walk_info(Dwarf_Debug dbg)
 	while ((r = dwarf_next_cu_header_d(dbg, 1, NULL, &ver, NULL, NULL, NULL, NULL, NULL, NULL,
 					   &next, &cutype, &e)) == DW_DLV_OK) {
 		Dwarf_Die cu = NULL;
+		uint64_t hdr = at;
 
+		at = next;
+		if (units && !bsearch(&hdr, units, n, sizeof(*units), u64_cmp))
+			continue;
 		if (dwarf_siblingof_b(dbg, NULL, 1, &cu, &e) != DW_DLV_OK) {
 			drop(dbg, &e);
 			continue;
@@ -329,23 +343,26 @@ static void walk_frames(Dwarf_Debug dbg)
 	}
 }
 
-void dwarfvet_walk(const char *path)
+void dwarfvet_walk_some(const char *path, bool frames, const uint64_t *units, size_t n,
+			bool all_units)
 {
 	Dwarf_Debug dbg = NULL;
 	Dwarf_Error e = NULL;
 
-	/* Two handles, as cfi.c and dwarfinfo.c each open their own. */
+	/* Each on its own handle, as cfi.c and dwarfinfo.c each open their own. */
 	for (int pass = 0; pass < 2; pass++) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		int fd;
 
-		if (fd < 0)
+		if (pass == 0 ? !frames : !all_units && !n)
+			continue;
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			return;
 		if (dwarf_init_b(fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &dbg, &e) ==
 		    DW_DLV_OK) {
 			if (pass == 0)
 				walk_frames(dbg);
 			else
-				walk_info(dbg);
+				walk_info(dbg, all_units ? NULL : units, n);
 			dwarf_finish(dbg, &e);
 		}
 		drop(NULL, &e);
@@ -353,153 +370,12 @@ void dwarfvet_walk(const char *path)
 	}
 }
 
-struct verdict {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	int result;
-};
-
-#define VET_CACHE 32
-static struct verdict cache[VET_CACHE];
-static unsigned ncache;
-
-static struct verdict *cached(const struct stat *st)
+void dwarfvet_walk_units(Dwarf_Debug dbg, const uint64_t *units, size_t n)
 {
-	for (unsigned i = 0; i < ncache && i < VET_CACHE; i++) {
-		struct verdict *v = &cache[i];
-		if (v->dev == st->st_dev && v->ino == st->st_ino && v->size == st->st_size &&
-		    v->mtime.tv_sec == st->st_mtim.tv_sec &&
-		    v->mtime.tv_nsec == st->st_mtim.tv_nsec)
-			return v;
-	}
-	return NULL;
+	walk_info(dbg, units, n);
 }
 
-static void child(const char *path, unsigned timeout_s)
+void dwarfvet_walk(const char *path)
 {
-	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	sigset_t all;
-
-	/* Only the default dispositions here: a tracer's quit handler must not run in this
-	 * copy of it, and the parent's blocked SIGCHLD/SIGTERM must not keep it alive. */
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			signal(sig, SIG_DFL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (null >= 0) {
-		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
-	}
-	alarm(timeout_s);
-	dwarfvet_walk(path);
-	_exit(0);
-}
-
-/* The verdicts outlive the process in $XDG_CACHE_HOME/tracestub/ (else ~/.cache/tracestub/):
- * one line per file, "dev ino size mtime.sec mtime.nsec result", appended in one write. The
- * name carries the walk's version: a change to what is vetted starts a new file. */
-#define VET_FILE "dwarfvet-1"
-
-static int cache_path(char *buf, size_t cap, bool make)
-{
-	int n = di_cache_dir(buf, cap, make);
-
-	if (n < 0)
-		return n;
-	if ((size_t)n + sizeof(VET_FILE) + 1 > cap)
-		return -ENAMETOOLONG;
-	snprintf(buf + n, cap - (size_t)n, "/" VET_FILE);
-	return 0;
-}
-
-static bool from_disk(const struct stat *st, int *result)
-{
-	char path[4096], line[160];
-	FILE *f;
-	bool found = false;
-
-	if (cache_path(path, sizeof(path), false) || !(f = fopen(path, "re")))
-		return false;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long dev, ino, sec, nsec;
-		long long size;
-		int r;
-
-		if (sscanf(line, "%llu %llu %lld %llu %llu %d", &dev, &ino, &size, &sec, &nsec,
-			   &r) == 6 &&
-		    dev == (unsigned long long)st->st_dev &&
-		    ino == (unsigned long long)st->st_ino && size == (long long)st->st_size &&
-		    sec == (unsigned long long)st->st_mtim.tv_sec &&
-		    nsec == (unsigned long long)st->st_mtim.tv_nsec &&
-		    (r == 0 || r == -EILSEQ || r == -ETIMEDOUT)) {
-			*result = r;
-			found = true;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
-static void to_disk(const struct stat *st, int result)
-{
-	char path[4096], line[160];
-	struct stat cs;
-	int fd, n, trunc = 0;
-
-	if (cache_path(path, sizeof(path), true))
-		return;
-	if (!stat(path, &cs) && cs.st_size > (1 << 20))
-		trunc = O_TRUNC; /* bounded: start over rather than grow forever */
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | trunc, 0644)) < 0)
-		return;
-	n = snprintf(line, sizeof(line), "%llu %llu %lld %llu %llu %d\n",
-		     (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
-		     (long long)st->st_size, (unsigned long long)st->st_mtim.tv_sec,
-		     (unsigned long long)st->st_mtim.tv_nsec, result);
-	if (n > 0 && write(fd, line, (size_t)n) != n) {
-		/* a cache that cannot be written only costs the next run a vet */
-	}
-	close(fd);
-}
-
-int dwarfvet_check(const char *path, unsigned timeout_s)
-{
-	struct verdict *v;
-	struct stat st;
-	int status, result;
-	pid_t pid, w;
-
-	if (stat(path, &st) != 0)
-		return -errno;
-	v = cached(&st);
-	if (v)
-		return v->result;
-	if (from_disk(&st, &result)) {
-		v = &cache[ncache++ % VET_CACHE];
-		*v = (struct verdict){st.st_dev, st.st_ino, st.st_size, st.st_mtim, result};
-		return result;
-	}
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		child(path, timeout_s);
-	while ((w = waitpid(pid, &status, __WALL)) < 0 && errno == EINTR)
-		;
-	if (w < 0)
-		return -ECHILD;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		result = 0;
-	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
-		result = -ETIMEDOUT;
-	else
-		result = -EILSEQ;
-	v = &cache[ncache++ % VET_CACHE];
-	*v = (struct verdict){st.st_dev, st.st_ino, st.st_size, st.st_mtim, result};
-	to_disk(&st, result);
-	return result;
+	dwarfvet_walk_some(path, true, NULL, 0, true);
 }

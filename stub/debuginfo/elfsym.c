@@ -293,23 +293,20 @@ out:
 	return err;
 }
 
-int elfsym_open_mem(const void *buf, size_t len, struct elfsym **out)
+/* An elfsym over img[len], which it owns from here on (freed on failure too). */
+static int open_owned(uint8_t *img, size_t len, struct elfsym **out)
 {
+	struct elfsym *es;
+	int err;
+
 	*out = NULL;
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -ENOSYS;
-	struct elfsym *es = calloc(1, sizeof(*es));
-	if (!es)
-		return -ENOMEM;
-	es->img = malloc(len ? len : 1);
-	if (!es->img) {
-		free(es);
-		return -ENOMEM;
+	if (elf_version(EV_CURRENT) == EV_NONE || !(es = calloc(1, sizeof(*es)))) {
+		free(img);
+		return elf_version(EV_CURRENT) == EV_NONE ? -ENOSYS : -ENOMEM;
 	}
-	if (len)
-		memcpy(es->img, buf, len);
+	es->img = img;
 	es->len = len;
-	int err = load_image(es);
+	err = load_image(es);
 	if (err) {
 		elfsym_free(es);
 		return err;
@@ -318,22 +315,35 @@ int elfsym_open_mem(const void *buf, size_t len, struct elfsym **out)
 	return 0;
 }
 
+int elfsym_open_mem(const void *buf, size_t len, struct elfsym **out)
+{
+	uint8_t *img = malloc(len ? len : 1);
+
+	*out = NULL;
+	if (!img)
+		return -ENOMEM;
+	if (len)
+		memcpy(img, buf, len);
+	return open_owned(img, len, out);
+}
+
+/* The file read once into memory of its own (a file changed under a mapping would fault). */
 int elfsym_open(const char *path, struct elfsym **out)
 {
-	*out = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int err = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
 	uint8_t *buf = NULL;
 	struct stat st;
+	size_t len, got = 0;
+
+	*out = NULL;
+	if (fd < 0)
+		return -errno;
 	if (fstat(fd, &st) < 0) {
 		err = -errno;
 		goto out;
 	}
-	size_t len = (size_t)st.st_size, got = 0;
-	buf = malloc(len ? len : 1);
-	if (!buf) {
+	len = (size_t)st.st_size;
+	if (!(buf = malloc(len ? len : 1))) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -347,7 +357,8 @@ int elfsym_open(const char *path, struct elfsym **out)
 		}
 		got += (size_t)r;
 	}
-	err = elfsym_open_mem(buf, len, out);
+	err = open_owned(buf, len, out);
+	buf = NULL;
 out:
 	free(buf);
 	close(fd);

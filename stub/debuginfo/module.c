@@ -247,6 +247,7 @@ void module_set_free(struct module_set *set)
 		elfsym_free(m->syms);
 		cfi_free(m->cfi);
 		dwarfinfo_free(m->dwarf);
+		dwarfstr_free(m->dwstr);
 		free(m);
 	}
 	free(set->mods);
@@ -263,35 +264,68 @@ struct module *module_set_find(struct module_set *set, uint64_t addr)
 	return NULL;
 }
 
-/* libdwarf reads a file in this process only after a throwaway child survived reading all of
- * it (stub/dwarfvet.h). 0 to go on (errors other than a crash or hang are left to the open). */
-static int vetted(struct module *m, const char *path)
+/* libdwarf reads a part of a file in this process only after a throwaway child survived
+ * reading it (dwarfvet): the CFI, the DWARF's indexes, then each unit as it is first read. 0 to
+ * go on (errors other than a crash or hang are left to the open). */
+static int vetted(struct module *m, const char *path, bool cfi, const uint64_t *pcs, size_t n)
 {
-	int r = dwarfvet_check(path, DWARFVET_TIMEOUT_S);
+	int r = cfi ? dwarfvet_cfi(path, DWARFVET_TIMEOUT_S)
+		    : dwarfvet_index_at(path, pcs, n, DWARFVET_TIMEOUT_S);
 
 	if (r != -EILSEQ && r != -ETIMEDOUT)
 		return 0;
-	fprintf(stderr,
-		"tracestub: warning: %s: libdwarf %s reading its DWARF; using its symbols only\n",
-		path, r == -EILSEQ ? "crashes" : "hangs");
-	m->cfi_err = m->dwarf_err = r; /* one warning, neither opened */
+	fprintf(stderr, "tracestub: warning: %s: libdwarf %s reading its %s; using %s\n", path,
+		r == -EILSEQ ? "crashes" : "hangs", cfi ? "CFI" : "DWARF",
+		cfi ? "frame pointers and the ABI" : "its symbols only");
+	if (cfi)
+		m->cfi_err = r;
+	else
+		m->dwarf_err = r;
 	return r;
 }
 
 struct cfi *module_cfi(struct module *m)
 {
-	if (m->cfi_err == 1 && (m->cfi_err = vetted(m, m->path)) == 0)
+	if (m->cfi_err == 1 && (m->cfi_err = vetted(m, m->path, true, NULL, 0)) == 0)
 		m->cfi_err = cfi_open(m->path, &m->cfi);
 	return m->cfi;
 }
 
-struct dwarfinfo *module_dwarf(struct module *m)
+struct dwarfinfo *module_dwarf_at(struct module *m, const uint64_t *pcs, size_t n)
 {
 	const char *p = m->debug_path ? m->debug_path : m->path;
 
-	if (m->dwarf_err == 1 && (m->dwarf_err = vetted(m, p)) == 0)
+	if (m->dwarf_err == 1 && (m->dwarf_err = vetted(m, p, false, pcs, n)) == 0) {
 		m->dwarf_err = dwarfinfo_open(p, &m->dwarf);
+		dwarfinfo_vet_units(m->dwarf);
+	}
 	return m->dwarf;
+}
+
+struct dwarfinfo *module_dwarf(struct module *m)
+{
+	return module_dwarf_at(m, NULL, 0);
+}
+
+bool module_dwarf_may_name(struct module *m, const char *name)
+{
+	const char *p = m->debug_path ? m->debug_path : m->path;
+	int known;
+	bool may;
+
+	if (m->dwarf || dwarfinfo_cached(p))
+		return true; /* its indexes answer at no cost */
+	if ((known = dwarfstr_known(p, name)) >= 0)
+		return known;
+	if (!m->dwstr_tried) {
+		m->dwstr_tried = true;
+		dwarfstr_open(p, &m->dwstr);
+	}
+	if (!m->dwstr)
+		return true;
+	may = dwarfstr_may_name(m->dwstr, name);
+	dwarfstr_remember(p, name, may);
+	return may;
 }
 
 int module_set_cfi_lookup(void *ctx, uint64_t pc, struct cfi **cfi, uint64_t *bias)

@@ -119,21 +119,48 @@ static void on_proc(void *ctx, const struct live_proc_event *ev)
 	}
 }
 
-/* Before attaching: every module's DWARF read once (the vet in a child, the indexes), so its
- * verdicts and indexes are on disk and the attached process is not held stopped while a big
- * library's DWARF is read; the session's own module set then finds them there. */
-/* Will a spec look into module m (MODULE:FUNC only into its module; *ADDR into none)? */
-static bool wanted(const struct tracecli *c, const struct module *m)
+/* Before attaching: the DWARF of every module a spec may find something in read once (the
+ * vets in children, the indexes, the units of the functions named), so the verdicts and
+ * indexes are on disk and the attached process is not held stopped while a big library's
+ * DWARF is read; the session's own module set then finds them there. */
+/* Will a spec read module m's DWARF: it looks into m (MODULE:FUNC only into its module;
+ * *ADDR into none) and m may hold what it names (a symbol of that name, or DWARF strings
+ * holding it; globs and FILE:LINE always)? */
+static bool wanted(const struct tracecli *c, struct module *m)
 {
 	for (size_t i = 0; i < c->nspecs; i++) {
 		const struct probespec *ps = &c->specs[i];
+		const struct elfsym_func *v[1];
 
 		if (ps->kind == PROBESPEC_ADDR)
 			continue;
-		if (ps->kind != PROBESPEC_MODFUNC || trace_module_matches(m, ps->module))
+		if (ps->kind == PROBESPEC_MODFUNC && !trace_module_matches(m, ps->module))
+			continue;
+		if (ps->kind == PROBESPEC_FILELINE || ps->glob ||
+		    elfsym_match(m->syms, ps->name, v, 1) || module_dwarf_may_name(m, ps->name))
 			return true;
 	}
 	return false;
+}
+
+/* The functions name specs find in m by symbol: their link-time addresses (at most cap). */
+static size_t named_functions(const struct tracecli *c, struct module *m, uint64_t *pcs, size_t cap)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < c->nspecs; i++) {
+		const struct probespec *ps = &c->specs[i];
+		const struct elfsym_func *v[DWARFVET_HINTS];
+		size_t n;
+
+		if ((ps->kind != PROBESPEC_FUNC && ps->kind != PROBESPEC_MODFUNC) || ps->glob ||
+		    (ps->kind == PROBESPEC_MODFUNC && !trace_module_matches(m, ps->module)))
+			continue;
+		n = elfsym_match(m->syms, ps->name, v, DWARFVET_HINTS);
+		for (size_t j = 0; j < n && j < DWARFVET_HINTS && k < cap; j++)
+			pcs[k++] = v[j]->addr;
+	}
+	return k;
 }
 
 static void warm_debuginfo(const struct tracecli *c, pid_t pid)
@@ -143,10 +170,19 @@ static void warm_debuginfo(const struct tracecli *c, pid_t pid)
 	if (module_set_from_pid(pid, &set))
 		return;
 	for (size_t i = 0; i < set->n; i++) {
-		struct dwarfinfo *di = wanted(c, set->mods[i]) ? module_dwarf(set->mods[i]) : NULL;
+		struct module *m = set->mods[i];
+		uint64_t pcs[DWARFVET_HINTS];
+		bool want = wanted(c, m);
+		size_t n = want ? named_functions(c, m, pcs, DWARFVET_HINTS) : 0;
+		struct dwarfinfo *di = want ? module_dwarf_at(m, pcs, n) : NULL;
 
-		if (di)
-			dwarfinfo_inlined(di, "", false, NULL, 0); /* builds the inlined index */
+		if (!di)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			dwarfinfo_func_at(di, pcs[k]);
+		for (size_t k = 0; k < c->nspecs; k++) /* inlined instances parsed */
+			if (c->specs[k].name[0] && !c->specs[k].glob)
+				dwarfinfo_inlined(di, c->specs[k].name, false, NULL, 0);
 	}
 	module_set_free(set);
 }

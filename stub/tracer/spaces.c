@@ -236,7 +236,8 @@ static void inline_callees(struct tmod *tm, const struct dwfunc *d, char *buf, s
 static void add_inlined(struct trace *t, struct tspace *s, struct tmod *tm, unsigned spec,
 			const char *name, bool glob)
 {
-	struct dwarfinfo *di = module_dwarf(tm->m);
+	struct dwarfinfo *di =
+		glob || module_dwarf_may_name(tm->m, name) ? module_dwarf(tm->m) : NULL;
 	const struct dwfunc *inl[64];
 	size_t n = di ? dwarfinfo_inlined(di, name, glob, inl, 64) : 0;
 	char callees[256];
@@ -282,7 +283,12 @@ static void resolve_names(struct trace *t, struct tspace *s, struct tmod *tm, un
 		/* Every overload of a C++ name, unless a parameter list picks one. */
 		const struct elfsym_func *v[MATCH_MAX];
 		size_t n = elfsym_match(tm->m->syms, ps->name, v, MATCH_MAX);
+		uint64_t pcs[DWARFVET_HINTS];
 
+		for (size_t i = 0; i < n && i < DWARFVET_HINTS; i++)
+			pcs[i] = v[i]->addr;
+		if (n) /* their units vetted with the index, in one child */
+			module_dwarf_at(tm->m, pcs, n < DWARFVET_HINTS ? n : DWARFVET_HINTS);
 		if (n > MATCH_MAX)
 			fprintf(stderr, "tracestub trace: %s: %zu overloads, the first %d traced\n",
 				ps->name, n, MATCH_MAX);
