@@ -14,7 +14,7 @@ WARN     := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-protot
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -fno-strict-aliasing
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDLIBS   := -lelf -ldwarf -lZydis -liberty -lz -lpthread
+LDLIBS   := -lelf -ldwarf -lZydis -liberty -lz -lcurl -lpthread
 PREFIX   ?= /usr/local
 FUZZ_SECONDS ?= 60
 FUZZ_CHECK_SECONDS ?= 4
@@ -140,8 +140,14 @@ $(B)/fixtures/sorter_bid: $(B)/fixtures/sorter
 	id=$$(readelf -n $< | sed -n 's/.*Build ID: //p'); \
 	  d=$(B)/fixtures/debugroot/.build-id/$$(echo $$id | cut -c1-2); mkdir -p $$d && \
 	  objcopy --only-keep-debug $< $$d/$$(echo $$id | cut -c3-).debug
+# The official OpenTelemetry protobuf schema (generated code) the OTLP tests decode with
+OTLP_NPM := $(B)/npm/node_modules/@opentelemetry/otlp-transformer/build/src/generated/root.js
+$(OTLP_NPM):
+	mkdir -p $(B)/npm
+	npm install --prefix $(B)/npm --no-audit --no-fund --silent @opentelemetry/otlp-transformer@0.52.1
+
 fixtures: $(FIX_BIN) $(FIX_LIBS) $(GO_BIN) $(B)/fixtures/dw_args_badrng $(B)/fixtures/sorter_split \
-	$(B)/fixtures/sorter_bid \
+	$(B)/fixtures/sorter_bid $(OTLP_NPM) \
 	$(B)/fixtures/go_args_stripped $(LNK_BIN) $(B)/fixtures/cxx_shop $(B)/fixtures/rust_m
 
 # ---- fuzz targets: clang + libFuzzer, the library built with clang's instrumentation ----

@@ -89,9 +89,12 @@ static int chrome_event(struct printer *p, const struct tevent *ev)
 		chrome_args(f, ev->rets, ev->nrets, "ret", &first);
 	else
 		chrome_args(f, ev->args, ev->nargs, "arg", &first);
-	if (ev->goid >= 0)
+	if (ev->goid >= 0) {
 		fprintf(f, "%s\"goid\":%" PRId64 ",\"os_tid\":%" PRId32, first ? "" : ",", ev->goid,
 			ev->tid);
+		first = false;
+	}
+	tevent_json_ids(f, ev, first || !ev->span_id ? "" : ",");
 	fputs("}}", f);
 	return ferror(f) ? -EIO : 0;
 }

@@ -94,6 +94,7 @@ static int json_event(struct printer *p, const struct tevent *ev)
 	fputs(",\"module\":", f);
 	tevent_json_cstr(f, ev->module);
 	fprintf(f, ",\"addr\":\"0x%" PRIx64 "\"", ev->addr);
+	tevent_json_ids(f, ev, ",");
 	if (ev->type != TEVENT_RETURN || ev->nargs)
 		json_values(f, "args", ev->args, ev->nargs, "arg");
 	if (ev->type == TEVENT_RETURN) {

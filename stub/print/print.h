@@ -101,11 +101,23 @@ struct tevent {
 	size_t stack_len;
 	const struct treg *regs; /* --regs, borrowed array of nregs, NULL when not collected */
 	unsigned nregs;
+	/* Every call is a span: its trace (16 bytes; all zero: none), its id (a call and its
+	 * return share it; a hit is a span of its own) and its parent's (0: a root). */
+	uint8_t trace_id[16];
+	uint64_t span_id, parent_span_id;
+	const char *exe; /* the process's executable (basename), NULL when unknown */
 };
 
 /* Reset ev to an empty event of the given type (goid -1, no values). */
 void tevent_init(struct tevent *ev, enum tevent_type type);
 
+/* The span ids of ev as JSON members, lead (e.g. ",") first: "trace_id" (32 hex digits),
+ * "span_id" and, for a span with a parent, "parent_span_id" (16 each), the spelling OTLP/JSON
+ * uses; nothing for an event without a span. */
+void tevent_json_ids(FILE *f, const struct tevent *ev, const char *lead);
+/* Length of the valid UTF-8 sequence at p (RFC 3629), 0 when p does not start one; p[0] >=
+ * 0x80. */
+size_t tevent_utf8_len(const uint8_t *p, size_t left);
 /* Write bytes as a JSON string, quotes included. Valid UTF-8 is copied as is (but '"', '\\'
  * and control characters are escaped: \n \t \r \b \f, others \u00XX); each byte that is not
  * part of valid UTF-8 (overlong, surrogate, > U+10FFFF, cut sequence) is written as \u00XX
@@ -206,6 +218,8 @@ struct printer_ops {
 	 * per-function summary for formats that show one. Calling it twice is harmless. */
 	int (*end)(struct printer *p, const struct tsummary *s);
 	void (*free)(struct printer *p);
+	/* Optional: time passes (time_ns on the events' clock) with or without events. */
+	void (*tick)(struct printer *p, uint64_t time_ns);
 };
 
 /* Every printer starts with this header. */
@@ -232,6 +246,35 @@ struct printer *printer_json_new(FILE *f);
  * pid, tid, name, args; the array is closed by end. Events with a goid use it as their tid
  * (one track per goroutine, named by an "M" thread_name event; the OS thread is in args). */
 struct printer *printer_chrome_new(FILE *f);
+
+/* OTLP (otlp.c): every call and hit a span (the events' ids; arguments and results as
+ * attributes "arg.NAME", "ret.NAME"; thread.id, go.goroutine.id, code.function,
+ * code.namespace), one resource per process (service.name: service, else the executable;
+ * process.pid; host.name), in ExportTraceServiceRequest messages of at most OTLP_BATCH
+ * spans, protobuf or (json) OTLP/JSON, handed to sink when a batch is full, a second old
+ * (tick), and at end. epoch_ns: the Unix time of the events' time 0. The sink gets bytes it
+ * must copy and must not block. */
+typedef void (*otlp_sink_fn)(void *ctx, const uint8_t *body, size_t len, unsigned nspans);
+struct otlp_opts {
+	bool json;
+	const char *service; /* NULL: each process's executable name */
+	uint64_t epoch_ns;
+	otlp_sink_fn sink;
+	void *ctx;
+};
+struct otlp_stats {
+	uint64_t exported; /* spans handed to the sink */
+	uint64_t requests;
+	uint64_t dropped; /* calls not exported: too many open at once */
+};
+struct printer *printer_otlp_new(const struct otlp_opts *o);
+const struct otlp_stats *printer_otlp_stats(const struct printer *p);
+
+static inline void printer_tick(struct printer *p, uint64_t time_ns)
+{
+	if (p->ops->tick)
+		p->ops->tick(p, time_ns);
+}
 
 static inline int printer_begin(struct printer *p)
 {

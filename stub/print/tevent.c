@@ -8,6 +8,20 @@
 
 #include "stub/print/print.h"
 
+void tevent_json_ids(FILE *f, const struct tevent *ev, const char *lead)
+{
+	static const uint8_t zero[16];
+
+	if (!ev->span_id || !memcmp(ev->trace_id, zero, 16))
+		return;
+	fprintf(f, "%s\"trace_id\":\"", lead);
+	for (int i = 0; i < 16; i++)
+		fprintf(f, "%02x", ev->trace_id[i]);
+	fprintf(f, "\",\"span_id\":\"%016" PRIx64 "\"", ev->span_id);
+	if (ev->parent_span_id)
+		fprintf(f, ",\"parent_span_id\":\"%016" PRIx64 "\"", ev->parent_span_id);
+}
+
 void tevent_init(struct tevent *ev, enum tevent_type type)
 {
 	memset(ev, 0, sizeof(*ev));
@@ -17,7 +31,7 @@ void tevent_init(struct tevent *ev, enum tevent_type type)
 
 /* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates, nothing
  * above U+10FFFF), or 0 when the byte at p does not start one. p[0] >= 0x80. */
-static size_t utf8_seq_len(const uint8_t *p, size_t left)
+size_t tevent_utf8_len(const uint8_t *p, size_t left)
 {
 	uint8_t c = p[0];
 	size_t n, i;
@@ -58,7 +72,7 @@ void tevent_json_string(FILE *f, const uint8_t *bytes, size_t len)
 		uint8_t c = bytes[i];
 
 		if (c >= 0x80) {
-			n = utf8_seq_len(bytes + i, len - i);
+			n = tevent_utf8_len(bytes + i, len - i);
 			if (n) {
 				fwrite(bytes + i, 1, n, f);
 				i += n;

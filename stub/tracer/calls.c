@@ -8,6 +8,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+#include <time.h>
 
 #include "stub/debuginfo/debuginfo.h"
 #include "stub/tracer/tracer.h"
@@ -24,7 +27,51 @@ int trace_calls_init(struct trace *t)
 	for (int32_t i = 0; i < TRACE_MAX_FRAMES; i++)
 		t->calls[i].prev = i + 1 < TRACE_MAX_FRAMES ? i + 1 : -1;
 	t->free_call = 0;
+	if (getrandom(&t->id_state, sizeof(t->id_state), GRND_NONBLOCK) != sizeof(t->id_state))
+		t->id_state = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+	t->id_state |= 1;
 	return 0;
+}
+
+/* A span or trace id: never 0 (OTLP's "none"). */
+static uint64_t new_id(struct trace *t)
+{
+	uint64_t x;
+
+	do {
+		x = t->id_state;
+		x ^= x >> 12;
+		x ^= x << 25;
+		x ^= x >> 27;
+		t->id_state = x;
+		x *= 0x2545f4914f6cdd1dull;
+	} while (!x);
+	return x;
+}
+
+/* The ids of a new span under the call below (or none: a new trace) into c's fields. */
+static void new_span(struct trace *t, const struct tcall *below, uint64_t *span_id,
+		     uint8_t trace_id[16])
+{
+	uint64_t a, b;
+
+	*span_id = new_id(t);
+	if (below) {
+		memcpy(trace_id, below->trace_id, 16);
+		return;
+	}
+	a = new_id(t);
+	b = new_id(t);
+	memcpy(trace_id, &a, 8);
+	memcpy(trace_id + 8, &b, 8);
+}
+
+/* The event's span: this call's ids, its parent the call below it. */
+static void set_span(struct tevent *ev, const struct trace *t, const struct tcall *c)
+{
+	memcpy(ev->trace_id, c->trace_id, 16);
+	ev->span_id = c->span_id;
+	ev->parent_span_id = c->prev >= 0 ? t->calls[c->prev].span_id : 0;
 }
 
 void trace_calls_fini(struct trace *t)
@@ -177,6 +224,7 @@ static void fill(struct trace_hitctx *hc, struct tfunc *f, int depth, int64_t go
 	ev->module = f->mod ? f->mod->m->name : NULL;
 	ev->addr = f->addr;
 	ev->time_ns = now > hc->t->start_ns ? now - hc->t->start_ns : 0;
+	ev->exe = hc->space && hc->space->exe ? hc->space->exe->name : NULL;
 }
 
 /* Count an event and emit it; -n reached stops new events. */
@@ -279,6 +327,8 @@ static void on_entry(struct trace_hitctx *hc, struct tfunc *f)
 	fill(hc, f, th->depth, goid);
 	if (!(c = push(t, th)))
 		return;
+	new_span(t, c->prev >= 0 ? &t->calls[c->prev] : NULL, &c->span_id, c->trace_id);
+	set_span(&t->ev, t, c);
 	c->f = f;
 	c->t_ns = hit->time_ns;
 	c->entry_rsp = hit->regs->rsp;
@@ -309,11 +359,13 @@ static void finish(struct trace_hitctx *hc, struct tthread *th, struct tcall *c)
 	struct tfunc *f = c->f;
 	struct tevent *ev = &t->ev;
 	uint64_t t0 = c->t_ns;
+	struct tcall ids = *c; /* its span, read before the pops free it */
 
 	while (&t->calls[th->top] != c)
 		pop(t, th);
 	pop(t, th);
 	tevent_init(ev, TEVENT_RETURN);
+	set_span(ev, t, &ids);
 	hc->nstr = hc->nreads = 0;
 	if (t->cli->args)
 		ev->nrets = trace_collect(hc, &f->plan, true, false, ev->rets, TEVENT_MAX_VALUES);
@@ -392,6 +444,12 @@ static void on_hit(struct trace_hitctx *hc, struct tfunc *f)
 	if (!t->cli->args)
 		t->ev.nargs = 0;
 	fill(hc, f, th ? th->depth : 0, goid);
+	{
+		const struct tcall *top = th && th->top >= 0 ? &t->calls[th->top] : NULL;
+
+		new_span(t, top, &t->ev.span_id, t->ev.trace_id);
+		t->ev.parent_span_id = top ? top->span_id : 0;
+	}
 	t->ev.addr = hc->hit->addr;
 	trace_collect_extras(hc, hc->hit->addr == f->addr);
 	f->calls++;

@@ -128,6 +128,10 @@ enum opt_id {
 	OPT_CHROME,
 	OPT_TRAP,
 	OPT_RING,
+	OPT_OTLP,
+	OPT_OTLP_JSON,
+	OPT_OTLP_FILE,
+	OPT_SERVICE,
 };
 
 enum opt_arg { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
@@ -155,6 +159,10 @@ static const struct opt {
 	{0, "chrome", ARG_REQUIRED, OPT_CHROME},
 	{0, "trap", ARG_NONE, OPT_TRAP},
 	{0, "ring", ARG_REQUIRED, OPT_RING},
+	{0, "otlp", ARG_REQUIRED, OPT_OTLP},
+	{0, "otlp-json", ARG_NONE, OPT_OTLP_JSON},
+	{0, "otlp-file", ARG_REQUIRED, OPT_OTLP_FILE},
+	{0, "service", ARG_REQUIRED, OPT_SERVICE},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -245,6 +253,25 @@ static int apply(struct parser *p, const struct opt *o, const char *name, const 
 			return fail(p, "bad --ring size '%s' (want a power of two, 64K..1G)", val);
 		c->ring_bytes = v;
 		return 0;
+	case OPT_OTLP:
+		if (c->otlp_url)
+			return fail(p, "--otlp given twice");
+		if (strncmp(val, "http://", 7) || !val[7] || val[7] == '/' || strchr(val, ' '))
+			return fail(p, "bad --otlp URL '%s' (want http://HOST:PORT[/PATH])", val);
+		c->otlp_url = val;
+		return 0;
+	case OPT_OTLP_JSON:
+		c->otlp_json = true;
+		return 0;
+	case OPT_OTLP_FILE:
+		return set_path(p, &c->otlp_file, name, val);
+	case OPT_SERVICE:
+		if (c->service)
+			return fail(p, "--service given twice");
+		if (!*val)
+			return fail(p, "empty --service name");
+		c->service = val;
+		return 0;
 	case OPT_HELP:
 		return 1;
 	}
@@ -318,6 +345,14 @@ static int validate(struct parser *p)
 	if (c->json_path && c->chrome_path && !strcmp(c->json_path, "-") &&
 	    !strcmp(c->chrome_path, "-"))
 		return fail(p, "--json and --chrome cannot both write to stdout");
+	if (c->otlp_json && !c->otlp_url)
+		return fail(p, "--otlp-json needs --otlp URL");
+	if (c->service && !c->otlp_url && !c->otlp_file)
+		return fail(p, "--service needs --otlp URL or --otlp-file FILE");
+	if (c->otlp_file && !strcmp(c->otlp_file, "-") &&
+	    ((c->json_path && !strcmp(c->json_path, "-")) ||
+	     (c->chrome_path && !strcmp(c->chrome_path, "-"))))
+		return fail(p, "only one of --json, --chrome and --otlp-file can write to stdout");
 	return 0;
 }
 
@@ -382,6 +417,12 @@ void tracecli_usage(FILE *f)
 	      "  --json FILE|-      JSON Lines, one event per line\n"
 	      "  -o FILE            a gdb trace file\n"
 	      "  --chrome FILE      Chrome trace-event JSON (loads in Perfetto)\n"
+	      "  --otlp URL         OpenTelemetry traces to a collector over HTTP (OTLP, "
+	      "protobuf;\n"
+	      "                     http://HOST:PORT, /v1/traces added when no path is given)\n"
+	      "  --otlp-json        OTLP/JSON instead of protobuf to --otlp\n"
+	      "  --otlp-file FILE|- OTLP/JSON, one ExportTraceServiceRequest per line\n"
+	      "  --service NAME     service.name of the spans (default: the executable's name)\n"
 	      "  -h, --help         this text\n",
 	      f);
 }

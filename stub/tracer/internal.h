@@ -169,6 +169,8 @@ struct tcall {
 	uint64_t ra_rsp; /* rsp expected at the return site (C) */
 	struct tsite *retsite;
 	int32_t prev; /* index of the call below, -1 */
+	uint64_t span_id;
+	uint8_t trace_id[16];
 };
 
 struct tthread {
@@ -188,9 +190,22 @@ struct trace_unresolved {
 	uint64_t placed; /* probes placed for this spec */
 };
 
+/* otlp_http.c: OTLP requests POSTed by a thread of their own (never blocks the caller). */
+struct otlp_http;
+struct otlp_http_stats {
+	uint64_t sent, requests; /* spans and requests the collector took */
+	uint64_t dropped;	 /* spans lost: refused, retries exhausted, queue full, the end */
+	uint64_t queue_full;	 /* requests dropped because the queue was full */
+};
+int otlp_http_open(const char *url, bool json, struct otlp_http **out);
+void otlp_http_send(void *ctx, const uint8_t *body, size_t len, unsigned nspans); /* a sink */
+void otlp_http_close(struct otlp_http *h, struct otlp_http_stats *st);		  /* NULL ok */
+const char *otlp_http_url(const struct otlp_http *h);
+
 struct trace_out {
-	struct printer *text, *json, *chrome;
-	FILE *json_f, *chrome_f;
+	struct printer *text, *json, *chrome, *otlp, *otlp_file;
+	FILE *json_f, *chrome_f, *otlp_f, *otlp_file_f;
+	struct otlp_http *http;
 	bool status_tty; /* live counters on stderr */
 	bool status_shown;
 	uint64_t status_last_ns;
@@ -209,6 +224,7 @@ struct trace {
 	int32_t free_call;
 	uint64_t dropped_calls; /* no free call record */
 	uint64_t seq;
+	uint64_t id_state;   /* span and trace ids: xorshift64*, seeded from getrandom */
 	uint64_t events;     /* call + hit events emitted (for -n) */
 	bool stopping;	     /* -n reached or asked to stop: no new events */
 	bool stop_requested; /* the loop must remove the probes */

@@ -3,6 +3,7 @@
  * summary, and a live counter line on stderr when it is a terminal (erased before each
  * text line, redrawn from the event loop). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +29,87 @@ static FILE *open_out(const char *path, FILE **owned)
 		return stdout;
 	*owned = fopen(path, "we");
 	return *owned;
+}
+
+/* --otlp-file: one OTLP/JSON request per line. */
+static void file_sink(void *ctx, const uint8_t *body, size_t len, unsigned nspans)
+{
+	FILE *f = ctx;
+
+	(void)nspans;
+	fwrite(body, 1, len, f);
+	fputc('\n', f);
+	fflush(f);
+}
+
+static int open_otlp(struct trace *t)
+{
+	const struct tracecli *c = t->cli;
+	struct trace_out *o = &t->out;
+	struct timespec rt;
+	struct otlp_opts oo = {.service = c->service};
+	FILE *f;
+	int r;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	oo.epoch_ns = (uint64_t)rt.tv_sec * 1000000000ull + (uint64_t)rt.tv_nsec -
+		      (trace_now_ns() - t->start_ns);
+	if (c->otlp_url) {
+		if ((r = otlp_http_open(c->otlp_url, c->otlp_json, &o->http))) {
+			fprintf(stderr, "tracestub trace: --otlp %s: %s\n", c->otlp_url,
+				strerror(-r));
+			return r;
+		}
+		oo.json = c->otlp_json;
+		oo.sink = otlp_http_send;
+		oo.ctx = o->http;
+		if (!(o->otlp = printer_otlp_new(&oo)))
+			return -ENOMEM;
+	}
+	if (c->otlp_file) {
+		if (!(f = open_out(c->otlp_file, &o->otlp_file_f))) {
+			fprintf(stderr, "tracestub trace: cannot write %s: %s\n", c->otlp_file,
+				strerror(errno));
+			return -errno;
+		}
+		oo.json = true;
+		oo.sink = file_sink;
+		oo.ctx = f;
+		if (!(o->otlp_file = printer_otlp_new(&oo)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void close_otlp(struct trace *t)
+{
+	struct trace_out *o = &t->out;
+	struct otlp_http_stats st = {0};
+	const struct otlp_stats *ps;
+
+	if (o->otlp_file) {
+		printer_end(o->otlp_file, NULL);
+		printer_free(o->otlp_file);
+	}
+	if (o->otlp_file_f)
+		fclose(o->otlp_file_f);
+	if (!o->otlp)
+		return;
+	printer_end(o->otlp, NULL);
+	ps = printer_otlp_stats(o->otlp);
+	st.dropped = ps->dropped;
+	if (o->http) {
+		char url[1024];
+		uint64_t lost = ps->dropped;
+
+		snprintf(url, sizeof(url), "%s", otlp_http_url(o->http));
+		otlp_http_close(o->http, &st);
+		fprintf(stderr,
+			"tracestub trace: otlp: %" PRIu64 " spans in %" PRIu64 " requests to %s"
+			"; %" PRIu64 " dropped\n",
+			st.sent, st.requests, url, st.dropped + lost);
+	}
+	printer_free(o->otlp);
 }
 
 int trace_out_open(struct trace *t)
@@ -59,6 +141,9 @@ int trace_out_open(struct trace *t)
 		if (!(o->chrome = printer_chrome_new(f)))
 			return -ENOMEM;
 	}
+	t->start_ns = trace_now_ns(); /* the events' time 0 */
+	if ((c->otlp_url || c->otlp_file) && open_otlp(t))
+		return -EINVAL;
 	o->status_tty = tty;
 	printer_begin(o->text);
 	if (o->json)
@@ -90,6 +175,10 @@ void trace_out_event(struct trace *t, struct tevent *ev)
 		printer_event(o->json, ev);
 	if (o->chrome)
 		printer_event(o->chrome, ev);
+	if (o->otlp)
+		printer_event(o->otlp, ev);
+	if (o->otlp_file)
+		printer_event(o->otlp_file, ev);
 }
 
 void trace_out_tick(struct trace *t, uint64_t now_ns)
@@ -97,6 +186,10 @@ void trace_out_tick(struct trace *t, uint64_t now_ns)
 	struct trace_out *o = &t->out;
 	char line[160];
 
+	if (o->otlp)
+		printer_tick(o->otlp, now_ns - t->start_ns);
+	if (o->otlp_file)
+		printer_tick(o->otlp_file, now_ns - t->start_ns);
 	if (!t->summary || !o->status_tty || now_ns - o->status_last_ns < STATUS_EVERY_NS)
 		return;
 	o->status_last_ns = now_ns;
@@ -118,6 +211,7 @@ void trace_out_close(struct trace *t)
 		printer_end(o->json, t->summary);
 	if (o->chrome)
 		printer_end(o->chrome, t->summary);
+	close_otlp(t);
 	printer_free(o->text);
 	printer_free(o->json);
 	printer_free(o->chrome);

@@ -421,7 +421,6 @@ int trace_main(int argc, char **argv)
 	sigaddset(&quit, SIGHUP);
 	sigprocmask(SIG_BLOCK, &quit, NULL);
 	sfd = signalfd(-1, &quit, SFD_CLOEXEC | SFD_NONBLOCK);
-	ss.t->start_ns = trace_now_ns();
 	if (sfd < 0 || start(&ss))
 		goto out;
 	r = live_resume_all(ss.l);

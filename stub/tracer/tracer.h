@@ -117,6 +117,10 @@ struct tracecli {
 	bool quiet;		   /* -q: summary only */
 	bool trap;		   /* --trap: every probe an int3 (no pads) */
 	uint64_t ring_bytes;	   /* --ring SIZE: per-thread ring of the fast path, 0 = default */
+	const char *otlp_url;	   /* --otlp URL: OTLP over HTTP, NULL = none */
+	bool otlp_json;		   /* --otlp-json: JSON instead of protobuf */
+	const char *otlp_file;	   /* --otlp-file FILE|-: OTLP/JSON lines, NULL = none */
+	const char *service;	   /* --service NAME, NULL = each executable's name */
 };
 
 /* Parse argv[1..argc-1] (argv[0] is "trace"; argv must stay NULL-terminated at argc, as

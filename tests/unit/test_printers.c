@@ -462,6 +462,81 @@ static void test_values(void)
 	   "durations");
 }
 
+/* ---- OTLP ---- */
+
+static char sunk[1 << 20];
+static size_t nsunk;
+static unsigned nsinks, sunk_spans;
+
+static void sink(void *ctx, const uint8_t *body, size_t len, unsigned nspans)
+{
+	(void)ctx;
+	if (len < sizeof(sunk) - nsunk) {
+		memcpy(sunk + nsunk, body, len);
+		nsunk += len;
+		sunk[nsunk++] = '\n';
+		sunk[nsunk] = 0;
+	}
+	nsinks++;
+	sunk_spans += nspans;
+}
+
+static void otlp_feed(bool json)
+{
+	struct otlp_opts o = {.json = json, .epoch_ns = 1700000000000000000ull, .sink = sink};
+	struct printer *p = printer_otlp_new(&o);
+	struct tevent ev;
+	static const uint8_t bad[] = {'a', 0xff, 'b'};
+
+	nsunk = nsinks = sunk_spans = 0;
+	if (!p)
+		return;
+	tevent_init(&ev, TEVENT_CALL); /* main: never returns (still open at the end) */
+	ev.pid = 7, ev.tid = 8, ev.func = "main", ev.exe = "prog", ev.span_id = 1;
+	memset(ev.trace_id, 0xab, 16);
+	printer_event(p, &ev);
+	ev.func = "f", ev.span_id = 2, ev.parent_span_id = 1, ev.time_ns = 100;
+	ev.args[0] = (struct tvalue){.name = "s", .kind = TV_STR, .v.s = {bad, 3, false}};
+	ev.args[1] = (struct tvalue){.name = "n", .kind = TV_INT, .v.i = -5};
+	ev.nargs = 2;
+	printer_event(p, &ev);
+	ev.type = TEVENT_RETURN, ev.time_ns = 300, ev.nargs = 0, ev.nrets = 1;
+	ev.rets[0] = (struct tvalue){.kind = TV_DOUBLE, .v.d = 1.5};
+	printer_event(p, &ev);
+	ev.type = TEVENT_HIT, ev.func = "here", ev.span_id = 3, ev.nrets = 0, ev.time_ns = 400;
+	printer_event(p, &ev);
+	printer_end(p, NULL);
+	printer_free(p);
+}
+
+static void test_otlp(void)
+{
+	otlp_feed(true);
+	check_json(sunk, "lines", "otlp json: valid JSON");
+	ok(nsinks == 1 && sunk_spans == 3, "otlp: one request at the end holding the 3 spans");
+	ok(strstr(sunk, "\"name\":\"f\",\"kind\":1,\"startTimeUnixNano\":\"1700000000000000100\","
+			"\"endTimeUnixNano\":\"1700000000000000300\"") != NULL,
+	   "otlp json: f's name, kind and Unix times");
+	ok(strstr(sunk, "\"spanId\":\"0000000000000002\",\"parentSpanId\":\"0000000000000001\"") &&
+		   strstr(sunk, "\"traceId\":\"abababababababababababababababab\""),
+	   "otlp json: ids as hex, the parent's id");
+	ok(strstr(sunk, "{\"key\":\"arg.s\",\"value\":{\"stringValue\":\"a\\\\xffb\"}}") != NULL,
+	   "otlp json: a byte that is not UTF-8 spelled \\xff (protobuf strings must be UTF-8)");
+	ok(strstr(sunk, "{\"key\":\"arg.n\",\"value\":{\"intValue\":\"-5\"}}") &&
+		   strstr(sunk, "{\"key\":\"ret.0\",\"value\":{\"doubleValue\":1.5}}"),
+	   "otlp json: int64 as a decimal string, a double as a number");
+	ok(strstr(sunk, "\"status\":{\"code\":2,\"message\":\"unfinished: still running when "
+			"tracing ended\"}") != NULL,
+	   "otlp: a call still open at the end is exported, marked unfinished");
+	ok(strstr(sunk, "{\"key\":\"service.name\",\"value\":{\"stringValue\":\"prog\"}}") &&
+		   strstr(sunk, "{\"key\":\"process.pid\",\"value\":{\"intValue\":\"7\"}}"),
+	   "otlp json: the process as the resource");
+	otlp_feed(false);
+	ok(nsinks == 1 && (uint8_t)sunk[0] == 0x0a && memmem(sunk, nsunk, "arg.s", 5) &&
+		   memmem(sunk, nsunk, "tracestub", 9),
+	   "otlp protobuf: field 1 (resource_spans) first, the attributes and scope inside");
+}
+
 int main(void)
 {
 	have_python = system("command -v python3 >/dev/null 2>&1") == 0;
@@ -471,6 +546,7 @@ int main(void)
 	test_chrome();
 	test_escape();
 	test_values();
+	test_otlp();
 	printf("1..%d\n", n_test);
 	return failed ? 1 : 0;
 }
