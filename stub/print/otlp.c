@@ -198,7 +198,11 @@ static void start_span(struct otlp_printer *op, struct otlp_span *sp, const stru
 	sp->start_ns = op->o.epoch_ns + ev->time_ns;
 	sp->end_ns = sp->start_ns;
 	sp->pid = ev->pid;
-	sp->kind = OTLP_KIND_INTERNAL;
+	sp->kind = ev->span_kind ? ev->span_kind : OTLP_KIND_INTERNAL;
+	if (ev->link_span_id) {
+		memcpy(sp->link_trace_id, ev->link_trace_id, 16);
+		sp->link_span_id = ev->link_span_id;
+	}
 	sp->name = store_cstr(sp, ev->func ? ev->func : "?");
 	sp->exe = store_cstr(sp, op->o.service ? op->o.service : ev->exe ? ev->exe : "");
 	attr_int(sp, "thread.id", ev->tid);
@@ -208,6 +212,12 @@ static void start_span(struct otlp_printer *op, struct otlp_span *sp, const stru
 	attr_str(sp, "code.namespace", ev->module);
 	for (unsigned i = 0; i < ev->nargs && i < TEVENT_MAX_VALUES; i++)
 		value_attr(op, sp, "arg", &ev->args[i], i);
+	if (ev->transport) {
+		attr_str(sp, "net.transport", ev->transport);
+		attr_str(sp, "net.peer.name", ev->peer_addr);
+		if (ev->peer_port)
+			attr_int(sp, "net.peer.port", ev->peer_port);
+	}
 }
 
 /* ---- the batch ---- */

@@ -31,6 +31,8 @@ struct otlp_attr {
 struct otlp_span {
 	uint8_t trace_id[16];
 	uint64_t span_id, parent_id;
+	uint8_t link_trace_id[16]; /* a link to a span of another trace (link_span_id 0: none) */
+	uint64_t link_span_id;
 	uint64_t start_ns, end_ns; /* Unix time */
 	int32_t pid;
 	int32_t next; /* free list of open calls */

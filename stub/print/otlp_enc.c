@@ -180,6 +180,14 @@ static void pb_span(struct buf *b, const struct otlp_span *sp)
 	pb_fixed64(b, 8, sp->end_ns);
 	for (unsigned i = 0; i < sp->nattr; i++)
 		pb_kv(b, 9, sp->strs + sp->attr[i].key, &sp->attr[i], sp->strs + sp->attr[i].s);
+	if (sp->link_span_id) { /* links 13 { trace_id 1, span_id 2 } */
+		size_t l = pb_open(b, 13);
+
+		pb_bytes(b, 1, sp->link_trace_id, 16);
+		be64(id, sp->link_span_id);
+		pb_bytes(b, 2, id, 8);
+		pb_close(b, l);
+	}
 	if (sp->status) {
 		size_t st = pb_open(b, 15);
 
@@ -315,6 +323,14 @@ static void js_span(struct buf *b, const struct otlp_span *sp)
 		js_kv(b, sp->strs + sp->attr[i].key, &sp->attr[i], sp->strs + sp->attr[i].s);
 	}
 	js(b, "]");
+	if (sp->link_span_id) {
+		js(b, ",\"links\":[{\"traceId\":");
+		jhex(b, sp->link_trace_id, 16);
+		be64(id, sp->link_span_id);
+		js(b, ",\"spanId\":");
+		jhex(b, id, 8);
+		js(b, "}]");
+	}
 	if (sp->status) {
 		jsf(b, ",\"status\":{\"code\":%d", sp->status);
 		if (sp->status_msg) {

@@ -106,14 +106,24 @@ struct tevent {
 	uint8_t trace_id[16];
 	uint64_t span_id, parent_span_id;
 	const char *exe; /* the process's executable (basename), NULL when unknown */
+	/* Spans of requests through sockets (--correlate): the kind (TSPAN_*), a link to a span
+	 * of another trace (link_span_id 0: none), the peer. */
+	int span_kind;
+	uint8_t link_trace_id[16];
+	uint64_t link_span_id;
+	const char *peer_addr; /* "127.0.0.1", "::1", a Unix socket's path or "" */
+	int peer_port;	       /* 0 for Unix sockets */
+	const char *transport; /* "ip_tcp", "unix" */
 };
+enum { TSPAN_INTERNAL = 0, TSPAN_SERVER = 2, TSPAN_CLIENT = 3 };
 
 /* Reset ev to an empty event of the given type (goid -1, no values). */
 void tevent_init(struct tevent *ev, enum tevent_type type);
 
 /* The span ids of ev as JSON members, lead (e.g. ",") first: "trace_id" (32 hex digits),
  * "span_id" and, for a span with a parent, "parent_span_id" (16 each), the spelling OTLP/JSON
- * uses; nothing for an event without a span. */
+ * uses; for socket spans "span_kind" ("server", "client"), "link_trace_id", "link_span_id",
+ * "transport", "peer", "peer_port"; nothing for an event without a span. */
 void tevent_json_ids(FILE *f, const struct tevent *ev, const char *lead);
 /* Length of the valid UTF-8 sequence at p (RFC 3629), 0 when p does not start one; p[0] >=
  * 0x80. */

@@ -20,6 +20,23 @@ void tevent_json_ids(FILE *f, const struct tevent *ev, const char *lead)
 	fprintf(f, "\",\"span_id\":\"%016" PRIx64 "\"", ev->span_id);
 	if (ev->parent_span_id)
 		fprintf(f, ",\"parent_span_id\":\"%016" PRIx64 "\"", ev->parent_span_id);
+	if (ev->span_kind)
+		fprintf(f, ",\"span_kind\":\"%s\"",
+			ev->span_kind == TSPAN_SERVER ? "server" : "client");
+	if (ev->link_span_id) {
+		fputs(",\"link_trace_id\":\"", f);
+		for (int i = 0; i < 16; i++)
+			fprintf(f, "%02x", ev->link_trace_id[i]);
+		fprintf(f, "\",\"link_span_id\":\"%016" PRIx64 "\"", ev->link_span_id);
+	}
+	if (ev->transport) {
+		fputs(",\"transport\":", f);
+		tevent_json_cstr(f, ev->transport);
+		fputs(",\"peer\":", f);
+		tevent_json_cstr(f, ev->peer_addr);
+		if (ev->peer_port)
+			fprintf(f, ",\"peer_port\":%d", ev->peer_port);
+	}
 }
 
 void tevent_init(struct tevent *ev, enum tevent_type type)

@@ -49,17 +49,22 @@ static uint64_t new_id(struct trace *t)
 	return x;
 }
 
-/* The ids of a new span under the call below (or none: a new trace) into c's fields. */
-static void new_span(struct trace *t, const struct tcall *below, uint64_t *span_id,
-		     uint8_t trace_id[16])
+/* The ids of a new span of (pid, tid) under the call below: its trace and parent; for a
+ * root, the server span the thread is serving (--correlate), else a new trace. */
+static void new_span(struct trace *t, const struct tcall *below, pid_t pid, pid_t tid,
+		     uint64_t *span_id, uint64_t *parent_id, uint8_t trace_id[16])
 {
 	uint64_t a, b;
 
 	*span_id = new_id(t);
+	*parent_id = 0;
 	if (below) {
 		memcpy(trace_id, below->trace_id, 16);
+		*parent_id = below->span_id;
 		return;
 	}
+	if (netcorr_root(t, pid, tid, trace_id, parent_id))
+		return;
 	a = new_id(t);
 	b = new_id(t);
 	memcpy(trace_id, &a, 8);
@@ -71,7 +76,8 @@ static void set_span(struct tevent *ev, const struct trace *t, const struct tcal
 {
 	memcpy(ev->trace_id, c->trace_id, 16);
 	ev->span_id = c->span_id;
-	ev->parent_span_id = c->prev >= 0 ? t->calls[c->prev].span_id : 0;
+	ev->parent_span_id = c->parent_id;
+	(void)t;
 }
 
 void trace_calls_fini(struct trace *t)
@@ -289,6 +295,25 @@ static void drop_stale(struct trace *t, struct tthread *th, uint64_t rsp)
 	}
 }
 
+/* --correlate's socket probe: a call kept on the stack for its return, never shown. */
+static void on_io_entry(struct trace_hitctx *hc, struct tfunc *f, struct tthread *th)
+{
+	struct trace *t = hc->t;
+	const struct probe_hit *hit = hc->hit;
+	struct tcall *c;
+
+	if (!th && !(th = thread_get(t, hit->pid, key_of(false, hit), false)))
+		return;
+	if (!(c = push(t, th)))
+		return;
+	c->f = f;
+	c->t_ns = hit->time_ns;
+	c->entry_rsp = hit->regs->rsp;
+	c->span_id = c->parent_id = 0;
+	memset(c->trace_id, 0, 16);
+	netcorr_entry(t, c, hit);
+}
+
 static void on_entry(struct trace_hitctx *hc, struct tfunc *f)
 {
 	struct trace *t = hc->t;
@@ -307,6 +332,10 @@ static void on_entry(struct trace_hitctx *hc, struct tfunc *f)
 		return;
 	if (th && !f->go)
 		drop_stale(t, th, hit->regs->rsp);
+	if (t->cli->specs[f->spec].internal) {
+		on_io_entry(hc, f, th);
+		return;
+	}
 	collect_args(hc, f, TEVENT_CALL);
 	if (!cond_ok(t, f)) {
 		release_if_idle(t, th);
@@ -327,7 +356,8 @@ static void on_entry(struct trace_hitctx *hc, struct tfunc *f)
 	fill(hc, f, th->depth, goid);
 	if (!(c = push(t, th)))
 		return;
-	new_span(t, c->prev >= 0 ? &t->calls[c->prev] : NULL, &c->span_id, c->trace_id);
+	new_span(t, c->prev >= 0 ? &t->calls[c->prev] : NULL, hit->pid, hit->tid, &c->span_id,
+		 &c->parent_id, c->trace_id);
 	set_span(&t->ev, t, c);
 	c->f = f;
 	c->t_ns = hit->time_ns;
@@ -360,6 +390,20 @@ static void finish(struct trace_hitctx *hc, struct tthread *th, struct tcall *c)
 	struct tevent *ev = &t->ev;
 	uint64_t t0 = c->t_ns;
 	struct tcall ids = *c; /* its span, read before the pops free it */
+
+	if (t->cli->specs[f->spec].internal) {
+		const struct tcall *by = NULL;
+
+		for (int32_t i = c->prev; i >= 0 && !by; i = t->calls[i].prev)
+			if (!t->cli->specs[t->calls[i].f->spec].internal)
+				by = &t->calls[i];
+		netcorr_return(t, c, by, hc->hit);
+		while (&t->calls[th->top] != c)
+			pop(t, th);
+		pop(t, th);
+		release_if_idle(t, th);
+		return;
+	}
 
 	while (&t->calls[th->top] != c)
 		pop(t, th);
@@ -447,8 +491,8 @@ static void on_hit(struct trace_hitctx *hc, struct tfunc *f)
 	{
 		const struct tcall *top = th && th->top >= 0 ? &t->calls[th->top] : NULL;
 
-		new_span(t, top, &t->ev.span_id, t->ev.trace_id);
-		t->ev.parent_span_id = top ? top->span_id : 0;
+		new_span(t, top, hc->hit->pid, hc->hit->tid, &t->ev.span_id, &t->ev.parent_span_id,
+			 t->ev.trace_id);
 	}
 	t->ev.addr = hc->hit->addr;
 	trace_collect_extras(hc, hc->hit->addr == f->addr);

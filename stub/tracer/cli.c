@@ -132,6 +132,7 @@ enum opt_id {
 	OPT_OTLP_JSON,
 	OPT_OTLP_FILE,
 	OPT_SERVICE,
+	OPT_CORRELATE,
 };
 
 enum opt_arg { ARG_NONE, ARG_REQUIRED, ARG_OPTIONAL };
@@ -163,6 +164,7 @@ static const struct opt {
 	{0, "otlp-json", ARG_NONE, OPT_OTLP_JSON},
 	{0, "otlp-file", ARG_REQUIRED, OPT_OTLP_FILE},
 	{0, "service", ARG_REQUIRED, OPT_SERVICE},
+	{0, "correlate", ARG_NONE, OPT_CORRELATE},
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
@@ -272,6 +274,9 @@ static int apply(struct parser *p, const struct opt *o, const char *name, const 
 			return fail(p, "empty --service name");
 		c->service = val;
 		return 0;
+	case OPT_CORRELATE:
+		c->correlate = true;
+		return 0;
 	case OPT_HELP:
 		return 1;
 	}
@@ -332,6 +337,29 @@ static int parse_short(struct parser *p, const char *arg)
 	return 0;
 }
 
+/* --correlate: libc's socket I/O, traced for netcorr.c (never shown). */
+static int add_correlation_specs(struct parser *p)
+{
+	static const char *const io[] = {"read",   "write",    "send",	  "recv",
+					 "sendto", "recvfrom", "sendmsg", "recvmsg",
+					 "readv",  "writev",   "close"};
+	struct tracecli *c = p->out;
+
+	if (c->nspecs + sizeof(io) / sizeof(io[0]) > TRACECLI_MAX_SPECS)
+		return fail(p, "too many -e for --correlate (max %d with it)",
+			    TRACECLI_MAX_SPECS - (int)(sizeof(io) / sizeof(io[0])));
+	for (size_t i = 0; i < sizeof(io) / sizeof(io[0]); i++) {
+		struct probespec *ps = &c->specs[c->nspecs++];
+
+		memset(ps, 0, sizeof(*ps));
+		ps->kind = PROBESPEC_MODFUNC;
+		snprintf(ps->module, sizeof(ps->module), "libc.so.6");
+		snprintf(ps->name, sizeof(ps->name), "%s", io[i]);
+		ps->internal = true;
+	}
+	return 0;
+}
+
 static int validate(struct parser *p)
 {
 	struct tracecli *c = p->out;
@@ -345,6 +373,8 @@ static int validate(struct parser *p)
 	if (c->json_path && c->chrome_path && !strcmp(c->json_path, "-") &&
 	    !strcmp(c->chrome_path, "-"))
 		return fail(p, "--json and --chrome cannot both write to stdout");
+	if (c->correlate && add_correlation_specs(p))
+		return -EINVAL;
 	if (c->otlp_json && !c->otlp_url)
 		return fail(p, "--otlp-json needs --otlp URL");
 	if (c->service && !c->otlp_url && !c->otlp_file)
@@ -423,6 +453,8 @@ void tracecli_usage(FILE *f)
 	      "  --otlp-json        OTLP/JSON instead of protobuf to --otlp\n"
 	      "  --otlp-file FILE|- OTLP/JSON, one ExportTraceServiceRequest per line\n"
 	      "  --service NAME     service.name of the spans (default: the executable's name)\n"
+	      "  --correlate        follow requests through sockets: the server span that read a\n"
+	      "                     request becomes a child of the client call that wrote it\n"
 	      "  -h, --help         this text\n",
 	      f);
 }

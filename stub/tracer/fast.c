@@ -491,7 +491,7 @@ void trace_fast_report(struct trace *t, FILE *f)
 			count_drops(t, s);
 	for (struct tspace *s = t->spaces; s; s = s->next) {
 		for (struct tfunc *fn = s->funcs; fn; fn = fn->next) {
-			if (!fn->placed || fn->kind != TF_FUNC)
+			if (!fn->placed || fn->kind != TF_FUNC || t->cli->specs[fn->spec].internal)
 				continue;
 			if (fn->fast_entry && fn->fast_exits == fn->nexits && !fn->ra_only)
 				fprintf(f, "tracestub trace: %s: fast (entry and %u returns)\n",

@@ -169,8 +169,9 @@ struct tcall {
 	uint64_t ra_rsp; /* rsp expected at the return site (C) */
 	struct tsite *retsite;
 	int32_t prev; /* index of the call below, -1 */
-	uint64_t span_id;
+	uint64_t span_id, parent_id;
 	uint8_t trace_id[16];
+	int io_fd; /* --correlate's socket probes: the descriptor at entry */
 };
 
 struct tthread {
@@ -224,10 +225,11 @@ struct trace {
 	int32_t free_call;
 	uint64_t dropped_calls; /* no free call record */
 	uint64_t seq;
-	uint64_t id_state;   /* span and trace ids: xorshift64*, seeded from getrandom */
-	uint64_t events;     /* call + hit events emitted (for -n) */
-	bool stopping;	     /* -n reached or asked to stop: no new events */
-	bool stop_requested; /* the loop must remove the probes */
+	uint64_t id_state;	 /* span and trace ids: xorshift64*, seeded from getrandom */
+	struct netcorr *netcorr; /* --correlate's sockets (netcorr.c), NULL until used */
+	uint64_t events;	 /* call + hit events emitted (for -n) */
+	bool stopping;		 /* -n reached or asked to stop: no new events */
+	bool stop_requested;	 /* the loop must remove the probes */
 	struct tsummary *summary;
 	struct trace_out out;
 	struct trace_tfile *tf; /* -o FILE, NULL without */
@@ -309,6 +311,19 @@ const struct tproto *trace_proto_find(const char *name);
 const struct tproto *trace_proto_at(size_t i);
 
 /* collect.c */
+/* netcorr.c (--correlate): an internal socket probe's entry and return (by: the traced call
+ * that made it, NULL if none); a root call of (pid, tid) nests under the server span the
+ * thread is in (then trace and parent are set, true); a process gone; the end (open server
+ * spans out). */
+struct netcorr;
+struct probe_hit;
+void netcorr_entry(struct trace *t, struct tcall *c, const struct probe_hit *hit);
+void netcorr_return(struct trace *t, const struct tcall *c, const struct tcall *by,
+		    const struct probe_hit *hit);
+bool netcorr_root(struct trace *t, pid_t pid, pid_t tid, uint8_t trace[16], uint64_t *parent);
+void netcorr_forget(struct trace *t, pid_t pid);
+void netcorr_fini(struct trace *t);
+
 struct trace_hitctx {
 	struct trace *t;
 	struct tspace *space;

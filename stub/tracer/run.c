@@ -81,6 +81,7 @@ static void drop_space(struct session *ss, pid_t pid)
 	if (s)
 		trace_fast_close(ss->t, s); /* its records first */
 	trace_calls_forget(ss->t, pid, 0);
+	netcorr_forget(ss->t, pid);
 	if (s)
 		trace_space_kill(ss->t, s);
 }
@@ -295,6 +296,7 @@ static int loop(struct session *ss, int sfd)
 		}
 		if (t->stop_requested) {
 			stop_tracing(ss, !c->pid);
+			netcorr_fini(t);
 			trace_out_close(t); /* the summary now; the program runs on untraced */
 			if (c->pid)
 				break;
@@ -375,6 +377,7 @@ static void teardown(struct session *ss)
 
 	trace_fast_drain(t, NULL);
 	trace_fast_disable(t);
+	netcorr_fini(t);
 	trace_out_close(t);
 	trace_fast_report(t, stderr);
 	trace_tfile_close(t, stderr);

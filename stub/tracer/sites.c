@@ -22,8 +22,13 @@ enum probe_verdict trace_on_hit(void *ctx, const struct probe_hit *hit)
 	return trace_handle(ctx, hit);
 }
 
-static bool may_be_fast(const struct tfunc *f, enum tsite_kind kind, unsigned exit)
+/* Pads where the hit can wait for the drain; --correlate's socket probes trap, since a
+ * descriptor must be looked up while the call is still in it. */
+static bool may_be_fast(const struct trace *t, const struct tfunc *f, enum tsite_kind kind,
+			unsigned exit)
 {
+	if (t->cli->specs[f->spec].internal)
+		return false;
 	return kind == TS_ENTRY || (kind == TS_EXIT && f->exits[exit].kind == X86_64_SITE_RET);
 }
 
@@ -45,10 +50,10 @@ static struct tsite *put_site(struct trace *t, struct tfunc *f, enum tsite_kind 
 		return NULL;
 	*x = (struct tsite){
 		.kind = kind, .f = f, .exit = exit, .t = t, .pid = s->pid, .addr = addr};
-	if (kind == TS_EXIT && !may_be_fast(f, kind, exit) && !f->trap_why[0] && t->env.live &&
+	if (kind == TS_EXIT && !may_be_fast(t, f, kind, exit) && !f->trap_why[0] && t->env.live &&
 	    !t->cli->trap)
 		snprintf(f->trap_why, sizeof(f->trap_why), "an exit that jumps out (a tail call)");
-	if (may_be_fast(f, kind, exit) && !trace_fast_place(t, x)) {
+	if (may_be_fast(t, f, kind, exit) && !trace_fast_place(t, x)) {
 		x->placed = true;
 		x->next = s->sites;
 		s->sites = x;

@@ -432,6 +432,8 @@ void trace_report_unresolved(struct trace *t, FILE *f)
 	unsigned never = 0;
 
 	for (unsigned i = 0; i < t->cli->nspecs; i++) {
+		if (t->cli->specs[i].internal)
+			continue;
 		spec_text(&t->cli->specs[i], buf, sizeof(buf));
 		if (!t->specs[i].resolved)
 			fprintf(f,
@@ -445,7 +447,8 @@ void trace_report_unresolved(struct trace *t, FILE *f)
 	for (struct tspace *s = t->spaces; s; s = s->next)
 		for (struct tfunc *fn = s->funcs; fn; fn = fn->next)
 			if (fn->kind == TF_FUNC && fn->placed && !fn->calls &&
-			    !t->cli->specs[fn->spec].glob && never++ < 20)
+			    !t->cli->specs[fn->spec].glob && !t->cli->specs[fn->spec].internal &&
+			    never++ < 20)
 				fprintf(f, "%s%s",
 					never == 1 ? "tracestub trace: never called: " : ", ",
 					fn->name);

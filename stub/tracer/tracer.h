@@ -53,7 +53,8 @@ struct probespec_cond {
 
 struct probespec {
 	enum probespec_kind kind;
-	bool glob;			 /* name holds glob characters (* ? [) */
+	bool glob;     /* name holds glob characters (* ? [) */
+	bool internal; /* added by --correlate: its hits feed netcorr.c, never shown */
 	char module[PROBESPEC_NAME_MAX]; /* MODFUNC only, else "" */
 	char name[PROBESPEC_NAME_MAX];	 /* FUNC, GLOB, MODFUNC */
 	char file[PROBESPEC_NAME_MAX];	 /* FILELINE */
@@ -121,6 +122,7 @@ struct tracecli {
 	bool otlp_json;		   /* --otlp-json: JSON instead of protobuf */
 	const char *otlp_file;	   /* --otlp-file FILE|-: OTLP/JSON lines, NULL = none */
 	const char *service;	   /* --service NAME, NULL = each executable's name */
+	bool correlate;		   /* --correlate: socket I/O joins client and server spans */
 };
 
 /* Parse argv[1..argc-1] (argv[0] is "trace"; argv must stay NULL-terminated at argc, as

@@ -1,0 +1,502 @@
+/* netcorr (--correlate): requests followed through stream sockets. libc's read/write family
+ * is traced (internal probes, trap path: the descriptor is looked up while the call is in
+ * it); each socket is identified as the kernel knows it (/proc/PID/fd, /proc/PID/net/tcp{,6},
+ * /proc/PID/net/unix; a Unix socket's peer through sock_diag) and its bytes are counted per
+ * direction. Spans come from what both ends of a connection see, so tracers that never talk
+ * (one per host) give ids a collector joins:
+ *   - a write by the client side (the side that did not accept) at offset W of the flow
+ *     src>dst is an anchor: a CLIENT span in the request's trace, trace id T(flow, W), span
+ *     id A(flow, W), with a link to the traced call that made the write (its own trace);
+ *   - a read by the server side that starts a run of reads at offset O is a SERVER span,
+ *     trace T(flow, O), parent A(flow, O), lasting to the last write of the response run;
+ *     calls traced on that thread meanwhile (roots of its call stack) nest under it.
+ * T, A and the server span's own id are FNV-1a 64 over "src>dst/offset/" + a tag
+ * ("trace-hi", "trace-lo", "anchor", "server"); src and dst are "ip:port" (IPv4-mapped
+ * IPv6 as IPv4); a Unix socket's flow is "unix:CLIENT-INODE>server". Offsets count from when
+ * the tracer first sees the socket.
+ * Runs only on the tracer's hit path; reads /proc and one netlink socket, never the
+ * program's memory. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "stub/tracer/internal.h"
+
+#define NCONN 1024
+/* Span names: few, so that collectors can group them (the peer is an attribute). */
+#define CLIENT_NAME "send request"
+#define SERVER_NAME "serve request"
+#define NCTX	    256
+
+struct ncon {
+	bool used;
+	pid_t pid;
+	int fd;
+	uint64_t ino;
+	bool sock;   /* a stream socket we can name (else ignored) */
+	bool server; /* the accepting side */
+	char local[80], remote[80];
+	char peer_addr[64];
+	int peer_port;
+	const char *transport;
+	uint64_t sent, rcvd; /* bytes this process wrote / read since first seen */
+	int last;	     /* 0 nothing yet, 1 read, 2 write */
+	/* the server span open on it */
+	bool open;
+	pid_t tid;
+	uint8_t trace[16];
+	uint64_t span, parent, start_ns, end_ns;
+};
+
+/* A thread serving a request: roots of its call stack nest under the server span. */
+struct nctx {
+	pid_t pid, tid;
+	int32_t con; /* index into conns, -1 free */
+};
+
+struct netcorr {
+	struct ncon conns[NCONN];
+	struct nctx ctx[NCTX];
+};
+
+static struct netcorr *nc_of(struct trace *t)
+{
+	if (!t->netcorr && (t->netcorr = calloc(1, sizeof(*t->netcorr))))
+		for (int i = 0; i < NCTX; i++)
+			t->netcorr->ctx[i].con = -1;
+	return t->netcorr;
+}
+
+/* ---- ids ---- */
+
+static uint64_t fnv(const char *flow, uint64_t off, const char *tag)
+{
+	char buf[256];
+	int n = snprintf(buf, sizeof(buf), "%s/%" PRIu64 "/%s", flow, off, tag);
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (int i = 0; i < n && i < (int)sizeof(buf); i++)
+		h = (h ^ (uint8_t)buf[i]) * 0x100000001b3ull;
+	return h ? h : 1;
+}
+
+static void be64(uint8_t *out, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		out[i] = (uint8_t)v;
+}
+
+static void trace_id_of(const char *flow, uint64_t off, uint8_t out[16])
+{
+	be64(out, fnv(flow, off, "trace-hi"));
+	be64(out + 8, fnv(flow, off, "trace-lo"));
+}
+
+/* ---- naming a socket ---- */
+
+/* "0100007F:1F90" (or 32 hex digits for IPv6) from /proc/net/tcp into "127.0.0.1:8080",
+ * addr and port apart too. */
+static bool hexaddr(const char *hex, char *out, size_t cap, char *addr, size_t acap, int *port)
+{
+	const char *colon = strchr(hex, ':');
+	size_t n = colon ? (size_t)(colon - hex) : 0;
+	uint32_t w[4];
+	uint8_t b[16];
+	char a[INET6_ADDRSTRLEN];
+
+	if (n != 8 && n != 32)
+		return false;
+	for (size_t i = 0; i < n / 8; i++)
+		if (sscanf(hex + 8 * i, "%8x", &w[i]) != 1)
+			return false;
+	memcpy(b, w, n / 2); /* the kernel prints each 32-bit word in host order */
+	if (n == 32 && !memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
+		inet_ntop(AF_INET, b + 12, a, sizeof(a)); /* IPv4-mapped: as IPv4 */
+	else
+		inet_ntop(n == 8 ? AF_INET : AF_INET6, b, a, sizeof(a));
+	*port = (int)strtol(colon + 1, NULL, 16);
+	snprintf(addr, acap, "%s", a);
+	snprintf(out, cap, "%s:%d", a, *port);
+	return true;
+}
+
+/* The TCP socket ino of pid: local and remote names; server when its local port listens. */
+static bool name_tcp(struct ncon *c)
+{
+	static const char *const files[] = {"tcp", "tcp6"};
+	char path[64], line[512], lport[16] = "", la[80], ra[80], st[8];
+	bool found = false, listens = false;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (int k = 0; k < 2; k++) {
+			FILE *f;
+
+			snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)c->pid, files[k]);
+			if (!(f = fopen(path, "re")))
+				continue;
+			while (fgets(line, sizeof(line), f)) {
+				unsigned long long ino;
+				char *p;
+
+				if (sscanf(line, "%*s %79s %79s %7s %*s %*s %*s %*s %*s %llu", la,
+					   ra, st, &ino) != 4)
+					continue;
+				if (pass == 0 && ino == c->ino) {
+					char a[64];
+					int port;
+
+					found = hexaddr(la, c->local, sizeof(c->local), a,
+							sizeof(a), &port) &&
+						hexaddr(ra, c->remote, sizeof(c->remote),
+							c->peer_addr, sizeof(c->peer_addr),
+							&c->peer_port);
+					p = strchr(la, ':');
+					snprintf(lport, sizeof(lport), "%s", p ? p : "");
+				} else if (pass == 1 && !strcmp(st, "0A") &&
+					   (p = strchr(la, ':')) && !strcmp(p, lport)) {
+					listens = true;
+				}
+			}
+			fclose(f);
+		}
+		if (!found)
+			return false;
+	}
+	c->server = listens;
+	c->transport = "ip_tcp";
+	return true;
+}
+
+/* The peer of Unix socket ino, through sock_diag (0 when unknown). */
+static uint64_t unix_peer(uint64_t ino)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct unix_diag_req r;
+	} req = {{sizeof(req), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, 1, 0},
+		 /* an exact lookup: no cookie (both words ~0) */
+		 {AF_UNIX, 0, 0, 0xffffffff, (uint32_t)ino, UDIAG_SHOW_PEER, {~0u, ~0u}}};
+	uint8_t buf[4096];
+	uint64_t peer = 0;
+	ssize_t n;
+	int s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+
+	if (s < 0)
+		return 0;
+	if (send(s, &req, sizeof(req), 0) == (ssize_t)sizeof(req) &&
+	    (n = recv(s, buf, sizeof(buf), 0)) > 0) {
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
+
+		if (NLMSG_OK(h, (size_t)n) && h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+			struct unix_diag_msg *m = NLMSG_DATA(h);
+			struct rtattr *a = (struct rtattr *)(m + 1);
+			int len = (int)h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+
+			for (; RTA_OK(a, len); a = RTA_NEXT(a, len))
+				if (a->rta_type == UNIX_DIAG_PEER)
+					peer = *(uint32_t *)RTA_DATA(a);
+		}
+	}
+	close(s);
+	return peer;
+}
+
+/* A Unix stream socket: names by inode; the server is the side bound to a path. */
+static bool name_unix(struct ncon *c)
+{
+	char path[64], line[512], name[256];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/unix", (int)c->pid);
+	if (!(f = fopen(path, "re")))
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned type, st;
+		unsigned long long ino;
+
+		name[0] = 0;
+		if (sscanf(line, "%*s %*s %*s %*s %x %x %llu %255s", &type, &st, &ino, name) < 3 ||
+		    ino != c->ino)
+			continue;
+		found = type == 1; /* SOCK_STREAM */
+		c->server = name[0] != 0;
+		snprintf(c->peer_addr, sizeof(c->peer_addr), "%.63s", name);
+		break;
+	}
+	fclose(f);
+	if (!found)
+		return false;
+	snprintf(c->local, sizeof(c->local), "unix:%" PRIu64, c->ino);
+	snprintf(c->remote, sizeof(c->remote), "unix:%" PRIu64, unix_peer(c->ino));
+	c->peer_port = 0;
+	c->transport = "unix";
+	return true;
+}
+
+/* The connection fd of pid is now, or NULL when it is not a stream socket we can name. */
+static struct ncon *lookup(struct netcorr *nc, pid_t pid, int fd)
+{
+	char path[64], link[64];
+	unsigned long long ino;
+	struct ncon *c, *free_c = NULL;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return NULL;
+	link[n] = 0;
+	if (sscanf(link, "socket:[%llu]", &ino) != 1)
+		return NULL;
+	for (int i = 0; i < NCONN; i++) {
+		c = &nc->conns[i];
+		if (!c->used) {
+			if (!free_c)
+				free_c = c;
+			continue;
+		}
+		if (c->pid == pid && c->fd == fd) {
+			if (c->ino == ino)
+				return c->sock ? c : NULL;
+			free_c = c; /* the descriptor now names another socket */
+			break;
+		}
+	}
+	if (!(c = free_c))
+		return NULL;
+	*c = (struct ncon){.used = true, .pid = pid, .fd = fd, .ino = ino};
+	c->sock = name_tcp(c) || name_unix(c);
+	return c->sock ? c : NULL;
+}
+
+/* ---- spans ---- */
+
+/* The client-to-server flow of c's connection, as both ends name it: "src>dst" for TCP; for
+ * a Unix socket "unix:CLIENT>server" (the client's inode: the server's end may not have one
+ * yet when the client first writes, before the accept). */
+static void flow_of(const struct ncon *c, char *out, size_t cap)
+{
+	const char *client = c->server ? c->remote : c->local;
+	const char *server = c->server ? c->local : c->remote;
+
+	if (!strcmp(c->transport, "unix"))
+		snprintf(out, cap, "%s>server", client);
+	else
+		snprintf(out, cap, "%s>%s", client, server);
+}
+
+static struct nctx *ctx_of(struct netcorr *nc, pid_t pid, pid_t tid, bool make)
+{
+	struct nctx *free_x = NULL;
+
+	for (int i = 0; i < NCTX; i++) {
+		struct nctx *x = &nc->ctx[i];
+
+		if (x->con >= 0 && x->pid == pid && x->tid == tid)
+			return x;
+		if (x->con < 0 && !free_x)
+			free_x = x;
+	}
+	if (make && free_x) {
+		free_x->pid = pid;
+		free_x->tid = tid;
+	}
+	return make ? free_x : NULL;
+}
+
+/* A synthetic event of a socket span into t->ev, then out. */
+static void out(struct trace *t, const struct ncon *c, enum tevent_type type, pid_t tid,
+		uint64_t at_ns, const char *name, int kind)
+{
+	struct tevent *ev = &t->ev;
+
+	tevent_init(ev, type);
+	ev->pid = c->pid;
+	ev->tid = tid;
+	ev->time_ns = at_ns > t->start_ns ? at_ns - t->start_ns : 0;
+	ev->func = name;
+	ev->module = c->transport;
+	{
+		struct tspace *sp = trace_space_find(t, c->pid);
+
+		ev->exe = sp && sp->exe ? sp->exe->name : NULL;
+	}
+	ev->span_kind = kind;
+	ev->peer_addr = c->peer_addr;
+	ev->peer_port = c->peer_port;
+	ev->transport = c->transport;
+	ev->seq = ++t->seq;
+}
+
+static void server_end(struct trace *t, struct netcorr *nc, struct ncon *c)
+{
+	struct tevent *ev = &t->ev;
+	struct nctx *x;
+
+	if (!c->open)
+		return;
+	c->open = false;
+	out(t, c, TEVENT_RETURN, c->tid, c->end_ns, SERVER_NAME, TSPAN_SERVER);
+	memcpy(ev->trace_id, c->trace, 16);
+	ev->span_id = c->span;
+	ev->parent_span_id = c->parent;
+	ev->duration_ns = c->end_ns > c->start_ns ? c->end_ns - c->start_ns : 0;
+	trace_out_event(t, ev);
+	if ((x = ctx_of(nc, c->pid, c->tid, false)) && x->con == (int32_t)(c - nc->conns))
+		x->con = -1;
+}
+
+static void server_begin(struct trace *t, struct netcorr *nc, struct ncon *c, pid_t tid,
+			 uint64_t at_ns, uint64_t off)
+{
+	struct tevent *ev = &t->ev;
+	char flow[200];
+	struct nctx *x;
+
+	server_end(t, nc, c);
+	flow_of(c, flow, sizeof(flow));
+	trace_id_of(flow, off, c->trace);
+	c->parent = fnv(flow, off, "anchor");
+	c->span = fnv(flow, off, "server");
+	c->start_ns = c->end_ns = at_ns;
+	c->tid = tid;
+	c->open = true;
+	out(t, c, TEVENT_CALL, tid, at_ns, SERVER_NAME, TSPAN_SERVER);
+	memcpy(ev->trace_id, c->trace, 16);
+	ev->span_id = c->span;
+	ev->parent_span_id = c->parent;
+	trace_out_event(t, ev);
+	if ((x = ctx_of(nc, c->pid, tid, true)))
+		x->con = (int32_t)(c - nc->conns);
+}
+
+/* The client's write of n bytes at offset w: its anchor, linked to the call that made it. */
+static void anchor(struct trace *t, struct ncon *c, pid_t tid, uint64_t t0, uint64_t t1, uint64_t w,
+		   const struct tcall *by)
+{
+	struct tevent *ev = &t->ev;
+	char flow[200];
+	uint8_t trace[16];
+	uint64_t span;
+
+	flow_of(c, flow, sizeof(flow));
+	trace_id_of(flow, w, trace);
+	span = fnv(flow, w, "anchor");
+	for (int k = 0; k < 2; k++) {
+		out(t, c, k ? TEVENT_RETURN : TEVENT_CALL, tid, k ? t1 : t0, CLIENT_NAME,
+		    TSPAN_CLIENT);
+		memcpy(ev->trace_id, trace, 16);
+		ev->span_id = span;
+		if (by) {
+			memcpy(ev->link_trace_id, by->trace_id, 16);
+			ev->link_span_id = by->span_id;
+		}
+		if (k)
+			ev->duration_ns = t1 > t0 ? t1 - t0 : 0;
+		trace_out_event(t, ev);
+	}
+}
+
+/* ---- the probes ---- */
+
+static bool is_write(const char *fn)
+{
+	return !strcmp(fn, "write") || !strcmp(fn, "send") || !strcmp(fn, "sendto") ||
+	       !strcmp(fn, "sendmsg") || !strcmp(fn, "writev");
+}
+
+void netcorr_entry(struct trace *t, struct tcall *c, const struct probe_hit *hit)
+{
+	struct netcorr *nc = nc_of(t);
+	int fd = (int)hit->regs->rdi;
+
+	c->io_fd = fd;
+	if (!nc || strcmp(c->f->name, "close"))
+		return;
+	for (int i = 0; i < NCONN; i++) {
+		struct ncon *k = &nc->conns[i];
+
+		if (k->used && k->pid == hit->pid && k->fd == fd) {
+			server_end(t, nc, k);
+			k->used = false;
+		}
+	}
+}
+
+void netcorr_return(struct trace *t, const struct tcall *c, const struct tcall *by,
+		    const struct probe_hit *hit)
+{
+	struct netcorr *nc = nc_of(t);
+	int64_t n = (int64_t)hit->regs->rax;
+	struct ncon *k;
+
+	if (!nc || n <= 0 || !strcmp(c->f->name, "close") || !(k = lookup(nc, hit->pid, c->io_fd)))
+		return;
+	if (is_write(c->f->name)) {
+		uint64_t w = k->sent;
+
+		k->sent += (uint64_t)n;
+		k->last = 2;
+		if (k->server) {
+			if (k->open)
+				k->end_ns = hit->time_ns;
+		} else {
+			anchor(t, k, hit->tid, c->t_ns, hit->time_ns, w, by);
+		}
+		return;
+	}
+	if (k->server && k->last != 1)
+		server_begin(t, nc, k, hit->tid, hit->time_ns, k->rcvd); /* bytes in: it starts */
+	k->rcvd += (uint64_t)n;
+	k->last = 1;
+}
+
+bool netcorr_root(struct trace *t, pid_t pid, pid_t tid, uint8_t trace[16], uint64_t *parent)
+{
+	struct nctx *x;
+	struct ncon *c;
+
+	if (!t->netcorr || !(x = ctx_of(t->netcorr, pid, tid, false)) || x->con < 0)
+		return false;
+	c = &t->netcorr->conns[x->con];
+	if (!c->open)
+		return false;
+	memcpy(trace, c->trace, 16);
+	*parent = c->span;
+	return true;
+}
+
+void netcorr_forget(struct trace *t, pid_t pid)
+{
+	struct netcorr *nc = t->netcorr;
+
+	for (int i = 0; nc && i < NCONN; i++) {
+		struct ncon *k = &nc->conns[i];
+
+		if (k->used && k->pid == pid) {
+			server_end(t, nc, k);
+			k->used = false;
+		}
+	}
+}
+
+void netcorr_fini(struct trace *t)
+{
+	struct netcorr *nc = t->netcorr;
+
+	for (int i = 0; nc && i < NCONN; i++)
+		if (nc->conns[i].used)
+			server_end(t, nc, &nc->conns[i]);
+	free(nc);
+	t->netcorr = NULL;
+}

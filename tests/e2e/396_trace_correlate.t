@@ -1,0 +1,150 @@
+#!/usr/bin/env perl
+# --correlate: requests followed through sockets. A client's write becomes the CLIENT span
+# ("send request") of the request's own trace, linked to the traced call that wrote it; the
+# server's read of it a SERVER span ("serve request") under it, and the calls the server
+# thread makes meanwhile nest under that. Ids come from the connection and byte offsets, so
+# one tracer watching both processes and two tracers one each give the same spans. Checked
+# with tests/fixtures/netpair (8 concurrent connections, TCP and Unix sockets) and with a real
+# PostgreSQL: psql's PQsendQuery -> its backend's pg_parse_query and PortalRun.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use JSON::PP;
+use File::Temp qw(tempdir);
+use TS;
+use TraceRun;
+
+trace_ok_or_skip();
+my $np = fixture('netpair');
+plan skip_all => 'fixtures not built (make fixtures)' if !-x $np;
+my $tmp = TS::tmpdir();
+
+sub spans_in {
+    my @s;
+    for my $file (@_) {
+        for my $line (grep { /\S/ } split /\n/, (-e $file ? TS::slurp($file) : '')) {
+            my $req = decode_json($line);
+            for my $rs (@{ $req->{resourceSpans} }) {
+                my %res = map { $_->{key} => (values %{ $_->{value} })[0] } @{ $rs->{resource}{attributes} };
+                for my $sp (map { @{ $_->{spans} } } @{ $rs->{scopeSpans} }) {
+                    my %a = map { $_->{key} => (values %{ $_->{value} })[0] } @{ $sp->{attributes} // [] };
+                    push @s, { %$sp, attr => \%a, service => $res{'service.name'} };
+                }
+            }
+        }
+    }
+    return @s;
+}
+
+# For each span named $inner: its parent, the parent's parent, and the span that one links to.
+sub chains {
+    my ($inner, @s) = @_;
+    my %by = map { $_->{spanId} => $_ } @s;
+    my @out;
+    for my $h (grep { $_->{name} eq $inner } @s) {
+        my $srv = $by{ $h->{parentSpanId} // '' };
+        my $anc = $srv ? $by{ $srv->{parentSpanId} // '' } : undef;
+        my $lnk = $anc && $anc->{links} ? $by{ $anc->{links}[0]{spanId} } : undef;
+        push @out, [$h, $srv, $anc, $lnk];
+    }
+    return @out;
+}
+
+# every handle(id) under serve request (SERVER) under send request (CLIENT, same trace) that
+# links to ask(fd, id) with the same id
+sub check_netpair {
+    my ($what, $n, @s) = @_;
+    my @c = chains('handle', @s);
+    is(scalar @c, $n, "$what: $n handle spans");
+    my @good = grep {
+        my ($h, $srv, $anc, $lnk) = @$_;
+        $srv && $srv->{name} eq 'serve request' && $srv->{kind} == 2
+            && $anc && $anc->{name} eq 'send request' && $anc->{kind} == 3
+            && $h->{traceId} eq $srv->{traceId} && $srv->{traceId} eq $anc->{traceId}
+            && $lnk && $lnk->{name} eq 'ask' && ($lnk->{attr}{'arg.id'} // -1) eq ($h->{attr}{'arg.id'} // -2)
+    } @c;
+    is(scalar @good, $n, "$what: each under the request its own ask(id) sent (same id, no cross-talk)")
+        or diag(explain([map { [map { $_ ? "$_->{name} " . ($_->{attr}{'arg.id'} // '') : 'none' } @$_] } @c[0 .. 2]]));
+    my ($srv) = grep { $_->{name} eq 'serve request' } @s;
+    ok($srv && $srv->{attr}{'net.transport'} && defined $srv->{attr}{'net.peer.name'},
+        "$what: net.transport and net.peer.name on the socket spans");
+}
+
+for my $mode ('tcp', 'unix') {
+    my @u = $mode eq 'unix' ? ('unix') : ();
+    # one tracer, both processes (the server is a fork of the client)
+    my $f1 = "$tmp/one-$mode.jsonl";
+    my $r = trace_run(120, '-f', '--correlate', '-e', 'handle', '-e', 'ask', '-q', '--otlp-file', $f1,
+        '--', $np, 'both', 8, 5, @u);
+    like($r->{out}, qr/served 40/, "$mode, one tracer: the server served 40");
+    like($r->{out}, qr/answered 40/, "$mode, one tracer: the client got 40 answers");
+    is($r->{rc}, 0, "$mode, one tracer: exit status 0");
+    check_netpair("$mode, one tracer", 40, spans_in($f1));
+
+    # two tracers, one per process, never talking
+    my ($fs, $fc, $port) = ("$tmp/s-$mode.jsonl", "$tmp/c-$mode.jsonl", "$tmp/port-$mode");
+    my $spid = fork // die;
+    if (!$spid) {
+        open STDOUT, '>', "$tmp/srv-$mode.out";
+        open STDERR, '>', "$tmp/srv-$mode.err";
+        exec TS::tracestub_path(), 'trace', '--correlate', '-e', 'handle', '-q', '--otlp-file', $fs,
+            '--', $np, 'server', $port, 8, @u or POSIX::_exit(127);
+    }
+    my $rc = trace_run(120, '--correlate', '-e', 'ask', '-q', '--otlp-file', $fc, '--', $np, 'client', $port, 8, 5, @u);
+    waitpid($spid, 0);
+    like($rc->{out}, qr/answered 40/, "$mode, two tracers: the client got 40 answers");
+    check_netpair("$mode, two tracers", 40, spans_in($fs, $fc));
+    my %svc = map { $_->{name} => $_->{service} } spans_in($fs, $fc);
+    is("$svc{'send request'} $svc{'serve request'}", 'netpair netpair', "$mode, two tracers: each side's service.name");
+}
+
+# ---- PostgreSQL: psql and the backend it talks to, a tracer each ----
+SKIP: {
+    my $bin = '/usr/lib/postgresql/15/bin';
+    skip 'PostgreSQL 15, the postgres user and root needed', 6
+        if !-x "$bin/postgres" || !getpwnam('postgres') || $>;
+    my $dir = tempdir('ts-pgc-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    chmod 0755, $dir;
+    mkdir "$dir/sock";
+    my ($uid, $gid) = (getpwnam('postgres'))[2, 3];
+    chown $uid, $gid, $dir, "$dir/sock";
+    plain_run(120, 'runuser', '-u', 'postgres', '--', "$bin/initdb", '-D', "$dir/data", '-A', 'trust', '-U', 'postgres');
+    my $st = plain_run(60, 'runuser', '-u', 'postgres', '--', "$bin/pg_ctl", '-D', "$dir/data", '-o',
+        "-k $dir/sock -c listen_addresses=", '-w', '-l', "$dir/log", 'start');
+    skip "postgres did not start: $st->{err}", 6 if $st->{rc};
+    my ($pm) = split /\n/, TS::slurp("$dir/data/postmaster.pid");
+    my ($fs, $fc) = ("$tmp/pg-s.jsonl", "$tmp/pg-c.jsonl");
+    my $spid = fork // die;
+    if (!$spid) {
+        open STDOUT, '>', "$tmp/pg-s.out";
+        open STDERR, '>', "$tmp/pg-s.err";
+        exec TS::tracestub_path(), 'trace', '-f', '-p', $pm, '--correlate', '-e', 'pg_parse_query',
+            '-e', 'PortalRun', '-q', '--otlp-file', $fs or POSIX::_exit(127);
+    }
+    for (1 .. 100) { last if TS::slurp("$tmp/pg-s.err") =~ /attached to process/; select(undef, undef, undef, 0.1) }
+    my @psql = ('psql', '-h', "$dir/sock", '-U', 'postgres', '-d', 'postgres', '-X', '-A', '-t',
+        '-c', 'SELECT 40+2', '-c', 'SELECT 7*6');
+    my $r = trace_run(120, '--correlate', '-e', 'libpq.so.5:PQsendQuery', '-e', 'libpq.so.5:PQexec', '-q',
+        '--otlp-file', $fc, '--', @psql);
+    select(undef, undef, undef, 0.5);
+    kill 'INT', $spid;
+    waitpid($spid, 0);
+    system('runuser', '-u', 'postgres', '--', "$bin/pg_ctl", '-D', "$dir/data", '-m', 'immediate', 'stop');
+    is($r->{out}, "42\n42\n", 'pg: psql traced prints 42 twice');
+    my @s = spans_in($fs, $fc);
+    my @c = chains('pg_parse_query', @s);
+    is(scalar @c, 2, 'pg: the backend parsed 2 queries');
+    my @q = map { $_->[3] ? $_->[3]{attr}{'arg.query'} // '' : '' } sort { $a->[0]{startTimeUnixNano} <=> $b->[0]{startTimeUnixNano} } @c;
+    is("@q", 'SELECT 40+2 SELECT 7*6',
+        "pg: each pg_parse_query under serve request under send request, linked to psql's PQsendQuery of that query")
+        or diag(explain([map { [map { $_ ? $_->{name} : 'none' } @$_] } @c]));
+    ok(!grep({ !$_->[1] || $_->[1]{service} ne 'postgres' || !$_->[2] || $_->[2]{service} ne 'psql' } @c),
+        'pg: the server span from the postgres process, the request span from psql');
+    my @pr = chains('PortalRun', @s);
+    is(scalar(grep { $_->[1] && $_->[1]{name} eq 'serve request' } @pr), 2, 'pg: PortalRun nests under the same server spans');
+    is(scalar(grep { $_->[0]{traceId} eq ($_->[2] ? $_->[2]{traceId} : '') } @c), 2,
+        'pg: the backend work is in the request trace psql started');
+}
+done_testing();
