@@ -49,6 +49,10 @@ for my $srv (lldb_servers()) {
     # the transcripts are compared as sorted lines.
     my @keep = sort grep { !$prog_line{ s/\r$//r } && !/^counter = 200/ } split /\n/, $o;
     ($norm{$srv} = join("\n", @keep)) =~ s/stop reason = signal SIG(STOP|TRAP)/stop reason = signal (initial)/;
+    # An asynchronous stop display printed after the next command ran (thread return) shows
+    # the thread without its stop reason: whether it does depends on lldb's timing (seen
+    # once in a loaded CI run), so the thread line's reason is not compared.
+    $norm{$srv} =~ s/^(\* thread #N, name = '[^']*'), stop reason = breakpoint [\d.]+$/$1/mg;
 }
 if ($norm{tracestub} && $norm{'lldb-server'}) {
     is($norm{tracestub}, $norm{'lldb-server'}, 'tracestub: lldb session same as with lldb-server');
