@@ -19,6 +19,11 @@
 #include "arch/x86_64/pad.h"
 #include "stub/agent/ring.h"
 
+/* At a C function's return the stack is kept from this many bytes below rsp: the slots its
+ * epilogue popped the callee-saved registers from (six pushes and a spare word), which the
+ * CFI at the ret may still name (the red zone, so the program's own bytes). */
+#define AGENT_EXIT_BELOW_RSP 48
+
 struct agent;
 struct live;
 

@@ -303,7 +303,12 @@ int trace_fast_place(struct trace *t, struct tsite *x)
 	if (w.why)
 		goto trap;
 	memmove(&sp.ops[1], &sp.ops[0], sp.nops * sizeof(sp.ops[0]));
-	sp.ops[0] = (struct agent_op){AGENT_OP_MEM, AGENT_RSP, (uint16_t)w.window, 0};
+	if (exit && !f->go) /* what -o's return frames keep: the popped slots too (record.c) */
+		sp.ops[0] = (struct agent_op){AGENT_OP_MEM, AGENT_RSP,
+					      (uint16_t)(w.window + AGENT_EXIT_BELOW_RSP),
+					      -AGENT_EXIT_BELOW_RSP};
+	else
+		sp.ops[0] = (struct agent_op){AGENT_OP_MEM, AGENT_RSP, (uint16_t)w.window, 0};
 	sp.nops++;
 	sp.go = f->go ? &f->mod->gopad : NULL;
 	if (sp.nops > AGENT_MAX_OPS) {

@@ -20,11 +20,13 @@
 
 #include "arch/x86_64/regs.h"
 #include "stub/debuginfo/debuginfo.h"
+#include "stub/agent/agent.h"
 #include "stub/tracefile/tracefile.h"
 #include "stub/tracer/internal.h"
 
 #define TF_BUF_SIZE    (32u << 20)
 #define TF_STACK_MIN   256 /* stack bytes kept when --stack is not given */
+#define TF_BELOW_RSP   AGENT_EXIT_BELOW_RSP
 #define TF_MAX_TP      32767
 #define TF_HEX_MAX     (2 * 128 + 1)
 #define TF_LINES_PER   3
@@ -77,11 +79,14 @@ static uint64_t gdb_addr(const struct tspace *s, uint64_t a)
 	return e && e->bias && a >= e->start && a < e->end ? a - e->bias : a;
 }
 
-static void put_stack(struct trace_hitctx *hc, struct tracebuf_builder *b)
+/* The stack from rsp up; at a C function's return from TF_BELOW_RSP below it (the same
+ * length): its epilogue has popped the callee-saved registers, but the CFI there may still
+ * say they are saved in those slots, so a debugger unwinding the frame reads them there. */
+static void put_stack(struct trace_hitctx *hc, struct tracebuf_builder *b, bool below)
 {
 	const struct tracecli *c = hc->t->cli;
 	size_t n = c->stack_bytes > TF_STACK_MIN ? c->stack_bytes : TF_STACK_MIN;
-	uint64_t rsp = hc->hit->regs->rsp;
+	uint64_t rsp = hc->hit->regs->rsp - (below ? TF_BELOW_RSP : 0);
 	uint8_t *p;
 	ssize_t got;
 
@@ -141,7 +146,7 @@ void trace_tfile_frame(struct trace_hitctx *hc, const struct tfunc *f, bool ret)
 	/* which thread hit it, for replay (tfile.h) */
 	tracebuf_put_tsv(&b, TFILE_TSV_THREAD,
 			 (int64_t)((uint64_t)hc->hit->pid << 32 | (uint32_t)hc->hit->tid));
-	put_stack(hc, &b);
+	put_stack(hc, &b, ret && !f->go);
 	for (unsigned i = 0; i < hc->nreads; i++) {
 		uint8_t *p = tracebuf_put_mem(&b, hc->reads[i].addr, hc->reads[i].len);
 		if (p)

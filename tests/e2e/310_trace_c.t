@@ -126,6 +126,15 @@ like($g, qr/^#0\s+(0x[0-9a-f]+ in )?f_int \(i=<unavailable>\) at \S*dw_args\.c:\
 like($g, qr/Found trace frame 2, tracepoint \d+\nStack level 0, frame at 0x[0-9a-f]+:\n rip = 0x[0-9a-f]+ in f_many \(/,
     'gdb: the third frame is f_many\'s call');
 like($g, qr/args: a=<unavailable>.* g=7\n/, 'gdb: f_many\'s stack argument g from the collected stack');
+# A return frame: the stack from below rsp (the slots the epilogue popped, which the CFI at
+# the ret still names), so gdb unwinds it into main (pads and traps alike).
+for my $how ([], ['--trap']) {
+    my $rtf = "$tmp/ret@{$how}.tf";
+    trace_run(60, '-q', @$how, '-e', 'f_int', '-o', $rtf, '--', $dw);
+    my ($gr) = TS::_run(60, 'gdb', '-nx', '-batch', '-ex', "target tfile $rtf", '-ex', 'tfind 1', '-ex', 'bt', $dw);
+    like($gr, qr/^#0\s+0x[0-9a-f]+ in f_int \(i=1\) at \S*dw_args\.c:\d+\n#1\s+0x[0-9a-f]+ in main \(argc=1, argv=0x[0-9a-f]+\) at \S*dw_args\.c:\d+$/m,
+        "gdb at a return frame@{$how}: bt into main, f_int's and main's arguments read");
+}
 
 # ---- specs that never resolve; the exit status of a failing program ----
 $r = trace_run(60, '-e', 'no_such_function', '-e', 'f_int', '--', $dw);
