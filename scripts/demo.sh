@@ -38,3 +38,35 @@ prog=build/fixtures/basic
 gdb -nx -batch -ex "set pagination off" -ex "target remote | $ts - $prog 3" \
 	-ex 'break compare_ints' -ex continue -ex bt -ex 'info registers rip' -ex finish \
 	-ex 'delete' -ex continue "$prog" 2>&1 | grep -v '^warning: \|^Reading '
+echo
+echo "== 5. A psql query and the PostgreSQL backend work it caused, as one OpenTelemetry trace"
+echo "   (two tracers that never talk: one attached to the postmaster and its backends, one"
+echo "   running psql; the spans join by the socket they share)"
+pgbin=/usr/lib/postgresql/15/bin
+if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 && [ -x "$pgbin/postgres" ]; then
+	pg=$(mktemp -d "${TMPDIR:-/tmp}/tracestub-demo-pg.XXXXXX")
+	mkdir -p "$pg/sock"
+	chmod 755 "$pg"
+	chown postgres:postgres "$pg" "$pg/sock"
+	runuser -u postgres -- "$pgbin/initdb" -D "$pg/data" -A trust -U postgres >/dev/null
+	runuser -u postgres -- "$pgbin/pg_ctl" -D "$pg/data" -o "-k $pg/sock -c listen_addresses=" \
+		-w -l "$pg/log" start >/dev/null
+	pm=$(head -1 "$pg/data/postmaster.pid")
+	rm -f "$out/server.otlp.jsonl" "$out/client.otlp.jsonl"
+	echo "\$ $ts trace -f -p $pm --correlate -e pg_parse_query -e PortalRun -q --otlp-file $out/server.otlp.jsonl &"
+	$ts trace -f -p "$pm" --correlate -e pg_parse_query -e PortalRun -q \
+		--otlp-file "$out/server.otlp.jsonl" >/dev/null 2>"$out/server.err" &
+	tracer=$!
+	for _ in $(seq 100); do grep -q 'attached to process' "$out/server.err" && break; sleep 0.1; done
+	run $ts trace --correlate -e libpq.so.5:PQsendQuery -q --otlp-file "$out/client.otlp.jsonl" \
+		-- psql -h "$pg/sock" -U postgres -d postgres -X -A -t -c 'SELECT 40+2' 2>/dev/null
+	sleep 0.5
+	kill -INT "$tracer"
+	wait "$tracer" || true
+	runuser -u postgres -- "$pgbin/pg_ctl" -D "$pg/data" -m immediate stop >/dev/null
+	rm -rf "$pg"
+	run scripts/otlp_tree.pl "$out/server.otlp.jsonl" "$out/client.otlp.jsonl"
+	echo "   to a collector (Jaeger, Tempo, ...) instead: --otlp http://HOST:4318"
+else
+	echo "   (skipped: needs root, the postgres user and PostgreSQL 15)"
+fi

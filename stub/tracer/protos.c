@@ -1,6 +1,7 @@
-/* Built-in prototypes for well-known C functions of stripped libraries (libpq, libc), used
- * when a function has no DWARF: without them only raw registers could be shown. Facts from
- * the libraries' public headers (libpq-fe.h, POSIX); sorted by name for bsearch. */
+/* Built-in prototypes for well-known C functions of stripped libraries and programs (libpq,
+ * libc, the PostgreSQL server's query path), used when a function has no DWARF: without them
+ * only raw registers could be shown. Facts from the public headers (libpq-fe.h, POSIX,
+ * PostgreSQL's tcop/tcopprot.h and tcop/pquery.h); sorted by name (strcmp) for bsearch. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,11 +104,17 @@ static const struct tproto protos[] = {
 	{"PQstatus", DWT_INT, 1, {P("conn")}},
 	{"PQtransactionStatus", DWT_INT, 1, {P("conn")}},
 	{"PQuser", DWT_CSTR, 1, {P("conn")}},
+	{"PortalRun",
+	 DWT_BOOL,
+	 7,
+	 {P("portal"), I("count"), I("isTopLevel"), I("run_once"), P("dest"), P("altdest"),
+	  P("qc")}},
 	{"calloc", DWT_PTR, 2, {U("nmemb"), U("size")}},
 	{"close", DWT_INT, 1, {I("fd")}},
 	{"connect", DWT_INT, 3, {I("sockfd"), P("addr"), U("addrlen")}},
 	{"dlopen", DWT_PTR, 2, {S("filename"), I("flags")}},
 	{"dlsym", DWT_PTR, 2, {P("handle"), S("symbol")}},
+	{"exec_simple_query", DWT_NONE, 1, {S("query_string")}},
 	{"execve", DWT_INT, 3, {S("pathname"), P("argv"), P("envp")}},
 	{"fopen", DWT_PTR, 2, {S("pathname"), S("mode")}},
 	{"free", DWT_NONE, 1, {P("ptr")}},
@@ -115,6 +122,7 @@ static const struct tproto protos[] = {
 	{"malloc", DWT_PTR, 1, {U("size")}},
 	{"open", DWT_INT, 3, {S("pathname"), I("flags"), U("mode")}},
 	{"openat", DWT_INT, 4, {I("dirfd"), S("pathname"), I("flags"), U("mode")}},
+	{"pg_parse_query", DWT_PTR, 1, {S("query_string")}},
 	{"puts", DWT_INT, 1, {S("s")}},
 	{"read", DWT_INT, 3, {I("fd"), P("buf"), U("count")}},
 	{"realloc", DWT_PTR, 2, {P("ptr"), U("size")}},
