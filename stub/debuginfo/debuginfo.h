@@ -32,6 +32,8 @@ void elfsym_free(struct elfsym *es);
 
 /* Exact name; NULL if absent. */
 const struct elfsym_func *elfsym_find(const struct elfsym *es, const char *name);
+/* The link-time address of the data object (STT_OBJECT in .symtab) named name: 0, -ENOENT. */
+int elfsym_object_addr(const struct elfsym *es, const char *name, uint64_t *addr);
 /* The name to show: the demangled one for C++ and Rust (shop::Cart::add, m::add). */
 static inline const char *elfsym_func_name(const struct elfsym_func *f)
 {

@@ -377,6 +377,37 @@ void elfsym_free(struct elfsym *es)
 	free(es);
 }
 
+int elfsym_object_addr(const struct elfsym *es, const char *name, uint64_t *addr)
+{
+	Elf *elf = elf_memory((char *)es->img, es->len);
+	int r = -ENOENT;
+
+	if (!elf)
+		return -EINVAL;
+	for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn && r; scn = elf_nextscn(elf, scn)) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !sh.sh_entsize ||
+		    !(data = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize && r; i++) {
+			GElf_Sym sym;
+			const char *n;
+
+			if (!gelf_getsym(data, (int)i, &sym))
+				break;
+			if (GELF_ST_TYPE(sym.st_info) != STT_OBJECT || sym.st_shndx == SHN_UNDEF ||
+			    !(n = elf_strptr(elf, sh.sh_link, sym.st_name)) || strcmp(n, name))
+				continue;
+			*addr = sym.st_value;
+			r = 0;
+		}
+	}
+	elf_end(elf);
+	return r;
+}
+
 const struct elfsym_func *elfsym_find(const struct elfsym *es, const char *name)
 {
 	size_t lo = 0, hi = es->n;

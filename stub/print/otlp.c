@@ -274,9 +274,13 @@ static void on_return(struct otlp_printer *op, const struct tevent *ev)
 	sp->end_ns = op->o.epoch_ns + ev->time_ns;
 	for (unsigned i = 0; i < ev->nrets && i < TEVENT_MAX_VALUES; i++) {
 		value_attr(op, sp, "ret", &ev->rets[i], i);
-		if (ev->rets[i].go_error && ev->rets[i].kind == TV_PTR && ev->rets[i].v.u) {
+		if (tvalue_go_error_set(&ev->rets[i])) { /* the message, where known */
+			const struct tvalue *v = &ev->rets[i];
+
 			sp->status = OTLP_STATUS_ERROR;
-			sp->status_msg = store_cstr(sp, "non-nil error");
+			sp->status_msg = v->kind == TV_STR ? store(sp, v->v.s.bytes, v->v.s.len,
+								   OTLP_VALUE_MAX)
+							   : store_cstr(sp, "non-nil error");
 		}
 	}
 	finish_span(op, sp, ev->time_ns);

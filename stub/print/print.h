@@ -117,6 +117,12 @@ struct tevent {
 };
 enum { TSPAN_INTERNAL = 0, TSPAN_SERVER = 2, TSPAN_CLIENT = 3 };
 
+/* A non-nil Go error: a pointer (its message unknown) or its message (TV_STR). */
+static inline bool tvalue_go_error_set(const struct tvalue *v)
+{
+	return v->go_error && ((v->kind == TV_PTR && v->v.u) || v->kind == TV_STR);
+}
+
 /* Reset ev to an empty event of the given type (goid -1, no values). */
 void tevent_init(struct tevent *ev, enum tevent_type type);
 

@@ -76,7 +76,7 @@ static bool is_error_return(const struct tevent *ev)
 	if (ev->nrets && ev->rets[0].kind == TV_INT && !ev->rets[0].go_error && ev->rets[0].v.i < 0)
 		return true;
 	for (i = 0; i < ev->nrets && i < TEVENT_MAX_VALUES; i++)
-		if (ev->rets[i].go_error && ev->rets[i].kind == TV_PTR && ev->rets[i].v.u)
+		if (tvalue_go_error_set(&ev->rets[i]))
 			return true;
 	return false;
 }

@@ -61,7 +61,7 @@ static void values(FILE *f, const struct tvalue *v, unsigned n, const char *synt
 
 static bool is_error(const struct tvalue *v)
 {
-	return (v->kind == TV_INT && v->v.i < 0) || (v->go_error && v->kind == TV_PTR && v->v.u);
+	return (v->kind == TV_INT && v->v.i < 0) || tvalue_go_error_set(v);
 }
 
 static void result(struct text_printer *t, const struct tevent *ev)

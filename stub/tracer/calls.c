@@ -268,6 +268,7 @@ static void collect_args(struct trace_hitctx *hc, struct tfunc *f, enum tevent_t
 
 	tevent_init(ev, type);
 	hc->nstr = hc->nreads = 0;
+	hc->mod = f->mod;
 	if (hc->t->cli->args || hc->t->cli->specs[f->spec].cond.present)
 		ev->nargs = trace_collect(hc, &f->plan, false, f->plan.at_entry, ev->args,
 					  TEVENT_MAX_VALUES);
@@ -411,6 +412,7 @@ static void finish(struct trace_hitctx *hc, struct tthread *th, struct tcall *c)
 	tevent_init(ev, TEVENT_RETURN);
 	set_span(ev, t, &ids);
 	hc->nstr = hc->nreads = 0;
+	hc->mod = f->mod;
 	if (t->cli->args)
 		ev->nrets = trace_collect(hc, &f->plan, true, false, ev->rets, TEVENT_MAX_VALUES);
 	fill(hc, f, th->depth, th->goid);

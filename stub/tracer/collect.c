@@ -443,11 +443,22 @@ static unsigned render(struct trace_hitctx *hc, const struct tval_plan *p, const
 	case DWT_RENUM:
 		rustenum(t, b, t->by_ref || t->deref, &out[0]);
 		return 1;
-	case DWT_GOIFACE:
+	case DWT_GOIFACE: {
+		uint8_t *m;
+
 		out[0].kind = TV_PTR;
 		out[0].v.u = get_u(b, 8);
 		out[0].go_error = t->go_error;
+		/* a non-nil error: its message, where it can be told */
+		if (t->go_error && out[0].v.u && (m = strbuf(hc)) &&
+		    trace_go_error(hc, hc->mod, get_u(b, 8), get_u(b + 8, 8), (char *)m,
+				   TRACE_STR_MAX)) {
+			out[0].kind = TV_STR;
+			out[0].v.s.bytes = m;
+			out[0].v.s.len = strlen((char *)m);
+		}
 		return 1;
+	}
 	case DWT_STRUCT:
 		for (unsigned i = 0; i < t->nleaves && n < cap; i++) {
 			const struct dwleaf *lf = &t->leaves[i];

@@ -89,6 +89,8 @@ struct tmod {
 	uint64_t morestack[2]; /* runtime addresses of runtime.morestack{,_noctxt}, 0 if none */
 	bool gopad_tried, has_gopad;
 	struct x86_64_pad_go gopad; /* the fast path's stack switch (runtime offsets) */
+	bool goerr_tried;
+	struct tgoerr *goerr; /* goerr.c: where an error's type and message are */
 };
 
 enum tfunc_kind {
@@ -327,6 +329,7 @@ void netcorr_fini(struct trace *t);
 struct trace_hitctx {
 	struct trace *t;
 	struct tspace *space;
+	struct tmod *mod; /* of the function whose values are collected, NULL if none */
 	const struct probe_hit *hit;
 	bool fp_tried, fp_ok;
 	struct user_fpregs_struct fp;
@@ -339,6 +342,10 @@ struct trace_hitctx {
 	} reads[TEVENT_MAX_VALUES * 2];
 	unsigned nreads;
 };
+/* goerr.c: a non-nil Go error (itab tab, data) of module tm as its message into out[cap]
+ * (NUL-terminated); false when it cannot be told (no DWARF, unreadable). */
+bool trace_go_error(struct trace_hitctx *hc, struct tmod *tm, uint64_t tab, uint64_t data,
+		    char *out, size_t cap);
 /* Fetch the hit thread's x87/SSE registers once (hc->fp, hc->fp_ok); true when available. */
 bool trace_fpregs(struct trace_hitctx *hc);
 /* Read len bytes at addr of the hit's process. 0 or -errno (-EFAULT when short). */

@@ -75,8 +75,10 @@ void trace_space_free(struct trace *t, struct tspace *s)
 		s->retsites = x->next;
 		free(x);
 	}
-	for (size_t i = 0; i < s->ntmods; i++)
+	for (size_t i = 0; i < s->ntmods; i++) {
+		free(s->tmods[i]->goerr);
 		free(s->tmods[i]);
+	}
 	free(s->tmods);
 	module_set_free(s->mods);
 	free(s);

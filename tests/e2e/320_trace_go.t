@@ -13,6 +13,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use TS;
 use TraceRun;
+use JSON::PP;
 
 trace_ok_or_skip();
 my $tmp = TS::tmpdir();
@@ -100,5 +101,27 @@ SKIP: {
     }
     ok(!grep({ $_->{type} eq 'return' && !($_->{duration_ns} > 0) } @sev),
         'go_args stripped: every return has a duration');
+}
+# ---- a non-nil error as its message (err.Error()), found through the runtime's type data ----
+{
+    my ($json, $otlp) = ("$tmp/err.jsonl", "$tmp/err.otlp.jsonl");
+    my $r = trace_run(60, '--trap', '-e', 'main.load', '-e', 'main.openIt', '-e', 'main.parse', '-e', 'main.greet',
+        '--json', $json, '--otlp-file', $otlp, '--', $args);
+    my @ev = json_events(TS::slurp($json));
+    my %ret = map { $_->{func} => $_->{ret} } grep { $_->{type} eq 'return' } @ev;
+    is($ret{'main.load'}[0]{value} // '', 'load /nonexistent/tracestub.cfg: open /nonexistent/tracestub.cfg: no such file or directory',
+        'a *fmt.wrapError: its message, as err.Error() gives it');
+    is($ret{'main.openIt'}[0]{value} // '', 'open /nonexistent/x: no such file or directory',
+        'a *fs.PathError holding a syscall.Errno: Op, Path and the errno\'s text');
+    is($ret{'main.parse'}[1]{value} // '', 'strconv.Atoi: parsing "12x": invalid syntax',
+        'a *strconv.NumError holding an *errors.errorString');
+    like($r->{err}, qr/main\.parse\(s="12x"\) = \(~r0=0, ~r1="strconv\.Atoi: parsing \\"12x\\": invalid syntax"\)/,
+        'the text line shows the message');
+    like($r->{err}, qr/^main\.load\s+go_args\s+1\s.*\s1$/m, 'the summary still counts it as an error');
+    my ($st) = map { $_->{status} } grep { $_->{name} eq 'main.openIt' }
+        map { @{ $_->{spans} } } map { @{ $_->{scopeSpans} } } map { @{ decode_json($_)->{resourceSpans} } }
+        grep { /\S/ } split /\n/, TS::slurp($otlp);
+    is_deeply($st, { code => 2, message => 'open /nonexistent/x: no such file or directory' },
+        'OTLP: the span\'s status is ERROR with the message');
 }
 done_testing();
