@@ -51,7 +51,7 @@ static uint64_t new_id(struct trace *t)
 
 /* The ids of a new span of (pid, tid) under the call below: its trace and parent; for a
  * root, the server span the thread is serving (--correlate), else a new trace. */
-static void new_span(struct trace *t, const struct tcall *below, pid_t pid, pid_t tid,
+static void new_span(struct trace *t, const struct tcall *below, pid_t pid, uint64_t key,
 		     uint64_t *span_id, uint64_t *parent_id, uint8_t trace_id[16])
 {
 	uint64_t a, b;
@@ -63,7 +63,7 @@ static void new_span(struct trace *t, const struct tcall *below, pid_t pid, pid_
 		*parent_id = below->span_id;
 		return;
 	}
-	if (netcorr_root(t, pid, tid, trace_id, parent_id))
+	if (netcorr_root(t, pid, key, trace_id, parent_id))
 		return;
 	a = new_id(t);
 	b = new_id(t);
@@ -296,6 +296,15 @@ static void drop_stale(struct trace *t, struct tthread *th, uint64_t rsp)
 	}
 }
 
+/* The nearest call below c that the user traced (not one of --correlate's probes). */
+static const struct tcall *traced_below(const struct trace *t, const struct tcall *c)
+{
+	for (int32_t i = c->prev; i >= 0; i = t->calls[i].prev)
+		if (!t->cli->specs[t->calls[i].f->spec].internal)
+			return &t->calls[i];
+	return NULL;
+}
+
 /* --correlate's socket probe: a call kept on the stack for its return, never shown. */
 static void on_io_entry(struct trace_hitctx *hc, struct tfunc *f, struct tthread *th)
 {
@@ -303,7 +312,7 @@ static void on_io_entry(struct trace_hitctx *hc, struct tfunc *f, struct tthread
 	const struct probe_hit *hit = hc->hit;
 	struct tcall *c;
 
-	if (!th && !(th = thread_get(t, hit->pid, key_of(false, hit), false)))
+	if (!th && !(th = thread_get(t, hit->pid, key_of(f->go, hit), f->go)))
 		return;
 	if (!(c = push(t, th)))
 		return;
@@ -312,7 +321,7 @@ static void on_io_entry(struct trace_hitctx *hc, struct tfunc *f, struct tthread
 	c->entry_rsp = hit->regs->rsp;
 	c->span_id = c->parent_id = 0;
 	memset(c->trace_id, 0, 16);
-	netcorr_entry(t, c, hit);
+	netcorr_entry(hc, c, traced_below(t, c), th->key);
 }
 
 static void on_entry(struct trace_hitctx *hc, struct tfunc *f)
@@ -357,7 +366,7 @@ static void on_entry(struct trace_hitctx *hc, struct tfunc *f)
 	fill(hc, f, th->depth, goid);
 	if (!(c = push(t, th)))
 		return;
-	new_span(t, c->prev >= 0 ? &t->calls[c->prev] : NULL, hit->pid, hit->tid, &c->span_id,
+	new_span(t, c->prev >= 0 ? &t->calls[c->prev] : NULL, hit->pid, th->key, &c->span_id,
 		 &c->parent_id, c->trace_id);
 	set_span(&t->ev, t, c);
 	c->f = f;
@@ -393,12 +402,7 @@ static void finish(struct trace_hitctx *hc, struct tthread *th, struct tcall *c)
 	struct tcall ids = *c; /* its span, read before the pops free it */
 
 	if (t->cli->specs[f->spec].internal) {
-		const struct tcall *by = NULL;
-
-		for (int32_t i = c->prev; i >= 0 && !by; i = t->calls[i].prev)
-			if (!t->cli->specs[t->calls[i].f->spec].internal)
-				by = &t->calls[i];
-		netcorr_return(t, c, by, hc->hit);
+		netcorr_return(hc, c, traced_below(t, c), th->key);
 		while (&t->calls[th->top] != c)
 			pop(t, th);
 		pop(t, th);
@@ -493,8 +497,8 @@ static void on_hit(struct trace_hitctx *hc, struct tfunc *f)
 	{
 		const struct tcall *top = th && th->top >= 0 ? &t->calls[th->top] : NULL;
 
-		new_span(t, top, hc->hit->pid, hc->hit->tid, &t->ev.span_id, &t->ev.parent_span_id,
-			 t->ev.trace_id);
+		new_span(t, top, hc->hit->pid, th ? th->key : key_of(f->go, hc->hit),
+			 &t->ev.span_id, &t->ev.parent_span_id, t->ev.trace_id);
 	}
 	t->ev.addr = hc->hit->addr;
 	trace_collect_extras(hc, hc->hit->addr == f->addr);

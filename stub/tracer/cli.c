@@ -337,24 +337,32 @@ static int parse_short(struct parser *p, const char *arg)
 	return 0;
 }
 
-/* --correlate: libc's socket I/O, traced for netcorr.c (never shown). */
+/* --correlate: libc's socket I/O and Go's (its runtime's poller), traced for netcorr.c
+ * (never shown). */
 static int add_correlation_specs(struct parser *p)
 {
 	static const char *const io[] = {"read",   "write",    "send",	  "recv",
 					 "sendto", "recvfrom", "sendmsg", "recvmsg",
 					 "readv",  "writev",   "close"};
+	static const char *const go_io[] = {
+		"internal/poll.(*FD).Read", "internal/poll.(*FD).Write",
+		"internal/poll.(*FD).Close",
+		/* net/http's hand-over from the asking goroutine to the connection's writer */
+		"net/http.(*persistConn).roundTrip", "net/http.(*Request).write"};
+	const size_t nio = sizeof(io) / sizeof(io[0]), ngo = sizeof(go_io) / sizeof(go_io[0]);
 	struct tracecli *c = p->out;
 
-	if (c->nspecs + sizeof(io) / sizeof(io[0]) > TRACECLI_MAX_SPECS)
+	if (c->nspecs + nio + ngo > TRACECLI_MAX_SPECS)
 		return fail(p, "too many -e for --correlate (max %d with it)",
-			    TRACECLI_MAX_SPECS - (int)(sizeof(io) / sizeof(io[0])));
-	for (size_t i = 0; i < sizeof(io) / sizeof(io[0]); i++) {
+			    TRACECLI_MAX_SPECS - (int)(nio + ngo));
+	for (size_t i = 0; i < nio + ngo; i++) {
 		struct probespec *ps = &c->specs[c->nspecs++];
 
 		memset(ps, 0, sizeof(*ps));
-		ps->kind = PROBESPEC_MODFUNC;
-		snprintf(ps->module, sizeof(ps->module), "libc.so.6");
-		snprintf(ps->name, sizeof(ps->name), "%s", io[i]);
+		ps->kind = i < nio ? PROBESPEC_MODFUNC : PROBESPEC_FUNC;
+		if (i < nio)
+			snprintf(ps->module, sizeof(ps->module), "libc.so.6");
+		snprintf(ps->name, sizeof(ps->name), "%s", i < nio ? io[i] : go_io[i - nio]);
 		ps->internal = true;
 	}
 	return 0;

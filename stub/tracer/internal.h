@@ -313,16 +313,16 @@ const struct tproto *trace_proto_find(const char *name);
 const struct tproto *trace_proto_at(size_t i);
 
 /* collect.c */
-/* netcorr.c (--correlate): an internal socket probe's entry and return (by: the traced call
- * that made it, NULL if none); a root call of (pid, tid) nests under the server span the
- * thread is in (then trace and parent are set, true); a process gone; the end (open server
- * spans out). */
+/* netcorr.c (--correlate): an internal socket probe's entry and return on the call stack key
+ * (a thread, or a goroutine's g) (by: the traced call that made it, NULL if none); a root
+ * call of (pid, key) nests under the server span that thread or goroutine is in (then trace
+ * and parent are set, true); a process gone; the end (open server spans out). */
 struct netcorr;
-struct probe_hit;
-void netcorr_entry(struct trace *t, struct tcall *c, const struct probe_hit *hit);
-void netcorr_return(struct trace *t, const struct tcall *c, const struct tcall *by,
-		    const struct probe_hit *hit);
-bool netcorr_root(struct trace *t, pid_t pid, pid_t tid, uint8_t trace[16], uint64_t *parent);
+struct trace_hitctx;
+void netcorr_entry(struct trace_hitctx *hc, struct tcall *c, const struct tcall *by, uint64_t key);
+void netcorr_return(struct trace_hitctx *hc, const struct tcall *c, const struct tcall *by,
+		    uint64_t key);
+bool netcorr_root(struct trace *t, pid_t pid, uint64_t key, uint8_t trace[16], uint64_t *parent);
 void netcorr_forget(struct trace *t, pid_t pid);
 void netcorr_fini(struct trace *t);
 

@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "stub/debuginfo/debuginfo.h"
 #include "stub/tracer/internal.h"
 
 #define NCONN 1024
@@ -53,19 +54,43 @@ struct ncon {
 	/* the server span open on it */
 	bool open;
 	pid_t tid;
+	uint64_t key; /* the thread or goroutine serving it */
 	uint8_t trace[16];
 	uint64_t span, parent, start_ns, end_ns;
 };
 
-/* A thread serving a request: roots of its call stack nest under the server span. */
+/* A thread (or goroutine) serving a request: roots of its call stack nest under the server
+ * span. */
 struct nctx {
-	pid_t pid, tid;
-	int32_t con; /* index into conns, -1 free */
+	pid_t pid;
+	uint64_t key; /* the tid, or the goroutine's g */
+	int32_t con;  /* index into conns, -1 free */
+};
+
+/* Go: where internal/poll.FD keeps its descriptor, per module. */
+struct ngo {
+	const struct tmod *mod;
+	uint64_t sysfd; /* UINT64_MAX: unknown */
+	uint64_t req;	/* net/http.transportRequest's *Request */
+};
+
+/* Go's net/http writes a request from the connection's writer goroutine, not the one that
+ * asked: the *http.Request both see carries the asker's span over (a ring of the latest). */
+#define NHAND 64
+struct nhand {
+	pid_t pid;
+	uint64_t req, key; /* the request; in writing: the goroutine writing it */
+	uint8_t trace[16]; /* the traced call that asked for it */
+	uint64_t span;
 };
 
 struct netcorr {
 	struct ncon conns[NCONN];
 	struct nctx ctx[NCTX];
+	struct ngo go[8];
+	struct nhand asked[NHAND]; /* roundTrip: request -> its asker */
+	unsigned nasked;
+	struct nhand writing[NHAND]; /* Request.write in progress: goroutine -> the asker */
 };
 
 static struct netcorr *nc_of(struct trace *t)
@@ -295,21 +320,21 @@ static void flow_of(const struct ncon *c, char *out, size_t cap)
 		snprintf(out, cap, "%s>%s", client, server);
 }
 
-static struct nctx *ctx_of(struct netcorr *nc, pid_t pid, pid_t tid, bool make)
+static struct nctx *ctx_of(struct netcorr *nc, pid_t pid, uint64_t key, bool make)
 {
 	struct nctx *free_x = NULL;
 
 	for (int i = 0; i < NCTX; i++) {
 		struct nctx *x = &nc->ctx[i];
 
-		if (x->con >= 0 && x->pid == pid && x->tid == tid)
+		if (x->con >= 0 && x->pid == pid && x->key == key)
 			return x;
 		if (x->con < 0 && !free_x)
 			free_x = x;
 	}
 	if (make && free_x) {
 		free_x->pid = pid;
-		free_x->tid = tid;
+		free_x->key = key;
 	}
 	return make ? free_x : NULL;
 }
@@ -352,12 +377,12 @@ static void server_end(struct trace *t, struct netcorr *nc, struct ncon *c)
 	ev->parent_span_id = c->parent;
 	ev->duration_ns = c->end_ns > c->start_ns ? c->end_ns - c->start_ns : 0;
 	trace_out_event(t, ev);
-	if ((x = ctx_of(nc, c->pid, c->tid, false)) && x->con == (int32_t)(c - nc->conns))
+	if ((x = ctx_of(nc, c->pid, c->key, false)) && x->con == (int32_t)(c - nc->conns))
 		x->con = -1;
 }
 
 static void server_begin(struct trace *t, struct netcorr *nc, struct ncon *c, pid_t tid,
-			 uint64_t at_ns, uint64_t off)
+			 uint64_t key, uint64_t at_ns, uint64_t off)
 {
 	struct tevent *ev = &t->ev;
 	char flow[200];
@@ -370,19 +395,20 @@ static void server_begin(struct trace *t, struct netcorr *nc, struct ncon *c, pi
 	c->span = fnv(flow, off, "server");
 	c->start_ns = c->end_ns = at_ns;
 	c->tid = tid;
+	c->key = key;
 	c->open = true;
 	out(t, c, TEVENT_CALL, tid, at_ns, SERVER_NAME, TSPAN_SERVER);
 	memcpy(ev->trace_id, c->trace, 16);
 	ev->span_id = c->span;
 	ev->parent_span_id = c->parent;
 	trace_out_event(t, ev);
-	if ((x = ctx_of(nc, c->pid, tid, true)))
+	if ((x = ctx_of(nc, c->pid, key, true)))
 		x->con = (int32_t)(c - nc->conns);
 }
 
 /* The client's write of n bytes at offset w: its anchor, linked to the call that made it. */
 static void anchor(struct trace *t, struct ncon *c, pid_t tid, uint64_t t0, uint64_t t1, uint64_t w,
-		   const struct tcall *by)
+		   const struct tcall *by, const struct nhand *asker)
 {
 	struct tevent *ev = &t->ev;
 	char flow[200];
@@ -400,6 +426,9 @@ static void anchor(struct trace *t, struct ncon *c, pid_t tid, uint64_t t0, uint
 		if (by) {
 			memcpy(ev->link_trace_id, by->trace_id, 16);
 			ev->link_span_id = by->span_id;
+		} else if (asker) {
+			memcpy(ev->link_trace_id, asker->trace, 16);
+			ev->link_span_id = asker->span;
 		}
 		if (k)
 			ev->duration_ns = t1 > t0 ? t1 - t0 : 0;
@@ -409,40 +438,155 @@ static void anchor(struct trace *t, struct ncon *c, pid_t tid, uint64_t t0, uint
 
 /* ---- the probes ---- */
 
-static bool is_write(const char *fn)
+/* What a probe does: libc's read/write family or Go's poller (internal/poll.(*FD).Read). */
+enum io_op { IO_READ, IO_WRITE, IO_CLOSE, IO_ASK, IO_REQWRITE };
+
+static enum io_op op_of(const char *fn)
 {
-	return !strcmp(fn, "write") || !strcmp(fn, "send") || !strcmp(fn, "sendto") ||
-	       !strcmp(fn, "sendmsg") || !strcmp(fn, "writev");
+	if (!strcmp(fn, "net/http.(*persistConn).roundTrip"))
+		return IO_ASK;
+	if (!strcmp(fn, "net/http.(*Request).write"))
+		return IO_REQWRITE;
+	const char *dot = strrchr(fn, '.');
+	const char *base = dot && dot[1] ? dot + 1 : fn;
+
+	if (!strcmp(base, "close") || !strcmp(base, "Close"))
+		return IO_CLOSE;
+	if (!strcmp(base, "write") || !strcmp(base, "send") || !strcmp(base, "sendto") ||
+	    !strcmp(base, "sendmsg") || !strcmp(base, "writev") || !strcmp(base, "Write"))
+		return IO_WRITE;
+	return IO_READ;
 }
 
-void netcorr_entry(struct trace *t, struct tcall *c, const struct probe_hit *hit)
+/* Go's FD.Sysfd and transportRequest.Request offsets in module tm (from its DWARF),
+ * UINT64_MAX when unknown. */
+static const struct ngo *go_layout(struct netcorr *nc, struct tmod *tm)
 {
-	struct netcorr *nc = nc_of(t);
-	int fd = (int)hit->regs->rdi;
+	static const struct ngo none = {NULL, UINT64_MAX, UINT64_MAX};
+	struct dwarfinfo *di;
+	struct ngo g = {tm, UINT64_MAX, UINT64_MAX};
+	int i;
 
-	c->io_fd = fd;
-	if (!nc || strcmp(c->f->name, "close"))
+	for (i = 0; i < 8 && nc->go[i].mod; i++)
+		if (nc->go[i].mod == tm)
+			return &nc->go[i];
+	if (!tm || i == 8)
+		return &none;
+	if ((di = module_dwarf(tm->m))) {
+		if (dwarfinfo_member_offset(di, "internal/poll.FD", "Sysfd", &g.sysfd))
+			g.sysfd = UINT64_MAX;
+		if (dwarfinfo_member_offset(di, "net/http.transportRequest", "Request", &g.req))
+			g.req = UINT64_MAX;
+	}
+	nc->go[i] = g;
+	return &nc->go[i];
+}
+
+/* The descriptor a probe's call is on: C's first argument; Go's *FD (the receiver, in RAX
+ * under Go's register ABI) holds it in Sysfd. -1 when unknown. */
+static int fd_of(struct trace_hitctx *hc, struct netcorr *nc, const struct tcall *c)
+{
+	const struct probe_hit *hit = hc->hit;
+	uint64_t off;
+	int64_t fd;
+
+	if (!c->f->go)
+		return (int)hit->regs->rdi;
+	off = go_layout(nc, c->f->mod)->sysfd;
+	if (off == UINT64_MAX || trace_read(hc, hit->regs->rax + off, &fd, 8))
+		return -1;
+	return (int)fd;
+}
+
+static struct nhand *writing_of(struct netcorr *nc, pid_t pid, uint64_t key)
+{
+	for (int i = 0; i < NHAND; i++)
+		if (nc->writing[i].req && nc->writing[i].pid == pid && nc->writing[i].key == key)
+			return &nc->writing[i];
+	return NULL;
+}
+
+/* Go's hand-over: roundTrip notes which traced call asked for the request; Request.write
+ * on the writer goroutine finds it, for the anchors that goroutine writes until its next
+ * request. */
+static void handover(struct trace_hitctx *hc, struct netcorr *nc, const struct tcall *c,
+		     const struct tcall *by, uint64_t key, bool ask)
+{
+	const struct probe_hit *hit = hc->hit;
+	uint64_t req = hit->regs->rax, off;
+
+	if (ask) {
+		off = go_layout(nc, c->f->mod)->req;
+		if (!by || off == UINT64_MAX || trace_read(hc, hit->regs->rbx + off, &req, 8))
+			return;
+		struct nhand *h = &nc->asked[nc->nasked++ % NHAND];
+
+		*h = (struct nhand){hit->pid, req, 0, {0}, by->span_id};
+		memcpy(h->trace, by->trace_id, 16);
+		return;
+	}
+	for (int i = 0; i < NHAND; i++) {
+		const struct nhand *a = &nc->asked[i];
+		struct nhand *w;
+
+		if (!a->req || a->pid != hit->pid || a->req != req)
+			continue;
+		if (!(w = writing_of(nc, hit->pid, key)))
+			for (int k = 0; k < NHAND && !w; k++)
+				if (!nc->writing[k].req)
+					w = &nc->writing[k];
+		if (w) {
+			*w = *a;
+			w->key = key;
+		}
+		return;
+	}
+}
+
+void netcorr_entry(struct trace_hitctx *hc, struct tcall *c, const struct tcall *by, uint64_t key)
+{
+	struct trace *t = hc->t;
+	struct netcorr *nc = nc_of(t);
+	pid_t pid = hc->hit->pid;
+	enum io_op op = op_of(c->f->name);
+	int fd;
+
+	c->io_fd = -1;
+	if (!nc)
+		return;
+	if (op == IO_ASK || op == IO_REQWRITE) {
+		handover(hc, nc, c, by, key, op == IO_ASK);
+		return;
+	}
+	c->io_fd = fd = fd_of(hc, nc, c);
+	if (op != IO_CLOSE || fd < 0)
 		return;
 	for (int i = 0; i < NCONN; i++) {
 		struct ncon *k = &nc->conns[i];
 
-		if (k->used && k->pid == hit->pid && k->fd == fd) {
+		if (k->used && k->pid == pid && k->fd == fd) {
 			server_end(t, nc, k);
 			k->used = false;
 		}
 	}
 }
 
-void netcorr_return(struct trace *t, const struct tcall *c, const struct tcall *by,
-		    const struct probe_hit *hit)
+void netcorr_return(struct trace_hitctx *hc, const struct tcall *c, const struct tcall *by,
+		    uint64_t key)
 {
+	struct trace *t = hc->t;
+	const struct probe_hit *hit = hc->hit;
 	struct netcorr *nc = nc_of(t);
 	int64_t n = (int64_t)hit->regs->rax;
+	enum io_op op = op_of(c->f->name);
 	struct ncon *k;
 
-	if (!nc || n <= 0 || !strcmp(c->f->name, "close") || !(k = lookup(nc, hit->pid, c->io_fd)))
+	/* A Request.write's hand-over lasts past its return: the writer goroutine flushes the
+	 * request's bytes (pc.bw.Flush) after it; the next request it writes replaces it. */
+	if (!nc || n <= 0 || (op != IO_READ && op != IO_WRITE) || c->io_fd < 0 ||
+	    !(k = lookup(nc, hit->pid, c->io_fd)))
 		return;
-	if (is_write(c->f->name)) {
+	if (op == IO_WRITE) {
 		uint64_t w = k->sent;
 
 		k->sent += (uint64_t)n;
@@ -451,22 +595,23 @@ void netcorr_return(struct trace *t, const struct tcall *c, const struct tcall *
 			if (k->open)
 				k->end_ns = hit->time_ns;
 		} else {
-			anchor(t, k, hit->tid, c->t_ns, hit->time_ns, w, by);
+			anchor(t, k, hit->tid, c->t_ns, hit->time_ns, w, by,
+			       by ? NULL : writing_of(nc, hit->pid, key));
 		}
 		return;
 	}
-	if (k->server && k->last != 1)
-		server_begin(t, nc, k, hit->tid, hit->time_ns, k->rcvd); /* bytes in: it starts */
+	if (k->server && k->last != 1) /* bytes in: it starts */
+		server_begin(t, nc, k, hit->tid, key, hit->time_ns, k->rcvd);
 	k->rcvd += (uint64_t)n;
 	k->last = 1;
 }
 
-bool netcorr_root(struct trace *t, pid_t pid, pid_t tid, uint8_t trace[16], uint64_t *parent)
+bool netcorr_root(struct trace *t, pid_t pid, uint64_t key, uint8_t trace[16], uint64_t *parent)
 {
 	struct nctx *x;
 	struct ncon *c;
 
-	if (!t->netcorr || !(x = ctx_of(t->netcorr, pid, tid, false)) || x->con < 0)
+	if (!t->netcorr || !(x = ctx_of(t->netcorr, pid, key, false)) || x->con < 0)
 		return false;
 	c = &t->netcorr->conns[x->con];
 	if (!c->open)

@@ -147,4 +147,33 @@ SKIP: {
     is(scalar(grep { $_->[0]{traceId} eq ($_->[2] ? $_->[2]{traceId} : '') } @c), 2,
         'pg: the backend work is in the request trace psql started');
 }
+# ---- Go: net/http client and server in one process (go_webapp). The server side through
+# the runtime's poller, nesting by goroutine; the client's bytes are written by the
+# transport's writer goroutine, so the link goes to the asker through the *http.Request
+# that roundTrip hands over and Request.write writes. ----
+SKIP: {
+    my $web = fixture('go_webapp');
+    skip 'go_webapp not built', 4 if !-x $web;
+    my $f = "$tmp/go.jsonl";
+    my $u = plain_run(60, $web, 3);
+    my $r = trace_run(120, '--correlate', '-e', 'main.handle', '-e', 'main.fetch', '-e', 'main.greet', '-q',
+        '--otlp-file', $f, '--', $web, 3);
+    is($r->{out}, $u->{out}, 'go: output identical to an untraced run');
+    my @s = spans_in($f);
+    my %by = map { $_->{spanId} => $_ } @s;
+    my @g = grep { $_->{name} eq 'main.greet' } @s;
+    is(scalar @g, 4, 'go: 4 greet spans (3 and the failing one)');
+    my @good = grep {
+        my $h = $by{ $_->{parentSpanId} // '' };
+        my $srv = $h ? $by{ $h->{parentSpanId} // '' } : undef;
+        my $anc = $srv ? $by{ $srv->{parentSpanId} // '' } : undef;
+        my $asker = $anc && $anc->{links} ? $by{ $anc->{links}[0]{spanId} } : undef;
+        $h && $h->{name} eq 'main.handle' && $srv && $srv->{name} eq 'serve request' && $srv->{kind} == 2
+            && $anc && $anc->{kind} == 3 && $asker && $asker->{name} eq 'main.fetch'
+            && ($asker->{attr}{'arg.n'} // 'x') eq ($_->{attr}{'arg.n'} // 'y')
+            && $_->{traceId} eq $anc->{traceId}
+    } @g;
+    is(scalar @good, 4, 'go: each greet(n) under handle, under serve request, under the request linked to fetch(n) of the same n');
+    is(scalar(grep { $_->{name} eq 'serve request' } @s), 4, 'go: one server span per request');
+}
 done_testing();
