@@ -176,4 +176,33 @@ SKIP: {
     is(scalar @good, 4, 'go: each greet(n) under handle, under serve request, under the request linked to fetch(n) of the same n');
     is(scalar(grep { $_->{name} eq 'serve request' } @s), 4, 'go: one server span per request');
 }
+# ---- Go: client and server as two processes (go_httppair), a tracer each ----
+SKIP: {
+    my $hp = fixture('go_httppair');
+    skip 'go_httppair not built', 3 if !-x $hp;
+    my ($fs, $fc, $port) = ("$tmp/hp-s.jsonl", "$tmp/hp-c.jsonl", "$tmp/hp.port");
+    my $spid = fork // die;
+    if (!$spid) {
+        open STDOUT, '>', "$tmp/hp-s.out";
+        open STDERR, '>', "$tmp/hp-s.err";
+        exec TS::tracestub_path(), 'trace', '--correlate', '-e', 'main.handle', '-e', 'main.work', '-q',
+            '--otlp-file', $fs, '--', $hp, 'server', $port, 12 or POSIX::_exit(127);
+    }
+    my $rc = trace_run(120, '--correlate', '-e', 'main.ask', '-q', '--otlp-file', $fc, '--', $hp, 'client', $port, 12);
+    waitpid($spid, 0);
+    like($rc->{out}, qr/answered 12/, 'go, two processes: 12 answers (4 goroutines, keep-alive connections)');
+    my @s = spans_in($fs, $fc);
+    my %by = map { $_->{spanId} => $_ } @s;
+    my @w = grep { $_->{name} eq 'main.work' } @s;
+    is(scalar @w, 12, 'go, two processes: 12 work spans');
+    my @good = grep {
+        my $h = $by{ $_->{parentSpanId} // '' };
+        my $srv = $h ? $by{ $h->{parentSpanId} // '' } : undef;
+        my $anc = $srv ? $by{ $srv->{parentSpanId} // '' } : undef;
+        my $asker = $anc && $anc->{links} ? $by{ $anc->{links}[0]{spanId} } : undef;
+        $h && $h->{name} eq 'main.handle' && $srv && $srv->{kind} == 2 && $anc && $anc->{kind} == 3
+            && $asker && $asker->{name} eq 'main.ask' && ($asker->{attr}{'arg.n'} // 'x') eq ($_->{attr}{'arg.n'} // 'y')
+    } @w;
+    is(scalar @good, 12, 'go, two processes: each work(n) under the request linked to the client\'s ask(n), no cross-talk');
+}
 done_testing();
