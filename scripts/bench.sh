@@ -102,6 +102,7 @@ for r in $(seq "$ROUNDS"); do
 	headless "in-process floor (pad, no record)" "$N_FAST" 1 "" TRACESTUB_BENCH_FLOOR=1
 	headless "headless fast path, 1 thread" "$N_FAST" 1 ""
 	headless "headless fast path, 8 threads" "$N_FAST" 8 ""
+	headless "headless fast path + OTLP spans" "$N_FAST" 1 "--otlp-file /dev/null"
 	headless "headless trap path (--trap)" "$N_FAST" 1 --trap
 	run "floor A (single-step)" "$N_FAST" "$F" step "$addr" "$W" "$N_FAST"
 	run "floor B (emulate)" "$N_FAST" "$F" emul "$addr" "$W" "$N_FAST"
@@ -126,7 +127,8 @@ for k in "floor A (single-step)" "floor B (emulate)" "probe engine, 1 probe" \
 	 "probe engine, 8 threads" "gdb break+continue, gdbserver" \
 	 "gdb break+continue, tracestub" "gdb tracepoint, gdbserver" "gdb tracepoint, tracestub" \
 	 "in-process floor (pad, no record)" "headless fast path, 1 thread" \
-	 "headless fast path, 8 threads" "headless trap path (--trap)"; do
+	 "headless fast path, 8 threads" "headless fast path + OTLP spans" \
+	 "headless trap path (--trap)"; do
 	[ -n "${res[$k]:-}" ] || { printf '%-36s %12s\n' "$k" "n/a"; continue; }
 	read -r m lo hi < <(echo "${res[$k]}" | median)
 	med[$k]=$m
@@ -145,6 +147,7 @@ ratio "probe engine, 10000 probes" "probe engine, 1 probe" "10000 probes / 1 pro
 ratio "floor A (single-step)" "floor B (emulate)" "floor A / floor B"
 ratio "headless fast path, 1 thread" "in-process floor (pad, no record)" "headless fast path / in-process floor"
 ratio "headless trap path (--trap)" "headless fast path, 1 thread" "headless trap path / fast path"
+ratio "headless fast path + OTLP spans" "headless fast path, 1 thread" "fast path with OTLP spans / without"
 ratio "gdb tracepoint, gdbserver" "headless fast path, 1 thread" "gdbserver tracepoint / fast path"
 [ -n "${tput[headless fast path, 8 threads]:-}" ] && [ -n "${tput[headless fast path, 1 thread]:-}" ] &&
 	awk -v a="$(echo "${tput[headless fast path, 8 threads]}" | median | cut -d' ' -f1)" \
