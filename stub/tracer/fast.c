@@ -18,6 +18,7 @@
 #define WINDOW_MIN 16  /* the return address and a little above */
 #define WINDOW_TF  256 /* what -o keeps (record.c's TF_STACK_MIN) */
 #define WINDOW_MAX 4096
+#define WINDOW_BT  4096 /* stack bytes a pad keeps for --bt (a signal frame is ~3 KiB) */
 
 static int agent_reg(int regno)
 {
@@ -209,12 +210,9 @@ static void values(struct want *w, const struct tfunc *f, bool results, uint64_t
 
 static const char *eligible(const struct trace *t, const struct tfunc *f)
 {
-	const struct tracecli *c = t->cli;
-
+	(void)t;
 	if (f->kind != TF_FUNC)
 		return "a line or address probe";
-	if (c->bt_depth)
-		return "--bt unwinds the whole stack";
 	if (!f->mod || f->end <= f->start)
 		return "the function's bounds are unknown";
 	return NULL;
@@ -294,6 +292,10 @@ int trace_fast_place(struct trace *t, struct tsite *x)
 		w.window = c->stack_bytes < WINDOW_MAX ? (uint32_t)c->stack_bytes : WINDOW_MAX;
 	if (t->tf && w.window < WINDOW_TF)
 		w.window = WINDOW_TF;
+	/* --bt: the unwinder reads the caller frames from the record (frames past it are not
+	 * shown: the backtrace stops there) */
+	if (c->bt_depth && w.window < WINDOW_BT)
+		w.window = WINDOW_BT;
 	if (c->args || c->specs[f->spec].cond.present)
 		values(&w, f, exit, pc);
 	if (w.why)

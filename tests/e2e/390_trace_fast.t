@@ -212,8 +212,21 @@ SKIP: {
         scalar(keys %pids) . ' processes; a vfork child runs in its parent\'s thread block '
         . 'and counts as its parent)');
 }
-$r = trace_run(60, '--bt', '-e', 'fc_add', '--', $prog, 1, 10);
-like($r->{err}, qr/\(trap: --bt unwinds the whole stack\)$/m, '--bt: traps, and says why');
+# --bt on pads: the pad keeps 4 KiB of stack and the unwinder reads the caller frames from it;
+# the same backtraces as the trap path's, through the worker threads and through the signal
+# frame of the SIGUSR1 handler's call.
+{
+    my ($fj, $tj) = ("$tmp/bt-fast.jsonl", "$tmp/bt-trap.jsonl");
+    $r = trace_run(60, '--bt', '-e', 'fc_add', '--json', $fj, '--', $prog, 1, 10);
+    like($r->{err}, qr/^tracestub trace: fc_add: fast \(entry and \d+ returns\)$/m, '--bt: on pads');
+    trace_run(60, '--bt', '--trap', '-e', 'fc_add', '--json', $tj, '--', $prog, 1, 10);
+    my $bts = sub { [map { join(' < ', map { $_->{func} // '?' } @{ $_->{bt} // [] }) } calls_of('fc_add', json_events(TS::slurp($_[0])))] };
+    my ($fb, $tb) = ($bts->($fj), $bts->($tj));
+    ok(@$fb == 11 && (grep { /^fc_add < worker < start_thread/ } @$fb) == 10
+        && (grep { /^fc_add < on_usr1 < .* < _start$/ } @$fb) == 1,
+        '--bt on pads: 11 calls, 10 unwound to the thread start, 1 from the signal handler to _start');
+    is_deeply([sort @$fb], [sort @$tb], '--bt on pads: the same frames as --trap (threads interleave: sorted)');
+}
 $r = trace_run(30, '--ring', '3K', '-e', 'fc_add', '--', $prog, 1, 10);
 is($r->{rc}, 2, '--ring 3K: exit status 2');
 like($r->{err}, qr/^tracestub trace: bad --ring size '3K' \(want a power of two, 64K\.\.1G\)/,
