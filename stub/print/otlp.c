@@ -3,8 +3,8 @@
  * process, thread and goroutine; finished spans are batched and encoded (otlp_enc.c) as one
  * ExportTraceServiceRequest, protobuf or OTLP/JSON, handed to a sink when the batch is full,
  * a second after its first span, and at end. Calls still open at end are exported as they
- * stand, with the status "unfinished". Everything is allocated by the constructor; never
- * touches a process, never blocks (the sink must not either). */
+ * stand, ending at the last event, with the attribute tracestub.unfinished. Everything is allocated
+ * by the constructor; never touches a process, never blocks (the sink must not either). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,6 +25,7 @@ struct otlp_printer {
 	int32_t free_open;	/* free list through open[i].next */
 	struct otlp_batch batch;
 	uint64_t first_ns; /* time of the batch's first span */
+	uint64_t last_ns;  /* of the latest event: where unfinished calls end */
 	uint8_t *body;	   /* the encoded request */
 	FILE *scratch;	   /* over scratch_buf: text spellings of values */
 	char scratch_buf[512];
@@ -99,6 +100,19 @@ static void attr_int(struct otlp_span *sp, const char *key, int64_t v)
 	memset(a, 0, sizeof(*a));
 	a->key = store_cstr(sp, key);
 	a->type = OTLP_INT;
+	a->i = v;
+}
+
+static void attr_bool(struct otlp_span *sp, const char *key, bool v)
+{
+	struct otlp_attr *a;
+
+	if (sp->nattr >= OTLP_ATTRS)
+		return;
+	a = &sp->attr[sp->nattr++];
+	memset(a, 0, sizeof(*a));
+	a->key = store_cstr(sp, key);
+	a->type = OTLP_BOOL;
 	a->i = v;
 }
 
@@ -297,6 +311,8 @@ static int otlp_event(struct printer *p, const struct tevent *ev)
 
 	if (p->done || !ev->span_id)
 		return 0;
+	if (ev->time_ns > op->last_ns)
+		op->last_ns = ev->time_ns;
 	if (op->batch.n && ev->time_ns - op->first_ns >= OTLP_FLUSH_NS)
 		flush(op);
 	switch (ev->type) {
@@ -339,8 +355,10 @@ static int otlp_end(struct printer *p, const struct tsummary *s)
 			continue;
 		struct otlp_span *sp = &op->open[op->slot[i]];
 
-		sp->status = OTLP_STATUS_ERROR;
-		sp->status_msg = store_cstr(sp, "unfinished: still running when tracing ended");
+		/* not an error: it ends where the trace does, and says so */
+		if (op->last_ns + op->o.epoch_ns > sp->start_ns)
+			sp->end_ns = op->o.epoch_ns + op->last_ns;
+		attr_bool(sp, "tracestub.unfinished", true);
 		finish_span(op, sp, op->first_ns);
 		op->slot[i] = -2;
 	}
