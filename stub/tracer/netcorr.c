@@ -269,7 +269,9 @@ static bool name_unix(struct ncon *c)
 }
 
 /* The connection fd of pid is now, or NULL when it is not a stream socket we can name. */
-static struct ncon *lookup(struct netcorr *nc, pid_t pid, int fd)
+static void drop(struct trace *t, struct netcorr *nc, struct ncon *k);
+
+static struct ncon *lookup(struct trace *t, struct netcorr *nc, pid_t pid, int fd)
 {
 	char path[64], link[64];
 	unsigned long long ino;
@@ -293,7 +295,8 @@ static struct ncon *lookup(struct netcorr *nc, pid_t pid, int fd)
 		if (c->pid == pid && c->fd == fd) {
 			if (c->ino == ino)
 				return c->sock ? c : NULL;
-			free_c = c; /* the descriptor now names another socket */
+			drop(t, nc, c); /* the descriptor now names another socket */
+			free_c = c;
 			break;
 		}
 	}
@@ -366,7 +369,6 @@ static void out(struct trace *t, const struct ncon *c, enum tevent_type type, pi
 static void server_end(struct trace *t, struct netcorr *nc, struct ncon *c)
 {
 	struct tevent *ev = &t->ev;
-	struct nctx *x;
 
 	if (!c->open)
 		return;
@@ -377,8 +379,20 @@ static void server_end(struct trace *t, struct netcorr *nc, struct ncon *c)
 	ev->parent_span_id = c->parent;
 	ev->duration_ns = c->end_ns > c->start_ns ? c->end_ns - c->start_ns : 0;
 	trace_out_event(t, ev);
-	if ((x = ctx_of(nc, c->pid, c->key, false)) && x->con == (int32_t)(c - nc->conns))
-		x->con = -1;
+	(void)nc;
+}
+
+/* Forget socket k: its server span out, the threads and goroutines that served it freed. A
+ * thread's link to a socket outlives each span (only the socket's end drops it): Go's
+ * net/http may read a request's first byte on a background goroutine while the connection's
+ * goroutine, which reads the rest and runs the handler, keeps pointing here. */
+static void drop(struct trace *t, struct netcorr *nc, struct ncon *k)
+{
+	server_end(t, nc, k);
+	for (int i = 0; i < NCTX; i++)
+		if (nc->ctx[i].con == (int32_t)(k - nc->conns))
+			nc->ctx[i].con = -1;
+	k->used = false;
 }
 
 static void server_begin(struct trace *t, struct netcorr *nc, struct ncon *c, pid_t tid,
@@ -564,10 +578,8 @@ void netcorr_entry(struct trace_hitctx *hc, struct tcall *c, const struct tcall 
 	for (int i = 0; i < NCONN; i++) {
 		struct ncon *k = &nc->conns[i];
 
-		if (k->used && k->pid == pid && k->fd == fd) {
-			server_end(t, nc, k);
-			k->used = false;
-		}
+		if (k->used && k->pid == pid && k->fd == fd)
+			drop(t, nc, k);
 	}
 }
 
@@ -584,7 +596,7 @@ void netcorr_return(struct trace_hitctx *hc, const struct tcall *c, const struct
 	/* A Request.write's hand-over lasts past its return: the writer goroutine flushes the
 	 * request's bytes (pc.bw.Flush) after it; the next request it writes replaces it. */
 	if (!nc || n <= 0 || (op != IO_READ && op != IO_WRITE) || c->io_fd < 0 ||
-	    !(k = lookup(nc, hit->pid, c->io_fd)))
+	    !(k = lookup(t, nc, hit->pid, c->io_fd)))
 		return;
 	if (op == IO_WRITE) {
 		uint64_t w = k->sent;
@@ -628,10 +640,8 @@ void netcorr_forget(struct trace *t, pid_t pid)
 	for (int i = 0; nc && i < NCONN; i++) {
 		struct ncon *k = &nc->conns[i];
 
-		if (k->used && k->pid == pid) {
-			server_end(t, nc, k);
-			k->used = false;
-		}
+		if (k->used && k->pid == pid)
+			drop(t, nc, k);
 	}
 }
 
