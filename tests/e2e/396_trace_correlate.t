@@ -12,6 +12,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use JSON::PP;
+use Math::BigInt;
 use File::Temp qw(tempdir);
 use TS;
 use TraceRun;
@@ -72,6 +73,36 @@ sub check_netpair {
         "$what: net.transport and net.peer.name on the socket spans");
 }
 
+# The ids README promises, computed here from what the spans say: FNV-1a 64 of
+# "CLIENT>SERVER/OFFSET/TAG" (big-endian hex), the client's and server's ip:port as the
+# server span and the request span name their peers.
+sub fnv1a {
+    my ($text) = @_;
+    my $h = Math::BigInt->from_hex('cbf29ce484222325');
+    my ($prime, $mod) = (Math::BigInt->from_hex('100000001b3'), Math::BigInt->new(2)**64);
+    for my $c (unpack 'C*', $text) {
+        $h = (($h ^ $c) * $prime) % $mod;
+    }
+    return sprintf '%016s', substr($h->as_hex, 2);
+}
+
+sub check_formula {
+    my ($what, @s) = @_;
+    my %by = map { $_->{spanId} => $_ } @s;
+    my ($n, $good) = (0, 0);
+    for my $srv (grep { $_->{name} eq 'serve request' } @s) {
+        my $anc = $by{ $srv->{parentSpanId} // '' } or next;
+        my $flow = "$srv->{attr}{'net.peer.name'}:$srv->{attr}{'net.peer.port'}>"
+            . "$anc->{attr}{'net.peer.name'}:$anc->{attr}{'net.peer.port'}";
+        # the first request of each connection is at offset 0
+        next if $srv->{spanId} ne fnv1a("$flow/0/server");
+        $n++;
+        $good++ if $srv->{parentSpanId} eq fnv1a("$flow/0/anchor")
+            && $srv->{traceId} eq fnv1a("$flow/0/trace-hi") . fnv1a("$flow/0/trace-lo");
+    }
+    ok($n == 8 && $good == 8, "$what: the 8 connections' first requests carry the ids README gives ($good of $n)");
+}
+
 for my $mode ('tcp', 'unix') {
     my @u = $mode eq 'unix' ? ('unix') : ();
     # one tracer, both processes (the server is a fork of the client)
@@ -82,6 +113,7 @@ for my $mode ('tcp', 'unix') {
     like($r->{out}, qr/answered 40/, "$mode, one tracer: the client got 40 answers");
     is($r->{rc}, 0, "$mode, one tracer: exit status 0");
     check_netpair("$mode, one tracer", 40, spans_in($f1));
+    check_formula("$mode, one tracer", spans_in($f1)) if $mode eq 'tcp';
 
     # two tracers, one per process, never talking
     my ($fs, $fc, $port) = ("$tmp/s-$mode.jsonl", "$tmp/c-$mode.jsonl", "$tmp/port-$mode");
