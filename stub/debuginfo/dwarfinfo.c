@@ -417,13 +417,6 @@ void di_cache_forget(struct dwarfinfo *di)
 
 static struct di_sub *sub_at(struct dwarfinfo *di, uint64_t pc);
 
-static int off_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 void di_index_walk(const char *path, const uint64_t *pcs, size_t n, int fd)
 {
 	struct dwarfinfo *di = NULL;
@@ -447,7 +440,7 @@ void di_index_walk(const char *path, const uint64_t *pcs, size_t n, int fd)
 		if (u && !seen)
 			units[k++] = u->off;
 	}
-	qsort(units, k, sizeof(*units), off_cmp);
+	qsort(units, k, sizeof(*units), di_u64_cmp);
 	dwarfvet_walk_units(di->dbg, units, k);
 	if (write(fd, "U", 1) != 1 || write(fd, units, k * sizeof(*units)) < 0) {
 		/* the parent vets them on their own */

@@ -59,6 +59,7 @@ int dwarfvet_units(const char *path, const uint64_t *units, size_t n, int *res, 
  * may this process read the unit holding off (vetted now if it was not); is off the header of
  * such a unit (no vet); vet every unit not vetted yet, in one child. */
 int di_unit_record(struct dwarfinfo *di, uint64_t off, uint64_t end);
+int di_u64_cmp(const void *a, const void *b); /* qsort/bsearch of uint64_t, ascending */
 bool di_unit_ok(struct dwarfinfo *di, uint64_t off);
 bool di_unit_ok_at(struct dwarfinfo *di, uint64_t off);
 const struct di_unit *di_unit_of(struct dwarfinfo *di, uint64_t off); /* NULL if none */

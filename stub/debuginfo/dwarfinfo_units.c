@@ -8,6 +8,13 @@
 
 #include "stub/debuginfo/dwarfinfo_internal.h"
 
+int di_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 void dwarfinfo_vet_units(struct dwarfinfo *di)
 {
 	if (di)

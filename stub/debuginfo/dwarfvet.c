@@ -254,13 +254,6 @@ static void walk_lines(Dwarf_Debug dbg, Dwarf_Die cu)
 	dwarf_srclines_dealloc_b(lc);
 }
 
-static int u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The units whose headers start at the offsets in units[n] (sorted), or all when units is
  * NULL. Every header is read on the way, as dwarfinfo's walks read them. */
 static void walk_info(Dwarf_Debug dbg, const uint64_t *units, size_t n)
@@ -276,7 +269,7 @@ static void walk_info(Dwarf_Debug dbg, const uint64_t *units, size_t n)
 		uint64_t hdr = at;
 
 		at = next;
-		if (units && !bsearch(&hdr, units, n, sizeof(*units), u64_cmp))
+		if (units && !bsearch(&hdr, units, n, sizeof(*units), di_u64_cmp))
 			continue;
 		if (dwarf_siblingof_b(dbg, NULL, 1, &cu, &e) != DW_DLV_OK) {
 			drop(dbg, &e);

@@ -304,13 +304,6 @@ static void match_unit(const char *scope, int result, void *ctx)
 			m->res[i] = result, m->known[i] = true;
 }
 
-static int u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int dwarfvet_units(const char *path, const uint64_t *units, size_t n, int *res, unsigned timeout_s)
 {
 	struct stat st;
@@ -333,7 +326,7 @@ int dwarfvet_units(const char *path, const uint64_t *units, size_t n, int *res, 
 	for (size_t i = 0; i < n; i++)
 		if (!known[i])
 			todo[ntodo++] = units[i];
-	qsort(todo, ntodo, sizeof(*todo), u64_cmp);
+	qsort(todo, ntodo, sizeof(*todo), di_u64_cmp);
 	if (ntodo) {
 		struct job j = {VET_UNITS, todo, ntodo, -1};
 		int all = run(path, timeout_s, &j);

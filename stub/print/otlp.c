@@ -72,61 +72,46 @@ static uint32_t store_cstr(struct otlp_span *sp, const char *s)
 
 /* ---- attributes ---- */
 
-static struct otlp_attr *attr(struct otlp_span *sp, const char *prefix, const char *name,
-			      unsigned i)
+/* A new attribute of sp named key (its value still to set), NULL when sp has no room. */
+static struct otlp_attr *new_attr(struct otlp_span *sp, const char *key)
 {
-	char key[96];
 	struct otlp_attr *a;
 
 	if (sp->nattr >= OTLP_ATTRS)
 		return NULL;
-	if (name)
-		snprintf(key, sizeof(key), "%s.%s", prefix, name);
-	else
-		snprintf(key, sizeof(key), "%s.%u", prefix, i);
 	a = &sp->attr[sp->nattr++];
 	memset(a, 0, sizeof(*a));
 	a->key = store_cstr(sp, key);
 	return a;
 }
 
-static void attr_int(struct otlp_span *sp, const char *key, int64_t v)
+/* "prefix.name", or "prefix.i" for a value without a name. */
+static struct otlp_attr *attr(struct otlp_span *sp, const char *prefix, const char *name,
+			      unsigned i)
 {
-	struct otlp_attr *a;
+	char key[96];
 
-	if (sp->nattr >= OTLP_ATTRS)
-		return;
-	a = &sp->attr[sp->nattr++];
-	memset(a, 0, sizeof(*a));
-	a->key = store_cstr(sp, key);
-	a->type = OTLP_INT;
-	a->i = v;
+	if (name)
+		snprintf(key, sizeof(key), "%s.%s", prefix, name);
+	else
+		snprintf(key, sizeof(key), "%s.%u", prefix, i);
+	return new_attr(sp, key);
 }
 
-static void attr_bool(struct otlp_span *sp, const char *key, bool v)
+static void attr_int(struct otlp_span *sp, const char *key, enum otlp_type type, int64_t v)
 {
-	struct otlp_attr *a;
+	struct otlp_attr *a = new_attr(sp, key);
 
-	if (sp->nattr >= OTLP_ATTRS)
-		return;
-	a = &sp->attr[sp->nattr++];
-	memset(a, 0, sizeof(*a));
-	a->key = store_cstr(sp, key);
-	a->type = OTLP_BOOL;
-	a->i = v;
+	if (a)
+		a->type = type, a->i = v;
 }
 
 static void attr_str(struct otlp_span *sp, const char *key, const char *v)
 {
-	struct otlp_attr *a;
+	struct otlp_attr *a = v ? new_attr(sp, key) : NULL;
 
-	if (sp->nattr >= OTLP_ATTRS || !v)
-		return;
-	a = &sp->attr[sp->nattr++];
-	memset(a, 0, sizeof(*a));
-	a->key = store_cstr(sp, key);
-	a->type = OTLP_STR;
-	a->s = store_cstr(sp, v);
+	if (a)
+		a->type = OTLP_STR, a->s = store_cstr(sp, v);
 }
 
 /* A value as an attribute: numbers and booleans as such, strings as their bytes, anything
@@ -219,9 +204,9 @@ static void start_span(struct otlp_printer *op, struct otlp_span *sp, const stru
 	}
 	sp->name = store_cstr(sp, ev->func ? ev->func : "?");
 	sp->exe = store_cstr(sp, op->o.service ? op->o.service : ev->exe ? ev->exe : "");
-	attr_int(sp, "thread.id", ev->tid);
+	attr_int(sp, "thread.id", OTLP_INT, ev->tid);
 	if (ev->goid >= 0)
-		attr_int(sp, "go.goroutine.id", ev->goid);
+		attr_int(sp, "go.goroutine.id", OTLP_INT, ev->goid);
 	attr_str(sp, "code.function", ev->func);
 	attr_str(sp, "code.namespace", ev->module);
 	for (unsigned i = 0; i < ev->nargs && i < TEVENT_MAX_VALUES; i++)
@@ -230,7 +215,7 @@ static void start_span(struct otlp_printer *op, struct otlp_span *sp, const stru
 		attr_str(sp, "net.transport", ev->transport);
 		attr_str(sp, "net.peer.name", ev->peer_addr);
 		if (ev->peer_port)
-			attr_int(sp, "net.peer.port", ev->peer_port);
+			attr_int(sp, "net.peer.port", OTLP_INT, ev->peer_port);
 	}
 }
 
@@ -243,12 +228,13 @@ static void flush(struct otlp_printer *op)
 	if (!op->batch.n)
 		return;
 	len = otlp_encode(&op->batch, op->host, op->o.json, op->body, OTLP_BODY_MAX);
-	if (len)
+	if (len) {
 		op->o.sink(op->o.ctx, op->body, len, op->batch.n);
-	else
+		op->stats.exported += op->batch.n;
+		op->stats.requests++;
+	} else {
 		op->stats.dropped += op->batch.n; /* cannot happen: the body is sized for it */
-	op->stats.exported += op->batch.n;
-	op->stats.requests++;
+	}
 	op->batch.n = 0;
 }
 
@@ -358,7 +344,7 @@ static int otlp_end(struct printer *p, const struct tsummary *s)
 		/* not an error: it ends where the trace does, and says so */
 		if (op->last_ns + op->o.epoch_ns > sp->start_ns)
 			sp->end_ns = op->o.epoch_ns + op->last_ns;
-		attr_bool(sp, "tracestub.unfinished", true);
+		attr_int(sp, "tracestub.unfinished", OTLP_BOOL, 1);
 		finish_span(op, sp, op->first_ns);
 		op->slot[i] = -2;
 	}

@@ -72,12 +72,11 @@ static void new_span(struct trace *t, const struct tcall *below, pid_t pid, uint
 }
 
 /* The event's span: this call's ids, its parent the call below it. */
-static void set_span(struct tevent *ev, const struct trace *t, const struct tcall *c)
+static void set_span(struct tevent *ev, const struct tcall *c)
 {
 	memcpy(ev->trace_id, c->trace_id, 16);
 	ev->span_id = c->span_id;
 	ev->parent_span_id = c->parent_id;
-	(void)t;
 }
 
 void trace_calls_fini(struct trace *t)
@@ -368,7 +367,7 @@ static void on_entry(struct trace_hitctx *hc, struct tfunc *f)
 		return;
 	new_span(t, c->prev >= 0 ? &t->calls[c->prev] : NULL, hit->pid, th->key, &c->span_id,
 		 &c->parent_id, c->trace_id);
-	set_span(&t->ev, t, c);
+	set_span(&t->ev, c);
 	c->f = f;
 	c->t_ns = hit->time_ns;
 	c->entry_rsp = hit->regs->rsp;
@@ -414,7 +413,7 @@ static void finish(struct trace_hitctx *hc, struct tthread *th, struct tcall *c)
 		pop(t, th);
 	pop(t, th);
 	tevent_init(ev, TEVENT_RETURN);
-	set_span(ev, t, &ids);
+	set_span(ev, &ids);
 	hc->nstr = hc->nreads = 0;
 	hc->mod = f->mod;
 	if (t->cli->args)
@@ -494,12 +493,9 @@ static void on_hit(struct trace_hitctx *hc, struct tfunc *f)
 	if (!t->cli->args)
 		t->ev.nargs = 0;
 	fill(hc, f, th ? th->depth : 0, goid);
-	{
-		const struct tcall *top = th && th->top >= 0 ? &t->calls[th->top] : NULL;
-
-		new_span(t, top, hc->hit->pid, th ? th->key : key_of(f->go, hc->hit),
-			 &t->ev.span_id, &t->ev.parent_span_id, t->ev.trace_id);
-	}
+	new_span(t, th && th->top >= 0 ? &t->calls[th->top] : NULL, hc->hit->pid,
+		 th ? th->key : key_of(f->go, hc->hit), &t->ev.span_id, &t->ev.parent_span_id,
+		 t->ev.trace_id);
 	t->ev.addr = hc->hit->addr;
 	trace_collect_extras(hc, hc->hit->addr == f->addr);
 	f->calls++;

@@ -14,6 +14,14 @@
 
 /* A fast hit reads what its record holds (the memory as it was at the hit), a trap hit the
  * process. */
+int trace_read_live(struct trace_hitctx *hc, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec l = {buf, len}, r = {(void *)(uintptr_t)addr, len};
+	ssize_t n = hc->t->env.readv(hc->t->env.ctx, hc->hit->pid, &l, &r, 1);
+
+	return n < 0 ? (int)n : (size_t)n == len ? 0 : -EFAULT;
+}
+
 ssize_t trace_read_some(struct trace_hitctx *hc, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec l = {buf, len}, r = {(void *)(uintptr_t)addr, len};

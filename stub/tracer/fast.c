@@ -208,9 +208,8 @@ static void values(struct want *w, const struct tfunc *f, bool results, uint64_t
 	}
 }
 
-static const char *eligible(const struct trace *t, const struct tfunc *f)
+static const char *eligible(const struct tfunc *f)
 {
-	(void)t;
 	if (f->kind != TF_FUNC)
 		return "a line or address probe";
 	if (!f->mod || f->end <= f->start)
@@ -278,9 +277,9 @@ int trace_fast_place(struct trace *t, struct tsite *x)
 
 	if (!t->env.live || c->trap)
 		return -EBUSY;
-	if ((w.why = eligible(t, f)) || (!exit && f->ra_only &&
-					 (w.why = "returns caught at the "
-						  "caller's return site")))
+	if ((w.why = eligible(f)) || (!exit && f->ra_only &&
+				      (w.why = "returns caught at the "
+					       "caller's return site")))
 		goto trap;
 	if (f->go && (w.why = go_layout(f->mod)))
 		goto trap;

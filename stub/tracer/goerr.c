@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 
 #include "stub/debuginfo/debuginfo.h"
 #include "stub/tracer/internal.h"
@@ -69,12 +68,7 @@ struct ctx {
 
 static int rd(struct ctx *c, uint64_t addr, void *buf, size_t len)
 {
-	struct trace *t = c->hc->t;
-	struct iovec l = {buf, len}, r = {(void *)(uintptr_t)addr, len};
-
-	if (!addr || addr == UINT64_MAX)
-		return -EFAULT;
-	return t->env.readv(t->env.ctx, c->hc->hit->pid, &l, &r, 1) == (ssize_t)len ? 0 : -EFAULT;
+	return !addr || addr == UINT64_MAX ? -EFAULT : trace_read_live(c->hc, addr, buf, len);
 }
 
 static void put(struct ctx *c, const char *s, size_t n)

@@ -198,7 +198,6 @@ struct otlp_http;
 struct otlp_http_stats {
 	uint64_t sent, requests; /* spans and requests the collector took */
 	uint64_t dropped;	 /* spans lost: refused, retries exhausted, queue full, the end */
-	uint64_t queue_full;	 /* requests dropped because the queue was full */
 };
 int otlp_http_open(const char *url, bool json, struct otlp_http **out);
 void otlp_http_send(void *ctx, const uint8_t *body, size_t len, unsigned nspans); /* a sink */
@@ -350,6 +349,8 @@ bool trace_go_error(struct trace_hitctx *hc, struct tmod *tm, uint64_t tab, uint
 bool trace_fpregs(struct trace_hitctx *hc);
 /* Read len bytes at addr of the hit's process. 0 or -errno (-EFAULT when short). */
 int trace_read(struct trace_hitctx *hc, uint64_t addr, void *buf, size_t len);
+/* The same from the live process even when the hit is a pad's record. */
+int trace_read_live(struct trace_hitctx *hc, uint64_t addr, void *buf, size_t len);
 /* Up to len bytes, as many as are readable: the count or -errno. */
 ssize_t trace_read_some(struct trace_hitctx *hc, uint64_t addr, void *buf, size_t len);
 /* The arguments (or, results true, the results at a return) of plan pl into out; a struct

@@ -154,49 +154,45 @@ static bool hexaddr(const char *hex, char *out, size_t cap, char *addr, size_t a
 	return true;
 }
 
-/* The TCP socket ino of pid: local and remote names; server when its local port listens. */
+/* The TCP socket ino of pid: local and remote names; server when its local port listens.
+ * One read of each table: the socket's line and the ports that listen. */
 static bool name_tcp(struct ncon *c)
 {
 	static const char *const files[] = {"tcp", "tcp6"};
-	char path[64], line[512], lport[16] = "", la[80], ra[80], st[8];
-	bool found = false, listens = false;
+	char path[64], line[512], la[80], ra[80], st[8], a[64];
+	uint8_t listening[65536 / 8] = {0};
+	int lport = -1;
 
-	for (int pass = 0; pass < 2; pass++) {
-		for (int k = 0; k < 2; k++) {
-			FILE *f;
+	for (int k = 0; k < 2; k++) {
+		FILE *f;
 
-			snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)c->pid, files[k]);
-			if (!(f = fopen(path, "re")))
+		snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)c->pid, files[k]);
+		if (!(f = fopen(path, "re")))
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			unsigned long long ino;
+			char *p;
+
+			if (sscanf(line, "%*s %79s %79s %7s %*s %*s %*s %*s %*s %llu", la, ra, st,
+				   &ino) != 4 ||
+			    !(p = strchr(la, ':')))
 				continue;
-			while (fgets(line, sizeof(line), f)) {
-				unsigned long long ino;
-				char *p;
+			if (!strcmp(st, "0A")) { /* TCP_LISTEN */
+				unsigned port = (unsigned)strtoul(p + 1, NULL, 16) & 0xffff;
 
-				if (sscanf(line, "%*s %79s %79s %7s %*s %*s %*s %*s %*s %llu", la,
-					   ra, st, &ino) != 4)
-					continue;
-				if (pass == 0 && ino == c->ino) {
-					char a[64];
-					int port;
-
-					found = hexaddr(la, c->local, sizeof(c->local), a,
-							sizeof(a), &port) &&
-						hexaddr(ra, c->remote, sizeof(c->remote),
-							c->peer_addr, sizeof(c->peer_addr),
-							&c->peer_port);
-					p = strchr(la, ':');
-					snprintf(lport, sizeof(lport), "%s", p ? p : "");
-				} else if (pass == 1 && !strcmp(st, "0A") &&
-					   (p = strchr(la, ':')) && !strcmp(p, lport)) {
-					listens = true;
-				}
+				listening[port / 8] |= (uint8_t)(1u << (port % 8));
+			} else if (ino == c->ino &&
+				   hexaddr(la, c->local, sizeof(c->local), a, sizeof(a), &lport) &&
+				   !hexaddr(ra, c->remote, sizeof(c->remote), c->peer_addr,
+					    sizeof(c->peer_addr), &c->peer_port)) {
+				lport = -1;
 			}
-			fclose(f);
 		}
-		if (!found)
-			return false;
+		fclose(f);
 	}
-	c->server = listens;
+	if (lport < 0)
+		return false;
+	c->server = listening[lport / 8] & (1u << (lport % 8));
 	c->transport = "ip_tcp";
 	return true;
 }
@@ -347,6 +343,7 @@ static void out(struct trace *t, const struct ncon *c, enum tevent_type type, pi
 		uint64_t at_ns, const char *name, int kind)
 {
 	struct tevent *ev = &t->ev;
+	struct tspace *sp;
 
 	tevent_init(ev, type);
 	ev->pid = c->pid;
@@ -354,11 +351,7 @@ static void out(struct trace *t, const struct ncon *c, enum tevent_type type, pi
 	ev->time_ns = at_ns > t->start_ns ? at_ns - t->start_ns : 0;
 	ev->func = name;
 	ev->module = c->transport;
-	{
-		struct tspace *sp = trace_space_find(t, c->pid);
-
-		ev->exe = sp && sp->exe ? sp->exe->name : NULL;
-	}
+	ev->exe = (sp = trace_space_find(t, c->pid)) && sp->exe ? sp->exe->name : NULL;
 	ev->span_kind = kind;
 	ev->peer_addr = c->peer_addr;
 	ev->peer_port = c->peer_port;
@@ -366,7 +359,7 @@ static void out(struct trace *t, const struct ncon *c, enum tevent_type type, pi
 	ev->seq = ++t->seq;
 }
 
-static void server_end(struct trace *t, struct netcorr *nc, struct ncon *c)
+static void server_end(struct trace *t, struct ncon *c)
 {
 	struct tevent *ev = &t->ev;
 
@@ -379,7 +372,6 @@ static void server_end(struct trace *t, struct netcorr *nc, struct ncon *c)
 	ev->parent_span_id = c->parent;
 	ev->duration_ns = c->end_ns > c->start_ns ? c->end_ns - c->start_ns : 0;
 	trace_out_event(t, ev);
-	(void)nc;
 }
 
 /* Forget socket k: its server span out, the threads and goroutines that served it freed. A
@@ -388,7 +380,7 @@ static void server_end(struct trace *t, struct netcorr *nc, struct ncon *c)
  * goroutine, which reads the rest and runs the handler, keeps pointing here. */
 static void drop(struct trace *t, struct netcorr *nc, struct ncon *k)
 {
-	server_end(t, nc, k);
+	server_end(t, k);
 	for (int i = 0; i < NCTX; i++)
 		if (nc->ctx[i].con == (int32_t)(k - nc->conns))
 			nc->ctx[i].con = -1;
@@ -402,7 +394,7 @@ static void server_begin(struct trace *t, struct netcorr *nc, struct ncon *c, pi
 	char flow[200];
 	struct nctx *x;
 
-	server_end(t, nc, c);
+	server_end(t, c);
 	flow_of(c, flow, sizeof(flow));
 	trace_id_of(flow, off, c->trace);
 	c->parent = fnv(flow, off, "anchor");
@@ -651,7 +643,7 @@ void netcorr_fini(struct trace *t)
 
 	for (int i = 0; nc && i < NCONN; i++)
 		if (nc->conns[i].used)
-			server_end(t, nc, &nc->conns[i]);
+			server_end(t, &nc->conns[i]);
 	free(nc);
 	t->netcorr = NULL;
 }

@@ -237,7 +237,6 @@ void otlp_http_send(void *ctx, const uint8_t *body, size_t len, unsigned nspans)
 	if (h->closing || h->queued >= QUEUE_MAX || h->queued_bytes + len > QUEUE_BYTES ||
 	    !(r = malloc(sizeof(*r) + len))) {
 		h->st.dropped += nspans;
-		h->st.queue_full += !h->closing;
 		pthread_mutex_unlock(&h->mu);
 		return;
 	}

@@ -39,18 +39,35 @@ sub spans_in {
     return @s;
 }
 
-# For each span named $inner: its parent, the parent's parent, and the span that one links to.
-sub chains {
-    my ($inner, @s) = @_;
+# For each span named $inner: its server span (its parent, or its parent's parent when that
+# parent is named $via), the server span's parent, and the span that one links to.
+sub chains_via {
+    my ($inner, $via, @s) = @_;
     my %by = map { $_->{spanId} => $_ } @s;
     my @out;
     for my $h (grep { $_->{name} eq $inner } @s) {
         my $srv = $by{ $h->{parentSpanId} // '' };
+        $srv = $srv && $srv->{name} eq $via ? $by{ $srv->{parentSpanId} // '' } : undef if defined $via;
         my $anc = $srv ? $by{ $srv->{parentSpanId} // '' } : undef;
         my $lnk = $anc && $anc->{links} ? $by{ $anc->{links}[0]{spanId} } : undef;
         push @out, [$h, $srv, $anc, $lnk];
     }
     return @out;
+}
+sub chains { return chains_via($_[0], undef, @_[1 .. $#_]) }
+
+# How many of the chains join: serve request (SERVER) under send request (CLIENT), all in one
+# trace, linked to $asker whose argument $arg equals the inner span's.
+sub joined {
+    my ($asker, $arg, @c) = @_;
+    return scalar grep {
+        my ($h, $srv, $anc, $lnk) = @$_;
+        $srv && $srv->{name} eq 'serve request' && $srv->{kind} == 2
+            && $anc && $anc->{name} eq 'send request' && $anc->{kind} == 3
+            && $h->{traceId} eq $srv->{traceId} && $srv->{traceId} eq $anc->{traceId}
+            && $lnk && $lnk->{name} eq $asker
+            && ($lnk->{attr}{"arg.$arg"} // -1) eq ($h->{attr}{"arg.$arg"} // -2)
+    } @c;
 }
 
 # every handle(id) under serve request (SERVER) under send request (CLIENT, same trace) that
@@ -59,14 +76,7 @@ sub check_netpair {
     my ($what, $n, @s) = @_;
     my @c = chains('handle', @s);
     is(scalar @c, $n, "$what: $n handle spans");
-    my @good = grep {
-        my ($h, $srv, $anc, $lnk) = @$_;
-        $srv && $srv->{name} eq 'serve request' && $srv->{kind} == 2
-            && $anc && $anc->{name} eq 'send request' && $anc->{kind} == 3
-            && $h->{traceId} eq $srv->{traceId} && $srv->{traceId} eq $anc->{traceId}
-            && $lnk && $lnk->{name} eq 'ask' && ($lnk->{attr}{'arg.id'} // -1) eq ($h->{attr}{'arg.id'} // -2)
-    } @c;
-    is(scalar @good, $n, "$what: each under the request its own ask(id) sent (same id, no cross-talk)")
+    is(joined('ask', 'id', @c), $n, "$what: each under the request its own ask(id) sent (same id, no cross-talk)")
         or diag(explain([map { [map { $_ ? "$_->{name} " . ($_->{attr}{'arg.id'} // '') : 'none' } @$_] } @c[0 .. 2]]));
     my ($srv) = grep { $_->{name} eq 'serve request' } @s;
     ok($srv && $srv->{attr}{'net.transport'} && defined $srv->{attr}{'net.peer.name'},
@@ -192,20 +202,9 @@ SKIP: {
         '--otlp-file', $f, '--', $web, 3);
     is($r->{out}, $u->{out}, 'go: output identical to an untraced run');
     my @s = spans_in($f);
-    my %by = map { $_->{spanId} => $_ } @s;
-    my @g = grep { $_->{name} eq 'main.greet' } @s;
-    is(scalar @g, 4, 'go: 4 greet spans (3 and the failing one)');
-    my @good = grep {
-        my $h = $by{ $_->{parentSpanId} // '' };
-        my $srv = $h ? $by{ $h->{parentSpanId} // '' } : undef;
-        my $anc = $srv ? $by{ $srv->{parentSpanId} // '' } : undef;
-        my $asker = $anc && $anc->{links} ? $by{ $anc->{links}[0]{spanId} } : undef;
-        $h && $h->{name} eq 'main.handle' && $srv && $srv->{name} eq 'serve request' && $srv->{kind} == 2
-            && $anc && $anc->{kind} == 3 && $asker && $asker->{name} eq 'main.fetch'
-            && ($asker->{attr}{'arg.n'} // 'x') eq ($_->{attr}{'arg.n'} // 'y')
-            && $_->{traceId} eq $anc->{traceId}
-    } @g;
-    is(scalar @good, 4, 'go: each greet(n) under handle, under serve request, under the request linked to fetch(n) of the same n');
+    my @c = chains_via('main.greet', 'main.handle', @s);
+    is(scalar @c, 4, 'go: 4 greet spans (3 and the failing one)');
+    is(joined('main.fetch', 'n', @c), 4, 'go: each greet(n) under handle, under serve request, under the request linked to fetch(n) of the same n');
     is(scalar(grep { $_->{name} eq 'serve request' } @s), 4, 'go: one server span per request');
 }
 # ---- Go: client and server as two processes (go_httppair), a tracer each ----
@@ -223,18 +222,8 @@ SKIP: {
     my $rc = trace_run(120, '--correlate', '-e', 'main.ask', '-q', '--otlp-file', $fc, '--', $hp, 'client', $port, 12);
     waitpid($spid, 0);
     like($rc->{out}, qr/answered 12/, 'go, two processes: 12 answers (4 goroutines, keep-alive connections)');
-    my @s = spans_in($fs, $fc);
-    my %by = map { $_->{spanId} => $_ } @s;
-    my @w = grep { $_->{name} eq 'main.work' } @s;
-    is(scalar @w, 12, 'go, two processes: 12 work spans');
-    my @good = grep {
-        my $h = $by{ $_->{parentSpanId} // '' };
-        my $srv = $h ? $by{ $h->{parentSpanId} // '' } : undef;
-        my $anc = $srv ? $by{ $srv->{parentSpanId} // '' } : undef;
-        my $asker = $anc && $anc->{links} ? $by{ $anc->{links}[0]{spanId} } : undef;
-        $h && $h->{name} eq 'main.handle' && $srv && $srv->{kind} == 2 && $anc && $anc->{kind} == 3
-            && $asker && $asker->{name} eq 'main.ask' && ($asker->{attr}{'arg.n'} // 'x') eq ($_->{attr}{'arg.n'} // 'y')
-    } @w;
-    is(scalar @good, 12, 'go, two processes: each work(n) under the request linked to the client\'s ask(n), no cross-talk');
+    my @c = chains_via('main.work', 'main.handle', spans_in($fs, $fc));
+    is(scalar @c, 12, 'go, two processes: 12 work spans');
+    is(joined('main.ask', 'n', @c), 12, 'go, two processes: each work(n) under the request linked to the client\'s ask(n), no cross-talk');
 }
 done_testing();
