@@ -69,13 +69,14 @@ static void put_expedited(struct rsp_session *s, struct rsp_ptid th, struct rsp_
 
 int rsp_stop_expedite(struct rsp_session *s, struct rsp_ptid th, struct rsp_buf *b, bool json)
 {
-	struct rsp_mem_range r[4];
+	struct rsp_mem_range r[RSP_EXPEDITE_RANGES];
 	uint8_t mem[RSP_EXPEDITE_MAX];
 	size_t n = 0, k = 0, done;
 
-	if (!s->feat.is_lldb || !s->ops->expedite_mem || s->ops->expedite_mem(s->t, th, r, 4, &n))
+	if (!s->feat.is_lldb || !s->ops->expedite_mem ||
+	    s->ops->expedite_mem(s->t, th, r, RSP_EXPEDITE_RANGES, &n))
 		return 0;
-	for (size_t i = 0; i < n && i < 4; i++) {
+	for (size_t i = 0; i < n && i < RSP_EXPEDITE_RANGES; i++) {
 		size_t len = r[i].len < sizeof(mem) ? r[i].len : sizeof(mem);
 
 		/* room for the rest of the reply, whatever the other threads need */

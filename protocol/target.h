@@ -124,7 +124,8 @@ struct rsp_library {
 };
 
 /* Memory sent ahead of reads (lldb's expedited memory), at most RSP_EXPEDITE_MAX bytes. */
-#define RSP_EXPEDITE_MAX 1024
+#define RSP_EXPEDITE_MAX    1024
+#define RSP_EXPEDITE_RANGES 12 /* ranges per thread */
 struct rsp_mem_range {
 	taddr_t addr;
 	size_t len;

@@ -112,12 +112,48 @@ static int mon_thread(void *t, const char *args, rsp_output_fn out, void *ctx)
 	return 0;
 }
 
+/* Where the stopped thread is and whether the emulator can run its next instruction. */
+static int mon_why(void *t, const char *args, rsp_output_fn out, void *ctx)
+{
+	struct replay *r = t;
+	size_t th = (size_t)r->stop_th;
+	struct replay_emu *e = &r->emu[th];
+	bool active = replay_emu_active(r, th);
+	int64_t base = active ? e->base : replay_hist_thread_at(&r->h, th, r->pos);
+	uint64_t k = active ? e->k : 0;
+
+	if (base < 0)
+		return -ESRCH;
+	if (k)
+		rsp_monitor_printf(out, ctx,
+				   "thread %" PRId64 ": %" PRIu64
+				   " instruction%s run on from trace "
+				   "frame %" PRId64 ", pc 0x%" PRIx64 "\n",
+				   r->h.th[th].tid, k, k == 1 ? "" : "s", base, e->cpu.rip);
+	else
+		rsp_monitor_printf(out, ctx, "thread %" PRId64 ": at trace frame %" PRId64 "\n",
+				   r->h.th[th].tid, base);
+	if (!active && replay_emu_start(r, th, base))
+		return -EIO;
+	if (replay_emu_step(r, th)) {
+		rsp_monitor_printf(out, ctx, "it cannot run on: %s\n", e->why);
+	} else {
+		rsp_monitor_printf(out, ctx, "its next instruction runs (then pc 0x%" PRIx64 ")\n",
+				   e->cpu.rip);
+		replay_emu_goto(r, th, base, k);
+	}
+	if (!k)
+		replay_emu_clear(r, th);
+	return 0;
+}
+
 static const struct rsp_monitor_cmd cmds[] = {
 	{"info", "", "where the replay is (frame, tracepoint, thread, filters)", mon_info},
 	{"frames", "[N [K]]", "list K frames from N (default: around the present)", mon_frames},
 	{"frame", "N", "the next continue (or reverse-continue) goes to frame N", mon_frame},
 	{"tp", "N|all", "continue stops only at frames of tracepoint N", mon_tp},
 	{"thread", "TID|all", "continue stops only at frames of thread TID", mon_thread},
+	{"why", "", "where the stopped thread is, and why it cannot run on if it cannot", mon_why},
 };
 
 int replay_monitor(void *t, const char *cmd, size_t len, rsp_output_fn out, void *ctx)

@@ -18,11 +18,6 @@ static int64_t thread_index(const struct replay *r, struct rsp_ptid id)
 	return replay_hist_thread(&r->h, id.tid);
 }
 
-bool replay_is_past(const struct replay *r, size_t th)
-{
-	return r->past[th] >= 0 && r->past[th] == replay_hist_thread_at(&r->h, th, r->pos);
-}
-
 int64_t replay_frame_for(const struct replay *r, size_t th)
 {
 	return r->tsel >= 0 ? r->tsel : replay_hist_thread_at(&r->h, th, r->pos);
@@ -39,7 +34,7 @@ static bool is_avx(unsigned i)
 }
 
 /* Frame idx's g block; which registers count as collected follows the tracepoint. */
-static int frame_regs(struct replay *r, int64_t idx, uint8_t *buf, uint8_t *avail)
+int replay_frame_regs(struct replay *r, int64_t idx, uint8_t *buf, uint8_t *avail)
 {
 	const struct replay_frame *hf = &r->h.fr[idx];
 	struct replay_tp *tp = replay_tp_find(r, hf->tp);
@@ -75,16 +70,16 @@ static int op_read_regs(void *t, struct rsp_ptid id, uint8_t *buf, uint8_t *avai
 
 	if (th < 0)
 		return -ESRCH;
-	if (r->tsel < 0 && replay_is_past(r, (size_t)th)) {
-		/* One instruction past the frame: only where it is is known. */
-		memset(buf, 0, r->layout.g_size);
-		memset(avail, 0, r->layout.nregs);
-		memcpy(buf + r->layout.regs[X86_64_RIP].offset, &r->past_pc[th], 8);
-		avail[X86_64_RIP] = 1;
+	if (r->tsel < 0 && replay_emu_active(r, (size_t)th)) {
+		/* Run on from its frame: the frame's registers, what the emulator knows over them.
+		 */
+		if (replay_frame_regs(r, r->emu[th].base, buf, avail))
+			return -EIO;
+		replay_emu_regs(r, (size_t)th, buf, avail);
 		return 0;
 	}
 	idx = replay_frame_for(r, (size_t)th);
-	return idx < 0 ? -ESRCH : frame_regs(r, idx, buf, avail);
+	return idx < 0 ? -ESRCH : replay_frame_regs(r, idx, buf, avail);
 }
 
 static int frame_mem(const struct replay *r, int64_t idx, taddr_t addr, uint8_t *buf, size_t len,
@@ -115,12 +110,13 @@ static taddr_t next_block(const struct replay *r, int64_t idx, taddr_t addr, tad
 /* The present is the latest frame of every thread. Their blocks can overlap (Go's goroutine
  * stacks sit side by side, and a stack is collected past its top): the most recent frame
  * holding addr answers, and no further than where a more recent frame's block begins. */
-static int present_mem(const struct replay *r, taddr_t addr, uint8_t *buf, size_t len, size_t *done)
+static int present_mem(const struct replay *r, int64_t pos, taddr_t addr, uint8_t *buf, size_t len,
+		       size_t *done)
 {
 	int64_t best = -1;
 
 	for (size_t th = 0; th < r->h.nth; th++) {
-		int64_t idx = replay_hist_thread_at(&r->h, th, r->pos);
+		int64_t idx = replay_hist_thread_at(&r->h, th, pos);
 		size_t d = 0;
 
 		if (idx > best && !frame_mem(r, idx, addr, buf, 1, &d))
@@ -129,7 +125,7 @@ static int present_mem(const struct replay *r, taddr_t addr, uint8_t *buf, size_
 	if (best < 0 || frame_mem(r, best, addr, buf, len, done))
 		return -EIO;
 	for (size_t th = 0; th < r->h.nth; th++) {
-		int64_t idx = replay_hist_thread_at(&r->h, th, r->pos);
+		int64_t idx = replay_hist_thread_at(&r->h, th, pos);
 
 		if (idx > best)
 			*done = next_block(r, idx, addr, addr + *done) - addr;
@@ -137,18 +133,37 @@ static int present_mem(const struct replay *r, taddr_t addr, uint8_t *buf, size_
 	return 0;
 }
 
+/* The files' read-only segments. */
+static int files_mem(const struct replay *r, taddr_t addr, uint8_t *buf, size_t len, size_t *done)
+{
+	for (size_t i = 0; i < r->nmods; i++)
+		if ((i || r->have_exe) && !replay_mod_read(&r->mods[i], addr, buf, len, done))
+			return 0;
+	return -EIO;
+}
+
+int replay_read_mem_at(const struct replay *r, int64_t pos, taddr_t addr, uint8_t *buf, size_t len,
+		       size_t *done)
+{
+	*done = 0;
+	if (!present_mem(r, pos, addr, buf, len, done))
+		return 0;
+	return files_mem(r, addr, buf, len, done);
+}
+
 static int op_read_mem(void *t, taddr_t addr, uint8_t *buf, size_t len, size_t *done)
 {
 	struct replay *r = t;
 
 	*done = 0;
-	if (r->tsel >= 0 ? !frame_mem(r, r->tsel, addr, buf, len, done)
-			 : !present_mem(r, addr, buf, len, done))
-		return 0;
-	for (size_t i = 0; i < r->nmods; i++)
-		if ((i || r->have_exe) && !replay_mod_read(&r->mods[i], addr, buf, len, done))
-			return 0;
-	return -EIO;
+	if (r->tsel >= 0)
+		return !frame_mem(r, r->tsel, addr, buf, len, done)
+			       ? 0
+			       : files_mem(r, addr, buf, len, done);
+	/* the thread that stopped sees what its emulated code wrote */
+	if (r->stop_th >= 0 && replay_emu_active(r, (size_t)r->stop_th))
+		return replay_emu_read(r, (size_t)r->stop_th, addr, buf, len, done);
+	return replay_read_mem_at(r, r->pos, addr, buf, len, done);
 }
 
 static int op_refuse(void *t)
@@ -353,6 +368,14 @@ static int op_region_info(void *t, taddr_t addr, struct rsp_region_info *out)
 	return 0;
 }
 
+static bool overlaps(const struct rsp_mem_range *r, size_t n, taddr_t lo, taddr_t hi)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lo < r[i].addr + r[i].len && r[i].addr < hi)
+			return true;
+	return false;
+}
+
 /* lldb reads memory in aligned 512-byte lines and gives up on a line whose start it cannot
  * read; a collected block (the stack from rsp) rarely starts on one. The head of each block,
  * up to a little past the first line boundary, goes ahead with the stop instead. */
@@ -368,12 +391,16 @@ static int op_expedite_mem(void *t, struct rsp_ptid id, struct rsp_mem_range *ou
 	*n = 0;
 	if (idx < 0 || tracebuf_frame(r->tb, r->h.fr[idx].num, &fr))
 		return -ESRCH;
+	if (r->tsel < 0 && replay_emu_active(r, (size_t)th))
+		*n = replay_emu_expedite(r, (size_t)th, out, cap);
 	while (*n < cap && tracebuf_next_block(&fr, &off, &b) == 1) {
 		taddr_t end = ((b.addr + 511) & ~(taddr_t)511) + 64;
 
 		if (b.type != 'M' || !(b.addr & 511) || !b.len)
 			continue;
 		end = end < b.addr + b.len ? end : b.addr + b.len;
+		if (overlaps(out, *n, b.addr, end))
+			continue; /* sent already, from what the emulated code sees */
 		out[*n].addr = b.addr;
 		out[*n].len = end - b.addr < RSP_EXPEDITE_MAX ? end - b.addr : RSP_EXPEDITE_MAX;
 		(*n)++;

@@ -129,14 +129,13 @@ static int load_frames(struct replay *r, char *err, size_t errlen)
 		fail(err, errlen, "no trace frames to replay");
 		return -ENOENT;
 	}
-	r->past = malloc(r->h.nth * sizeof(*r->past));
-	r->past_pc = calloc(r->h.nth, sizeof(*r->past_pc));
-	if (!r->past || !r->past_pc) {
+	r->emu = calloc(r->h.nth, sizeof(*r->emu));
+	if (!r->emu) {
 		fail(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < r->h.nth; i++)
-		r->past[i] = -1;
+		r->emu[i].base = -1;
 	return 0;
 }
 
@@ -208,13 +207,14 @@ void replay_free(struct replay *r)
 	for (size_t i = 0; i < r->nmods; i++)
 		if (i || r->have_exe)
 			replay_mod_close(&r->mods[i]);
+	for (size_t i = 0; r->emu && i < r->h.nth; i++)
+		replay_emu_free(&r->emu[i]);
+	free(r->emu);
 	replay_hist_fini(&r->h);
 	tracebuf_free(r->tb);
 	replay_defs_free(r);
 	tfile_meta_fini(&r->meta);
 	tfile_free(r->tf);
-	free(r->past);
-	free(r->past_pc);
 	free(r);
 }
 

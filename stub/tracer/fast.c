@@ -301,6 +301,8 @@ int trace_fast_place(struct trace *t, struct tsite *x)
 		goto trap;
 	if (f->go) /* the goroutine id, read at the hit from the g in r14 */
 		op(&w, AGENT_OP_MEM, AGENT_R14, (int64_t)f->mod->goid_off, 8);
+	if (f->go && t->tf && !exit) /* g.stackguard0, for replay (record.c put_go_guard) */
+		op(&w, AGENT_OP_MEM, AGENT_R14, 16, 8);
 	if (w.why)
 		goto trap;
 	memmove(&sp.ops[1], &sp.ops[0], sp.nops * sizeof(sp.ops[0]));

@@ -110,6 +110,18 @@ static void put_stack(struct trace_hitctx *hc, struct tracebuf_builder *b, bool 
 	}
 }
 
+/* At a Go function's entry, its goroutine's stack bound (g.stackguard0, at r14 + 16 in the
+ * register ABI): the prologue compares rsp with it, and replay's emulator must know the
+ * answer to run on into the function. 8 bytes a frame. */
+static void put_go_guard(struct trace_hitctx *hc, struct tracebuf_builder *b)
+{
+	uint64_t at = hc->hit->regs->r14 + 16, v;
+	uint8_t *p;
+
+	if (hc->hit->regs->r14 && !trace_read(hc, at, &v, 8) && (p = tracebuf_put_mem(b, at, 8)))
+		memcpy(p, &v, 8);
+}
+
 static void put_regs(struct trace_hitctx *hc, struct tracebuf_builder *b)
 {
 	struct trace_tfile *tf = hc->t->tf;
@@ -132,7 +144,7 @@ void trace_tfile_frame(struct trace_hitctx *hc, const struct tfunc *f, bool ret)
 {
 	struct trace_tfile *tf = hc->t->tf;
 	struct tracebuf_builder b;
-	size_t max = tf->gsize + 64 + 2 * TRACEBUF_MEM_HDR + TF_STACK_MIN +
+	size_t max = tf->gsize + 64 + 3 * TRACEBUF_MEM_HDR + 8 + TF_STACK_MIN +
 		     hc->t->cli->stack_bytes + TRACEBUF_TSV_BLOCK;
 	unsigned tp = f->tpnum + (ret ? 1 : 0);
 
@@ -147,6 +159,8 @@ void trace_tfile_frame(struct trace_hitctx *hc, const struct tfunc *f, bool ret)
 	tracebuf_put_tsv(&b, TFILE_TSV_THREAD,
 			 (int64_t)((uint64_t)hc->hit->pid << 32 | (uint32_t)hc->hit->tid));
 	put_stack(hc, &b, ret && !f->go);
+	if (f->go && !ret)
+		put_go_guard(hc, &b);
 	for (unsigned i = 0; i < hc->nreads; i++) {
 		uint8_t *p = tracebuf_put_mem(&b, hc->reads[i].addr, hc->reads[i].len);
 		if (p)

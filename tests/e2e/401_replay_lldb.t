@@ -66,7 +66,7 @@ for my $i (0 .. 6) {
     is($rep[$i], $live[$i], "frame $i: lldb prints what it printed at the live hit $i");
 }
 like($raw, qr/stop reason = trace frame 0 of 7, tracepoint \d+/, 'the first stop says where the replay is');
-like($raw, qr/\* thread #\d+, name = 'replay_threads', stop reason = end of the trace, trace frame 6 of 7/,
+like($raw, qr/\* thread #\d+, name = 'replay_threads', stop reason = end of the trace, (?:1 instruction on from )?trace frame 6 of 7/,
     'continue off the end: the end of the trace');
 my ($tl) = $raw =~ /^\(lldb\) thread list\n(.*?)^\(lldb\)/ms;
 my @threads = ($tl // '') =~ /^[* ] thread #\d+: tid = \d+/mg;

@@ -496,14 +496,15 @@ static void test_moves(struct replay *r, const struct replay_mod *m)
 	ops->remove_point(r, RSP_POINT_SW, m->entry, 1);
 	st = go(r, 2, 0x65);
 	regs(r, 0x65, g, avail);
-	ok(st.reason == RSP_REASON_TRACE && avail[X86_64_RIP] && !avail[X86_64_RSP] &&
-		   word(g + rip_off) > m->entry && word(g + rip_off) <= m->entry + 15,
-	   "gdb steps over it: one instruction on, only the pc known");
+	ok(st.reason == RSP_REASON_TRACE && avail[X86_64_RIP] && avail[X86_64_RBP] &&
+		   word(g + rip_off) == m->entry + 2 && word(g + 6 * 8) == 0,
+	   "gdb steps over it: the emulator runs `xor %ebp,%ebp` of _start (rip + 2, rbp 0)");
 	ops->insert_point(r, RSP_POINT_SW, m->entry, 1);
 	st = go(r, 1, 0);
 	regs(r, 0x65, g, avail);
-	ok(st.thread.tid == 0x64 && st.reason == RSP_REASON_SWBREAK && !avail[X86_64_RAX],
-	   "continue: frame 4; the other thread stays past its frame");
+	ok(st.thread.tid == 0x64 && st.reason == RSP_REASON_SWBREAK &&
+		   word(g + rip_off) == m->entry + 2,
+	   "continue: frame 4; the other thread stays where the emulator left it");
 	st = go(r, 1, 0);
 	ok(st.reason == RSP_REASON_REPLAY_END && strstr(st.description, "end of the trace"),
 	   "off the end: replaylog end");
@@ -522,8 +523,16 @@ static void test_moves(struct replay *r, const struct replay_mod *m)
 	ok(st.thread.tid == 0x64 && st.reason == RSP_REASON_SWBREAK, "reverse-continue: frame 0");
 	st = go(r, 3, 0x64);
 	regs(r, 0x64, g, avail);
-	ok(st.reason == RSP_REASON_TRACE && word(g) == 4,
-	   "stepi (others continue): its next frame");
+	ok(st.reason == RSP_REASON_TRACE && word(g + rip_off) == m->entry + 2,
+	   "stepi (others continue): one instruction on, emulated");
+	for (int i = 0; i < 64 && word(g) != 4; i++) {
+		st = go(r, 3, 0x64);
+		regs(r, 0x64, g, avail);
+	}
+	note = replay_stop_note(r);
+	ok(st.reason == RSP_REASON_TRACE && word(g) == 4 && note &&
+		   strstr(note, "could not run on"),
+	   "where the emulator cannot go on, stepi goes to the thread's next frame and says why");
 }
 
 static void test_lldb_and_monitor(struct replay *r, const struct replay_mod *m)

@@ -1,0 +1,54 @@
+#!/usr/bin/env perl
+# Post-mortem stepping in a Go program (issue 17): go_args recorded headless with probes at
+# the entries and returns of main.greet and main.sum. gdb's `break main.greet` sits after the
+# goroutine stack check (`cmp 0x10(%r14),%rsp`), where no frame is: the recording keeps the
+# goroutine's stack bound (g.stackguard0) at a Go entry so the emulator can run the check,
+# and continue stops there with the arguments; `next` walks lines 19 and 22, `finish` returns
+# to main.main with the result's length in rbx (gdb shows no Go "Value returned", live
+# either); reverse-continue comes back. gdb against gdbserver on a live run is the reference.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use TS;
+use TraceRun;
+use ReplayRun;
+
+trace_ok_or_skip();
+my $go = fixture('go_args');
+plan skip_all => 'Go fixtures not built (make fixtures)' if !-x $go;
+plan skip_all => 'no gdbserver for the live reference' if !-x '/usr/bin/gdbserver';
+my $tmp = TS::tmpdir();
+my $tf = "$tmp/go.tf";
+
+record($tf, '--stack', '4096', '-e', 'main.greet', '-e', 'main.sum', '--', $go);
+my @session = ('break main.greet', 'continue', gdb_marks('info args', 'bt'), 'next', 'next',
+    'finish', gdb_marks('p $rbx', 'bt'));
+
+my $srv = start_server('gdbserver', launch => [$go]);
+my (undef, $live) = run_gdb($srv, prog => $go, timeout => 90, cmds => [@session, 'kill']);
+stop_server($srv);
+my @lh = hits($live);
+is(scalar @lh, 2, 'live: two marked outputs');
+like($lh[0] // '', qr/^name = 0xA "gopher"\nn = 1$/m, 'live: greet("gopher", 1)');
+
+my $s = replay_server($tf);
+my ($o, $raw) = run_gdb($s, timeout => 90, cmds => [@session, 'reverse-continue',
+    gdb_marks('info args'), 'monitor why']);
+stop_server($s);
+like($raw, qr/^(?:Thread \d+ "go_args" hit )?Breakpoint \d+, main\.greet \(name=\.\.\., n=1, .*\) at \S+main\.go:18$/m,
+    'break main.greet + continue: past the stack check, in greet');
+my @rh = hits($raw);
+is($rh[0], $lh[0], 'info args and bt in greet: as live');
+my @live_lines = (($live =~ /^(?:Thread \d+ "go_args" hit )?Breakpoint \d+, main\.greet[^\n]*\n(.*)/ms)[0] // '') =~ /^(\d+\t.*)$/mg;
+my @rep_lines = (($raw =~ /^(?:Thread \d+ "go_args" hit )?Breakpoint \d+, main\.greet[^\n]*\n(.*)/ms)[0] // '') =~ /^(\d+\t.*)$/mg;
+is(scalar(@live_lines) >= 4 && $live_lines[1], "19\t\tif n < 0 {", 'live: next goes to line 19');
+is_deeply([@rep_lines[0 .. 3]], [@live_lines[0 .. 3]], 'next, next, finish: lines 18, 19, 22, 87 as live')
+    or diag(join "\n", @rep_lines);
+is($rh[1], $lh[1], 'after finish: rbx (the string\'s length, 14) and bt as live');
+like($rh[1] // '', qr/^\$N = 14$/m, 'the result "hello gopher 1" is 14 bytes');
+like($rh[2] // '', qr/^name = 0xA "gopher"\nn = 1$/m, 'reverse-continue: back at the breakpoint in greet');
+like($raw, qr/^thread \d+: \d+ instructions run on from trace frame 8, pc 0x48/m, 'monitor why: where the emulator is');
+
+done_testing();
