@@ -316,6 +316,61 @@ static int seize_new_threads(struct live *l, struct proc *p)
 	return added;
 }
 
+/* Every thread of the newly attached p seized and stopped. */
+static int seize_all(struct live *l, struct proc *p)
+{
+	int rc;
+
+	do {
+		rc = seize_new_threads(l, p);
+	} while (rc > 0);
+	if (rc < 0 || !p->threads)
+		return rc < 0 ? rc : -ESRCH;
+	/* Collect every first stop (and clone events) through the common handler. */
+	p->resumed = true;
+	rc = live_stop_all_sync(l, p);
+	p->resumed = false;
+	p->stopping = false;
+	return rc;
+}
+
+static void unseize(struct live *l, pid_t pid)
+{
+	struct proc *p = proc_find(&l->pt, pid);
+
+	if (p) {
+		for (struct proc_thread *th = p->threads; th; th = th->next)
+			ptr_detach(th->tid, 0);
+		live_drop_proc(l, p);
+	}
+}
+
+int live_attach_more(struct live *l, pid_t pid)
+{
+	struct proc *p;
+	int rc;
+
+	if (!l->cur)
+		return live_attach(l, pid);
+	if (pid <= 0 || pid == getpid())
+		return -EINVAL;
+	if (proc_find(&l->pt, pid))
+		return -EALREADY;
+	if (!(p = proc_add(&l->pt, pid)))
+		return -ENOMEM;
+	p->attached = true;
+	p->engine_owned = true; /* run headless: its new threads resumed at their first stop */
+	rc = live_open_mem(p);
+	if (!rc)
+		rc = seize_all(l, p);
+	if (rc) {
+		unseize(l, pid);
+		return rc;
+	}
+	live_log(l, "attached to %d as well (%zu threads)", (int)pid, p->nthreads);
+	return 0;
+}
+
 int live_attach(struct live *l, pid_t pid)
 {
 	struct proc *p = NULL;
@@ -326,36 +381,16 @@ int live_attach(struct live *l, pid_t pid)
 	if (pid <= 0 || pid == getpid())
 		return -EINVAL;
 	rc = adopt(l, pid, true, &p);
-	if (rc)
-		goto fail;
-	do {
-		rc = seize_new_threads(l, p);
-	} while (rc > 0);
-	if (rc < 0 || !p->threads) {
-		rc = rc < 0 ? rc : -ESRCH;
-		goto fail;
+	if (!rc)
+		rc = seize_all(l, p);
+	if (rc) {
+		unseize(l, pid);
+		l->cur = NULL;
+		return rc;
 	}
-	/* Collect every first stop (and clone events) through the common handler. */
-	p->resumed = true;
-	rc = live_stop_all_sync(l, p);
-	if (rc)
-		goto fail;
-	p->resumed = false;
-	p->stopping = false;
 	set_initial_stop(l, p, SIGSTOP);
 	live_log(l, "attached to %d (%zu threads)", (int)pid, p->nthreads);
 	return 0;
-fail:
-	p = proc_find(&l->pt, pid);
-	if (p) {
-		struct proc_thread *th;
-
-		for (th = p->threads; th; th = th->next)
-			ptr_detach(th->tid, 0);
-		live_drop_proc(l, p);
-	}
-	l->cur = NULL;
-	return rc;
 }
 
 /* ---- ops: run, attach, kill, detach ---- */

@@ -40,6 +40,12 @@ const struct rsp_target_ops *live_target_ops(void);
 int live_launch(struct live *l, char *const *argv);
 /* Attach to pid and all its threads; the process is left stopped (SIGSTOP stop kept for `?`). */
 int live_attach(struct live *l, pid_t pid);
+/* Headless tracing of several processes: attach to one more while another is the current
+ * one (without a current one, live_attach). Its threads are seized and left stopped; it gets
+ * probes of its own (like a followed fork child) and live_resume_all runs it; it never
+ * becomes the process a client debugs unless the current one goes. 0, -EALREADY (traced
+ * already), -errno. */
+int live_attach_more(struct live *l, pid_t pid);
 
 /* A file descriptor that becomes readable when child events are pending (signalfd on
  * SIGCHLD: the caller must not install its own SIGCHLD handling). */

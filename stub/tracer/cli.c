@@ -194,12 +194,21 @@ static int apply(struct parser *p, const struct opt *o, const char *name, const 
 			return fail(p, "bad probe '%s': %s", val, perr);
 		c->nspecs++;
 		return 0;
-	case OPT_P:
-		if (c->pid)
-			return fail(p, "-p given twice");
+	case OPT_P: /* the first is c->pid until validate() knows whether a program runs */
 		if (!parse_dec(val, 1, INT_MAX, &v))
 			return fail(p, "bad process id '%s'", val);
-		c->pid = (pid_t)v;
+		if ((pid_t)v == c->pid)
+			return fail(p, "-p %s given twice", val);
+		for (unsigned i = 0; i < c->nmore; i++)
+			if (c->more[i] == (pid_t)v)
+				return fail(p, "-p %s given twice", val);
+		if (!c->pid) {
+			c->pid = (pid_t)v;
+			return 0;
+		}
+		if (c->nmore == TRACECLI_MAX_PIDS - 1)
+			return fail(p, "too many -p (max %d)", TRACECLI_MAX_PIDS);
+		c->more[c->nmore++] = (pid_t)v;
 		return 0;
 	case OPT_TID:
 		if (!parse_dec(val, 1, INT_MAX, &v))
@@ -372,8 +381,12 @@ static int validate(struct parser *p)
 {
 	struct tracecli *c = p->out;
 
-	if (c->pid && c->prog_argv)
-		return fail(p, "-p and a program to run are exclusive");
+	if (c->pid && c->prog_argv) { /* a launched program and attached ones */
+		memmove(&c->more[1], &c->more[0], c->nmore * sizeof(c->more[0]));
+		c->more[0] = c->pid;
+		c->nmore++;
+		c->pid = 0;
+	}
 	if (!c->pid && !c->prog_argv)
 		return fail(p, "nothing to trace: give -p PID or -- PROG ARGS...");
 	if (!c->nspecs)
@@ -429,7 +442,7 @@ int tracecli_parse(int argc, char **argv, struct tracecli *out, char *err, size_
 
 void tracecli_usage(FILE *f)
 {
-	fputs("usage: tracestub trace [OPTIONS] (-p PID | -- PROG ARGS...)\n"
+	fputs("usage: tracestub trace [OPTIONS] (-p PID... | [-p PID...] -- PROG ARGS...)\n"
 	      "\n"
 	      "probes (at least one):\n"
 	      "  -e SPEC            FUNC, 'GLOB*', MODULE:FUNC, FILE:LINE or *ADDR; functions are\n"
@@ -446,6 +459,8 @@ void tracecli_usage(FILE *f)
 	      "  --bt[=DEPTH]       a backtrace at entry (default depth 16, max 64)\n"
 	      "  -n COUNT           stop after COUNT calls\n"
 	      "  --duration SECS    stop after SECS seconds (fractions allowed)\n"
+	      "  -p PID             attach to PID (repeatable, up to 16; with a program too:\n"
+	      "                     it runs, they are attached, tracing ends with it)\n"
 	      "  -f                 follow forks\n"
 	      "how (pads where a probe allows, else int3 traps; the end says which and why):\n"
 	      "  --trap             int3 traps only (no code injected into the program)\n"

@@ -107,6 +107,9 @@ static void on_proc(void *ctx, const struct live_proc_event *ev)
 		if (ev->pid == ss->main_pid) {
 			ss->have_status = true;
 			ss->status = ev->status;
+			/* a launched program's end ends the trace of the processes attached too */
+			if (!ss->t->cli->pid && ss->t->cli->nmore)
+				ss->ending = true;
 		}
 		drop_space(ss, ev->pid);
 		break;
@@ -218,6 +221,17 @@ static int start(struct session *ss)
 		ss->main_pid = ss->t->main_pid = (pid_t)st.thread.pid;
 	}
 	new_space(ss, ss->main_pid, true);
+	/* the other processes, attached as well: one trace, one event stream */
+	for (unsigned i = 0; i < c->nmore; i++) {
+		warm_debuginfo(c, c->more[i]);
+		r = live_attach_more(ss->l, c->more[i]);
+		if (r) {
+			fprintf(stderr, "tracestub trace: cannot attach to process %d: %s\n",
+				(int)c->more[i], strerror(-r));
+			return r;
+		}
+		new_space(ss, c->more[i], true);
+	}
 	return 0;
 }
 
@@ -385,6 +399,10 @@ static void teardown(struct session *ss)
 	if (t->dropped_calls)
 		fprintf(stderr, "tracestub trace: %llu calls not followed (more than %d open)\n",
 			(unsigned long long)t->dropped_calls, TRACE_MAX_FRAMES);
+	/* The trap probes out before their owners are freed: live_free stops every thread of
+	 * an attached process to detach, and a hit still in flight would call into a freed
+	 * site (pads stay, disabled, until the detach) */
+	trace_remove_all(t);
 	while (t->spaces)
 		trace_space_free(t, t->spaces);
 	/* live_free restores the signal mask: drop a SIGPIPE left pending by a closed output
@@ -434,6 +452,9 @@ int trace_main(int argc, char **argv)
 	if (cli.pid)
 		fprintf(stderr, "tracestub trace: attached to process %d; Ctrl-C detaches\n",
 			(int)cli.pid);
+	for (unsigned i = 0; i < cli.nmore; i++)
+		fprintf(stderr, "tracestub trace: attached to process %d as well\n",
+			(int)cli.more[i]);
 	if (loop(&ss, sfd))
 		fprintf(stderr, "tracestub trace: event loop failed: %s\n", strerror(errno));
 	code = exit_code(&ss, &sig);

@@ -428,6 +428,26 @@ static void spec_text(const struct probespec *ps, char *buf, size_t cap)
 	}
 }
 
+/* Several processes (-p repeated, -f): a function is never called only if it is called in
+ * none of them, and named once. */
+static bool called_elsewhere(const struct trace *t, const struct tfunc *fn)
+{
+	bool before = true; /* spaces before fn's own: a same-name entry there was named */
+
+	for (const struct tspace *s = t->spaces; s; s = s->next)
+		for (const struct tfunc *o = s->funcs; o; o = o->next) {
+			if (o == fn) {
+				before = false;
+				continue;
+			}
+			if (o->kind != TF_FUNC || o->spec != fn->spec || strcmp(o->name, fn->name))
+				continue;
+			if (o->calls || (before && o->placed))
+				return true;
+		}
+	return false;
+}
+
 void trace_report_unresolved(struct trace *t, FILE *f)
 {
 	char buf[2 * PROBESPEC_NAME_MAX + 32];
@@ -450,7 +470,7 @@ void trace_report_unresolved(struct trace *t, FILE *f)
 		for (struct tfunc *fn = s->funcs; fn; fn = fn->next)
 			if (fn->kind == TF_FUNC && fn->placed && !fn->calls &&
 			    !t->cli->specs[fn->spec].glob && !t->cli->specs[fn->spec].internal &&
-			    never++ < 20)
+			    !called_elsewhere(t, fn) && never++ < 20)
 				fprintf(f, "%s%s",
 					never == 1 ? "tracestub trace: never called: " : ", ",
 					fn->name);

@@ -91,6 +91,7 @@ const struct tvalue *probespec_cond_arg(const struct probespec_cond *c, const st
  * No malloc: probe specs are copied into the struct, paths and the program argv are borrowed
  * from the argv given to tracecli_parse. */
 #define TRACECLI_MAX_SPECS  32
+#define TRACECLI_MAX_PIDS   16
 #define TRACECLI_MAX_STACK  65536 /* --stack N upper bound, bytes */
 #define TRACECLI_MIN_RING   (64ull << 10)
 #define TRACECLI_MAX_RING   (1ull << 30)
@@ -101,7 +102,9 @@ struct tracecli {
 	struct probespec specs[TRACECLI_MAX_SPECS]; /* -e, in command-line order */
 	unsigned nspecs;			    /* >= 1 after a successful parse */
 	pid_t pid;				    /* -p PID, 0 when launching */
-	char **prog_argv;			    /* after --: NULL-terminated, NULL with -p */
+	pid_t more[TRACECLI_MAX_PIDS];		    /* the other -p (all of them when launching) */
+	unsigned nmore;
+	char **prog_argv; /* after --: NULL-terminated, NULL with -p */
 	int prog_argc;
 	bool has_tid; /* --tid TID */
 	pid_t tid;

@@ -14,9 +14,9 @@ plan skip_all => "$ts not built" if !-x $ts;
 
 my $r = trace_run(10, '--help');
 is($r->{rc}, 0, '--help exits 0');
-like($r->{out}, qr/^usage: tracestub trace \[OPTIONS\] \(-p PID \| -- PROG ARGS\.\.\.\)/m, 'usage on stdout');
+like($r->{out}, qr/^usage: tracestub trace \[OPTIONS\] \(-p PID\.\.\. \| \[-p PID\.\.\.\] -- PROG ARGS\.\.\.\)/m, 'usage on stdout');
 for my $bad ([[], 'nothing to trace'], [['--', '/bin/true'], 'no probe'],
-    [['-e', 'x', '-p', '1', '--', '/bin/true'], '-p with a program'],
+    [['-e', 'x', '-p', '1', '-p', '1', '--', '/bin/true'], '-p twice with the same pid'],
     [['-e', 'x if y ~ 3', '--', '/bin/true'], 'bad condition'], [['-e', 'x', '--stack', '0', '--', '/bin/true'], '--stack 0'],
     [['-e', 'x', '--frob', '--', '/bin/true'], 'unknown option']) {
     my ($args, $what) = @$bad;

@@ -31,7 +31,7 @@ sub spans_in {
                 my %res = map { $_->{key} => (values %{ $_->{value} })[0] } @{ $rs->{resource}{attributes} };
                 for my $sp (map { @{ $_->{spans} } } @{ $rs->{scopeSpans} }) {
                     my %a = map { $_->{key} => (values %{ $_->{value} })[0] } @{ $sp->{attributes} // [] };
-                    push @s, { %$sp, attr => \%a, service => $res{'service.name'} };
+                    push @s, { %$sp, attr => \%a, service => $res{'service.name'}, pid => $res{'process.pid'} };
                 }
             }
         }
@@ -140,12 +140,32 @@ for my $mode ('tcp', 'unix') {
     check_netpair("$mode, two tracers", 40, spans_in($fs, $fc));
     my %svc = map { $_->{name} => $_->{service} } spans_in($fs, $fc);
     is("$svc{'send request'} $svc{'serve request'}", 'netpair netpair', "$mode, two tracers: each side's service.name");
+
+    # one tracer, a launched client and an attached server (-p with a program)
+    my ($fa, $porta) = ("$tmp/a-$mode.jsonl", "$tmp/porta-$mode");
+    my $apid = fork // die;
+    if (!$apid) {
+        open STDOUT, '>', "$tmp/asrv-$mode.out";
+        open STDERR, '>', "$tmp/asrv-$mode.err";
+        exec $np, 'server', $porta, 8, @u or POSIX::_exit(127);
+    }
+    for (1 .. 100) { last if -s $porta; select undef, undef, undef, 0.05 }
+    my $ra = trace_run(120, '--correlate', '-e', 'handle', '-e', 'ask', '-q', '--otlp-file', $fa,
+        '-p', $apid, '--', $np, 'client', $porta, 8, 5, @u);
+    waitpid($apid, 0);
+    like($ra->{out}, qr/answered 40/, "$mode, -p server -- client: the client got 40 answers");
+    like($ra->{err}, qr/attached to process $apid as well/, "$mode, -p server -- client: the server attached");
+    is($ra->{rc}, 0, "$mode, -p server -- client: the client's exit status");
+    like(TS::slurp("$tmp/asrv-$mode.out"), qr/served 40/, "$mode, -p server -- client: the server served 40");
+    check_netpair("$mode, -p server -- client", 40, spans_in($fa));
+    my %pids = map { ($_->{pid} // 0) => 1 } grep { $_->{name} eq 'handle' } spans_in($fa);
+    is_deeply([keys %pids], [$apid], "$mode, -p server -- client: the handle spans are the attached server's");
 }
 
 # ---- PostgreSQL: psql and the backend it talks to, a tracer each ----
 SKIP: {
     my $bin = '/usr/lib/postgresql/15/bin';
-    skip 'PostgreSQL 15, the postgres user and root needed', 6
+    skip 'PostgreSQL 15, the postgres user and root needed', 8
         if !-x "$bin/postgres" || !getpwnam('postgres') || $>;
     my $dir = tempdir('ts-pgc-XXXXXX', TMPDIR => 1, CLEANUP => 1);
     chmod 0755, $dir;
@@ -155,7 +175,7 @@ SKIP: {
     plain_run(120, 'runuser', '-u', 'postgres', '--', "$bin/initdb", '-D', "$dir/data", '-A', 'trust', '-U', 'postgres');
     my $st = plain_run(60, 'runuser', '-u', 'postgres', '--', "$bin/pg_ctl", '-D', "$dir/data", '-o',
         "-k $dir/sock -c listen_addresses=", '-w', '-l', "$dir/log", 'start');
-    skip "postgres did not start: $st->{err}", 6 if $st->{rc};
+    skip "postgres did not start: $st->{err}", 8 if $st->{rc};
     my ($pm) = split /\n/, TS::slurp("$dir/data/postmaster.pid");
     my ($fs, $fc) = ("$tmp/pg-s.jsonl", "$tmp/pg-c.jsonl");
     my $spid = fork // die;
@@ -173,6 +193,15 @@ SKIP: {
     select(undef, undef, undef, 0.5);
     kill 'INT', $spid;
     waitpid($spid, 0);
+    # one tracer for both: psql launched, the postmaster attached (-f: its backends)
+    my $f1 = "$tmp/pg-one.jsonl";
+    my $r1 = trace_run(120, '-f', '-p', $pm, '--correlate', '-e', 'pg_parse_query', '-e', 'PortalRun',
+        '-e', 'libpq.so.5:PQsendQuery', '-e', 'libpq.so.5:PQexec', '-q', '--otlp-file', $f1, '--', @psql);
+    is($r1->{out}, "42\n42\n", 'pg, one tracer (-f -p postmaster -- psql): psql prints 42 twice');
+    my @c1 = chains('pg_parse_query', spans_in($f1));
+    my @q1 = map { $_->[3] ? $_->[3]{attr}{'arg.query'} // '' : '' } sort { $a->[0]{startTimeUnixNano} <=> $b->[0]{startTimeUnixNano} } @c1;
+    is("@q1", 'SELECT 40+2 SELECT 7*6', 'pg, one tracer: each pg_parse_query under the PQsendQuery of its query')
+        or diag($r1->{err});
     system('runuser', '-u', 'postgres', '--', "$bin/pg_ctl", '-D', "$dir/data", '-m', 'immediate', 'stop');
     is($r->{out}, "42\n42\n", 'pg: psql traced prints 42 twice');
     my @s = spans_in($fs, $fc);

@@ -45,6 +45,12 @@ static int is_err(const char *what)
 
 static void test_good(void)
 {
+	ok(PARSE("-e", "f", "-p", "3", "-p", "5", "--", "prog") == 0 && cli.pid == 0 &&
+		   cli.nmore == 2 && cli.more[0] == 3 && cli.more[1] == 5 && cli.prog_argv,
+	   "-p with a program: it is launched, the -p attached as well");
+	ok(PARSE("-e", "f", "-p", "3", "-p", "5", "-p", "7") == 0 && cli.pid == 3 &&
+		   cli.nmore == 2 && cli.more[0] == 5 && cli.more[1] == 7 && !cli.prog_argv,
+	   "-p three times: the first is the main one");
 	ok(PARSE("-e", "main", "--", "/bin/true", "x") == 0 && cli.nspecs == 1 &&
 		   !strcmp(cli.specs[0].name, "main") && cli.prog_argc == 2 &&
 		   !strcmp(cli.prog_argv[0], "/bin/true") && !strcmp(cli.prog_argv[1], "x") &&
@@ -77,7 +83,7 @@ static void test_good(void)
 	   "options after -- belong to the program");
 }
 
-#define USAGE1 "usage: tracestub trace [OPTIONS] (-p PID | -- PROG ARGS...)\n"
+#define USAGE1 "usage: tracestub trace [OPTIONS] (-p PID... | [-p PID...] -- PROG ARGS...)\n"
 
 static void test_help(void)
 {
@@ -103,9 +109,10 @@ static void test_bad(void)
 	ok(PARSE("-e", "f") == -EINVAL &&
 		   is_err("nothing to trace: give -p PID or -- PROG ARGS..."),
 	   "no target");
-	ok(PARSE("-e", "f", "-p", "3", "--", "prog") == -EINVAL &&
-		   is_err("-p and a program to run are exclusive"),
-	   "-p with PROG");
+	ok(PARSE("-e", "f", "-p", "3", "-p", "5", "-p", "3") == -EINVAL &&
+		   is_err("-p 3 given twice"),
+	   "the same -p twice");
+	ok(PARSE("-e", "f", "-p", "0") == -EINVAL && is_err("bad process id '0'"), "-p 0");
 	ok(PARSE("-e", "f", "--") == -EINVAL && is_err("no program after --"), "empty --");
 	ok(PARSE("-e", "f", "prog") == -EINVAL &&
 		   is_err("unexpected argument 'prog' (put the program after --)"),
@@ -115,8 +122,8 @@ static void test_bad(void)
 	   "pid garbage");
 	ok(PARSE("-e", "f", "-p", "2147483648") == -EINVAL, "pid overflow");
 	ok(PARSE("-e", "f", "-p", "-5") == -EINVAL, "negative pid");
-	ok(PARSE("-e", "f", "-p", "1", "-p", "2") == -EINVAL && is_err("-p given twice"),
-	   "-p twice");
+	ok(PARSE("-e", "f", "-p", "1", "-p", "1") == -EINVAL && is_err("-p 1 given twice"),
+	   "-p twice, the same pid");
 	ok(PARSE("-e", "", "-p", "1") == -EINVAL && is_err("bad probe '': empty probe spec"),
 	   "empty spec");
 	ok(PARSE("-e", "f if x ~ 1", "-p", "1") == -EINVAL &&
