@@ -51,8 +51,9 @@ static uint64_t new_id(struct trace *t)
 
 /* The ids of a new span of (pid, tid) under the call below: its trace and parent; for a
  * root, the server span the thread is serving (--correlate), else a new trace. */
-static void new_span(struct trace *t, const struct tcall *below, pid_t pid, uint64_t key,
-		     uint64_t *span_id, uint64_t *parent_id, uint8_t trace_id[16])
+static void new_span(struct trace *t, const struct tcall *below, const struct probe_hit *hit,
+		     uint64_t key, const struct tfunc *f, uint64_t *span_id, uint64_t *parent_id,
+		     uint8_t trace_id[16])
 {
 	uint64_t a, b;
 
@@ -63,7 +64,7 @@ static void new_span(struct trace *t, const struct tcall *below, pid_t pid, uint
 		*parent_id = below->span_id;
 		return;
 	}
-	if (netcorr_root(t, pid, key, trace_id, parent_id))
+	if (netcorr_root(t, hit, key, f, trace_id, parent_id))
 		return;
 	a = new_id(t);
 	b = new_id(t);
@@ -365,7 +366,7 @@ static void on_entry(struct trace_hitctx *hc, struct tfunc *f)
 	fill(hc, f, th->depth, goid);
 	if (!(c = push(t, th)))
 		return;
-	new_span(t, c->prev >= 0 ? &t->calls[c->prev] : NULL, hit->pid, th->key, &c->span_id,
+	new_span(t, c->prev >= 0 ? &t->calls[c->prev] : NULL, hit, th->key, f, &c->span_id,
 		 &c->parent_id, c->trace_id);
 	set_span(&t->ev, c);
 	c->f = f;
@@ -493,8 +494,8 @@ static void on_hit(struct trace_hitctx *hc, struct tfunc *f)
 	if (!t->cli->args)
 		t->ev.nargs = 0;
 	fill(hc, f, th ? th->depth : 0, goid);
-	new_span(t, th && th->top >= 0 ? &t->calls[th->top] : NULL, hc->hit->pid,
-		 th ? th->key : key_of(f->go, hc->hit), &t->ev.span_id, &t->ev.parent_span_id,
+	new_span(t, th && th->top >= 0 ? &t->calls[th->top] : NULL, hc->hit,
+		 th ? th->key : key_of(f->go, hc->hit), f, &t->ev.span_id, &t->ev.parent_span_id,
 		 t->ev.trace_id);
 	t->ev.addr = hc->hit->addr;
 	trace_collect_extras(hc, hc->hit->addr == f->addr);

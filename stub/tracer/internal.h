@@ -321,7 +321,8 @@ struct trace_hitctx;
 void netcorr_entry(struct trace_hitctx *hc, struct tcall *c, const struct tcall *by, uint64_t key);
 void netcorr_return(struct trace_hitctx *hc, const struct tcall *c, const struct tcall *by,
 		    uint64_t key);
-bool netcorr_root(struct trace *t, pid_t pid, uint64_t key, uint8_t trace[16], uint64_t *parent);
+bool netcorr_root(struct trace *t, const struct probe_hit *hit, uint64_t key, const struct tfunc *f,
+		  uint8_t trace[16], uint64_t *parent);
 void netcorr_forget(struct trace *t, pid_t pid);
 void netcorr_fini(struct trace *t);
 

@@ -37,6 +37,7 @@
 #define CLIENT_NAME "send request"
 #define SERVER_NAME "serve request"
 #define NCTX	    256
+#define NALIAS	    4 /* pipelined requests a server may read in one go, named each way */
 
 struct ncon {
 	bool used;
@@ -51,12 +52,20 @@ struct ncon {
 	const char *transport;
 	uint64_t sent, rcvd; /* bytes this process wrote / read since first seen */
 	int last;	     /* 0 nothing yet, 1 read, 2 write */
+	/* client: its run of writes (no read between): how many before this one, and the
+	 * offsets of the last NALIAS (by index % NALIAS) */
+	uint32_t wj;
+	uint64_t woff[NALIAS];
 	/* the server span open on it */
 	bool open;
 	pid_t tid;
 	uint64_t key; /* the thread or goroutine serving it */
 	uint8_t trace[16];
 	uint64_t span, parent, start_ns, end_ns;
+	uint64_t run; /* the offset of the read run it serves, and which request of it (j) */
+	uint32_t j;
+	const struct tfunc *first; /* the first traced call it served (the handler) */
+	bool wrote;		   /* its response has begun */
 };
 
 /* A thread (or goroutine) serving a request: roots of its call stack nest under the server
@@ -103,10 +112,13 @@ static struct netcorr *nc_of(struct trace *t)
 
 /* ---- ids ---- */
 
-static uint64_t fnv(const char *flow, uint64_t off, const char *tag)
+/* The key of the j-th request of a run at offset off: "off" for the first (j 0), "off+j"
+ * for the ones pipelined after it (written back to back, answered in turn). */
+static uint64_t fnv(const char *flow, uint64_t off, uint32_t j, const char *tag)
 {
 	char buf[256];
-	int n = snprintf(buf, sizeof(buf), "%s/%" PRIu64 "/%s", flow, off, tag);
+	int n = j ? snprintf(buf, sizeof(buf), "%s/%" PRIu64 "+%" PRIu32 "/%s", flow, off, j, tag)
+		  : snprintf(buf, sizeof(buf), "%s/%" PRIu64 "/%s", flow, off, tag);
 	uint64_t h = 0xcbf29ce484222325ull;
 
 	for (int i = 0; i < n && i < (int)sizeof(buf); i++)
@@ -120,10 +132,10 @@ static void be64(uint8_t *out, uint64_t v)
 		out[i] = (uint8_t)v;
 }
 
-static void trace_id_of(const char *flow, uint64_t off, uint8_t out[16])
+static void trace_id_of(const char *flow, uint64_t off, uint32_t j, uint8_t out[16])
 {
-	be64(out, fnv(flow, off, "trace-hi"));
-	be64(out + 8, fnv(flow, off, "trace-lo"));
+	be64(out, fnv(flow, off, j, "trace-hi"));
+	be64(out + 8, fnv(flow, off, j, "trace-lo"));
 }
 
 /* ---- naming a socket ---- */
@@ -388,7 +400,7 @@ static void drop(struct trace *t, struct netcorr *nc, struct ncon *k)
 }
 
 static void server_begin(struct trace *t, struct netcorr *nc, struct ncon *c, pid_t tid,
-			 uint64_t key, uint64_t at_ns, uint64_t off)
+			 uint64_t key, uint64_t at_ns, uint64_t off, uint32_t j)
 {
 	struct tevent *ev = &t->ev;
 	char flow[200];
@@ -396,9 +408,13 @@ static void server_begin(struct trace *t, struct netcorr *nc, struct ncon *c, pi
 
 	server_end(t, c);
 	flow_of(c, flow, sizeof(flow));
-	trace_id_of(flow, off, c->trace);
-	c->parent = fnv(flow, off, "anchor");
-	c->span = fnv(flow, off, "server");
+	trace_id_of(flow, off, j, c->trace);
+	c->parent = fnv(flow, off, j, "anchor");
+	c->span = fnv(flow, off, j, "server");
+	c->run = off;
+	c->j = j;
+	c->first = NULL;
+	c->wrote = false;
 	c->start_ns = c->end_ns = at_ns;
 	c->tid = tid;
 	c->key = key;
@@ -412,9 +428,10 @@ static void server_begin(struct trace *t, struct netcorr *nc, struct ncon *c, pi
 		x->con = (int32_t)(c - nc->conns);
 }
 
-/* The client's write of n bytes at offset w: its anchor, linked to the call that made it. */
+/* The client's write, the j-th of a run of writes at offset w: its anchor, linked to the call
+ * that made it. */
 static void anchor(struct trace *t, struct ncon *c, pid_t tid, uint64_t t0, uint64_t t1, uint64_t w,
-		   const struct tcall *by, const struct nhand *asker)
+		   uint32_t j, const struct tcall *by, const struct nhand *asker)
 {
 	struct tevent *ev = &t->ev;
 	char flow[200];
@@ -422,8 +439,8 @@ static void anchor(struct trace *t, struct ncon *c, pid_t tid, uint64_t t0, uint
 	uint64_t span;
 
 	flow_of(c, flow, sizeof(flow));
-	trace_id_of(flow, w, trace);
-	span = fnv(flow, w, "anchor");
+	trace_id_of(flow, w, j, trace);
+	span = fnv(flow, w, j, "anchor");
 	for (int k = 0; k < 2; k++) {
 		out(t, c, k ? TEVENT_RETURN : TEVENT_CALL, tid, k ? t1 : t0, CLIENT_NAME,
 		    TSPAN_CLIENT);
@@ -593,33 +610,64 @@ void netcorr_return(struct trace_hitctx *hc, const struct tcall *c, const struct
 	if (op == IO_WRITE) {
 		uint64_t w = k->sent;
 
+		k->wj = k->last != 2 ? 0 : k->wj + 1; /* a new run of writes, or one more */
+		k->woff[k->wj % NALIAS] = w;
 		k->sent += (uint64_t)n;
 		k->last = 2;
 		if (k->server) {
-			if (k->open)
+			if (k->open) {
 				k->end_ns = hit->time_ns;
+				k->wrote = true;
+			}
 		} else {
-			anchor(t, k, hit->tid, c->t_ns, hit->time_ns, w, by,
-			       by ? NULL : writing_of(nc, hit->pid, key));
+			/* its own offset; and, pipelined, the m-th request of a read run that
+			 * began m writes before (a server may read them in one go) */
+			for (uint32_t m = 0; m <= k->wj && m < NALIAS; m++)
+				anchor(t, k, hit->tid, c->t_ns, hit->time_ns,
+				       k->woff[(k->wj - m) % NALIAS], m, by,
+				       by ? NULL : writing_of(nc, hit->pid, key));
 		}
 		return;
 	}
 	if (k->server && k->last != 1) /* bytes in: it starts */
-		server_begin(t, nc, k, hit->tid, key, hit->time_ns, k->rcvd);
+		server_begin(t, nc, k, hit->tid, key, hit->time_ns, k->rcvd, 0);
 	k->rcvd += (uint64_t)n;
 	k->last = 1;
 }
 
-bool netcorr_root(struct trace *t, pid_t pid, uint64_t key, uint8_t trace[16], uint64_t *parent)
+/* The server span of the next pipelined request, while the caller's event is being built
+ * in t->ev (the spans go out through it): that one is kept aside meanwhile. */
+static void next_request(struct trace *t, struct ncon *c, const struct probe_hit *hit, uint64_t key)
+{
+	struct tevent *keep = malloc(sizeof(*keep));
+
+	if (!keep)
+		return;
+	*keep = t->ev;
+	server_begin(t, t->netcorr, c, hit->tid, key, hit->time_ns, c->run, c->j + 1);
+	t->ev = *keep;
+	free(keep);
+}
+
+bool netcorr_root(struct trace *t, const struct probe_hit *hit, uint64_t key, const struct tfunc *f,
+		  uint8_t trace[16], uint64_t *parent)
 {
 	struct nctx *x;
 	struct ncon *c;
 
-	if (!t->netcorr || !(x = ctx_of(t->netcorr, pid, key, false)) || x->con < 0)
+	if (!t->netcorr || !(x = ctx_of(t->netcorr, hit->pid, key, false)) || x->con < 0)
 		return false;
 	c = &t->netcorr->conns[x->con];
 	if (!c->open)
 		return false;
+	/* Pipelined requests read in one go: once the response has begun, the handler called
+	 * again (no read between) serves the next request of the same read run. */
+	if (f && !t->cli->specs[f->spec].internal) {
+		if (!c->first)
+			c->first = f;
+		else if (c->wrote && f == c->first)
+			next_request(t, c, hit, key);
+	}
 	memcpy(trace, c->trace, 16);
 	*parent = c->span;
 	return true;

@@ -113,6 +113,20 @@ sub check_formula {
     ok($n == 8 && $good == 8, "$what: the 8 connections' first requests carry the ids README gives ($good of $n)");
 }
 
+# A netpair server for 8 connections under a tracer of its own (handle traced, OTLP into
+# $file); its pid.
+sub traced_server {
+    my ($name, $file, $port, @u) = @_;
+    my $pid = fork // die;
+    if (!$pid) {
+        open STDOUT, '>', "$tmp/$name.out";
+        open STDERR, '>', "$tmp/$name.err";
+        exec TS::tracestub_path(), 'trace', '--correlate', '-e', 'handle', '-q', '--otlp-file', $file,
+            '--', $np, 'server', $port, 8, @u or POSIX::_exit(127);
+    }
+    return $pid;
+}
+
 for my $mode ('tcp', 'unix') {
     my @u = $mode eq 'unix' ? ('unix') : ();
     # one tracer, both processes (the server is a fork of the client)
@@ -127,13 +141,7 @@ for my $mode ('tcp', 'unix') {
 
     # two tracers, one per process, never talking
     my ($fs, $fc, $port) = ("$tmp/s-$mode.jsonl", "$tmp/c-$mode.jsonl", "$tmp/port-$mode");
-    my $spid = fork // die;
-    if (!$spid) {
-        open STDOUT, '>', "$tmp/srv-$mode.out";
-        open STDERR, '>', "$tmp/srv-$mode.err";
-        exec TS::tracestub_path(), 'trace', '--correlate', '-e', 'handle', '-q', '--otlp-file', $fs,
-            '--', $np, 'server', $port, 8, @u or POSIX::_exit(127);
-    }
+    my $spid = traced_server("srv-$mode", $fs, $port, @u);
     my $rc = trace_run(120, '--correlate', '-e', 'ask', '-q', '--otlp-file', $fc, '--', $np, 'client', $port, 8, 5, @u);
     waitpid($spid, 0);
     like($rc->{out}, qr/answered 40/, "$mode, two tracers: the client got 40 answers");
@@ -160,6 +168,31 @@ for my $mode ('tcp', 'unix') {
     check_netpair("$mode, -p server -- client", 40, spans_in($fa));
     my %pids = map { ($_->{pid} // 0) => 1 } grep { $_->{name} eq 'handle' } spans_in($fa);
     is_deeply([keys %pids], [$apid], "$mode, -p server -- client: the handle spans are the attached server's");
+}
+
+# ---- pipelined requests: 3 at a time, written back to back before any answer; the server
+# reading a line at a time, or whatever has arrived (several requests in one read) ----
+for my $bulk (1, 0) {
+    my $what = $bulk ? 'pipelined, bulk reads' : 'pipelined, line reads';
+    local $ENV{NETPAIR_PIPE} = 3;
+    local $ENV{NETPAIR_BULK} = 1;
+    delete $ENV{NETPAIR_BULK} if !$bulk;
+    my $f = "$tmp/pipe$bulk.jsonl";
+    my $r = trace_run(120, '-f', '--correlate', '-e', 'handle', '-e', 'send_req', '-q', '--otlp-file', $f,
+        '--', $np, 'both', 8, 6);
+    like($r->{out}, qr/answered 48/, "$what, one tracer: 48 answers");
+    my @c = chains('handle', spans_in($f));
+    is(scalar @c, 48, "$what, one tracer: 48 handle spans");
+    is(joined('send_req', 'id', @c), 48, "$what, one tracer: each under the request its own send_req(id) wrote")
+        or diag(explain([map { [map { $_ ? "$_->{name} " . ($_->{attr}{'arg.id'} // '') : 'none' } @$_] } @c[0 .. 5]]));
+    next if !$bulk;
+    my ($fs, $fc, $port) = ("$tmp/ps.jsonl", "$tmp/pc.jsonl", "$tmp/port-pipe");
+    my $spid = traced_server('psrv', $fs, $port);
+    my $rc = trace_run(120, '--correlate', '-e', 'send_req', '-q', '--otlp-file', $fc, '--', $np, 'client', $port, 8, 6);
+    waitpid($spid, 0);
+    like($rc->{out}, qr/answered 48/, "$what, two tracers: 48 answers");
+    @c = chains('handle', spans_in($fs, $fc));
+    is(joined('send_req', 'id', @c), 48, "$what, two tracers: each under the request its own send_req(id) wrote");
 }
 
 # ---- PostgreSQL: psql and the backend it talks to, a tracer each ----
