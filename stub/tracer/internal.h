@@ -173,7 +173,8 @@ struct tcall {
 	int32_t prev; /* index of the call below, -1 */
 	uint64_t span_id, parent_id;
 	uint8_t trace_id[16];
-	int io_fd; /* --correlate's socket probes: the descriptor at entry */
+	int io_fd;	 /* --correlate's socket probes: the descriptor at entry */
+	uint64_t io_seq; /* and, for a write, the connection's event count then */
 };
 
 struct tthread {

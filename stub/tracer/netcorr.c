@@ -52,6 +52,9 @@ struct ncon {
 	const char *transport;
 	uint64_t sent, rcvd; /* bytes this process wrote / read since first seen */
 	int last;	     /* 0 nothing yet, 1 read, 2 write */
+	/* events on it, counted (seq), and the count at the last read's return: a write
+	 * whose entry came before a read's return does not end that read's run */
+	uint64_t seq, rseq;
 	/* client: its run of writes (no read between): how many before this one, and the
 	 * offsets of the last NALIAS (by index % NALIAS) */
 	uint32_t wj;
@@ -582,6 +585,24 @@ void netcorr_entry(struct trace_hitctx *hc, struct tcall *c, const struct tcall 
 		return;
 	}
 	c->io_fd = fd = fd_of(hc, nc, c);
+	if (op == IO_WRITE && fd >= 0) {
+		/* A server's response has begun once its write is entered: the next request's
+		 * bytes, which it causes, may be read (another thread's read returning) before
+		 * this write's return is seen. */
+		for (int i = 0; i < NCONN; i++) {
+			struct ncon *k = &nc->conns[i];
+
+			if (k->used && k->pid == pid && k->fd == fd) {
+				c->io_seq = ++k->seq;
+				if (k->server) {
+					k->last = 2;
+					k->wrote = k->open;
+				}
+				break;
+			}
+		}
+		return;
+	}
 	if (op != IO_CLOSE || fd < 0)
 		return;
 	for (int i = 0; i < NCONN; i++) {
@@ -613,7 +634,9 @@ void netcorr_return(struct trace_hitctx *hc, const struct tcall *c, const struct
 		k->wj = k->last != 2 ? 0 : k->wj + 1; /* a new run of writes, or one more */
 		k->woff[k->wj % NALIAS] = w;
 		k->sent += (uint64_t)n;
-		k->last = 2;
+		/* (a write first seen here, at its return, counts from now) */
+		if (!c->io_seq || c->io_seq > k->rseq)
+			k->last = 2;
 		if (k->server) {
 			if (k->open) {
 				k->end_ns = hit->time_ns;
@@ -633,6 +656,7 @@ void netcorr_return(struct trace_hitctx *hc, const struct tcall *c, const struct
 		server_begin(t, nc, k, hit->tid, key, hit->time_ns, k->rcvd, 0);
 	k->rcvd += (uint64_t)n;
 	k->last = 1;
+	k->rseq = ++k->seq;
 }
 
 /* The server span of the next pipelined request, while the caller's event is being built
@@ -663,10 +687,12 @@ bool netcorr_root(struct trace *t, const struct probe_hit *hit, uint64_t key, co
 	/* Pipelined requests read in one go: once the response has begun, the handler called
 	 * again (no read between) serves the next request of the same read run. */
 	if (f && !t->cli->specs[f->spec].internal) {
-		if (!c->first)
+		if (!c->first) {
 			c->first = f;
-		else if (c->wrote && f == c->first)
+		} else if (c->wrote && f == c->first) {
 			next_request(t, c, hit, key);
+			c->first = f; /* the handler of this one too: a third comes the same way */
+		}
 	}
 	memcpy(trace, c->trace, 16);
 	*parent = c->span;

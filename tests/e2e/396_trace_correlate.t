@@ -172,10 +172,11 @@ for my $mode ('tcp', 'unix') {
 
 # ---- pipelined requests: 3 at a time, written back to back before any answer; the server
 # reading a line at a time, or whatever has arrived (several requests in one read) ----
-for my $bulk (1, 0) {
-    my $what = $bulk ? 'pipelined, bulk reads' : 'pipelined, line reads';
+for my $bulk (1, 30, 0) {
+    my $what = $bulk == 30 ? 'pipelined, each batch in one read' : $bulk ? 'pipelined, bulk reads'
+        : 'pipelined, line reads';
     local $ENV{NETPAIR_PIPE} = 3;
-    local $ENV{NETPAIR_BULK} = 1;
+    local $ENV{NETPAIR_BULK} = $bulk;
     delete $ENV{NETPAIR_BULK} if !$bulk;
     my $f = "$tmp/pipe$bulk.jsonl";
     my $r = trace_run(120, '-f', '--correlate', '-e', 'handle', '-e', 'send_req', '-q', '--otlp-file', $f,
@@ -186,8 +187,8 @@ for my $bulk (1, 0) {
     is(joined('send_req', 'id', @c), 48, "$what, one tracer: each under the request its own send_req(id) wrote")
         or diag(explain([map { [map { $_ ? "$_->{name} " . ($_->{attr}{'arg.id'} // '') : 'none' } @$_] } @c[0 .. 5]]));
     next if !$bulk;
-    my ($fs, $fc, $port) = ("$tmp/ps.jsonl", "$tmp/pc.jsonl", "$tmp/port-pipe");
-    my $spid = traced_server('psrv', $fs, $port);
+    my ($fs, $fc, $port) = ("$tmp/ps$bulk.jsonl", "$tmp/pc$bulk.jsonl", "$tmp/port-pipe$bulk");
+    my $spid = traced_server("psrv$bulk", $fs, $port);
     my $rc = trace_run(120, '--correlate', '-e', 'send_req', '-q', '--otlp-file', $fc, '--', $np, 'client', $port, 8, 6);
     waitpid($spid, 0);
     like($rc->{out}, qr/answered 48/, "$what, two tracers: 48 answers");
