@@ -5,7 +5,8 @@
 # goroutine's stack bound (g.stackguard0) at a Go entry so the emulator can run the check,
 # and continue stops there with the arguments; `next` walks lines 19 and 22, `finish` returns
 # to main.main with the result's length in rbx (gdb shows no Go "Value returned", live
-# either); reverse-continue comes back. gdb against gdbserver on a live run is the reference.
+# either); reverse-continue comes back. gdb against gdbserver on a live run is the reference;
+# then lldb (frames, lines, registers: it has no Go variables) against lldb-server.
 use strict;
 use warnings;
 use FindBin;
@@ -50,5 +51,32 @@ is($rh[1], $lh[1], 'after finish: rbx (the string\'s length, 14) and bt as live'
 like($rh[1] // '', qr/^\$N = 14$/m, 'the result "hello gopher 1" is 14 bytes');
 like($rh[2] // '', qr/^name = 0xA "gopher"\nn = 1$/m, 'reverse-continue: back at the breakpoint in greet');
 like($raw, qr/^thread \d+: \d+ instructions run on from trace frame 8, pc 0x48/m, 'monitor why: where the emulator is');
+
+# ---- lldb: the same from the recording, against lldb-server live (lldb has no Go
+# variables: frames, lines and registers) ----
+SKIP: {
+    skip 'no lldb-server for the live reference', 6 if !grep { -x "$_/lldb-server" } split /:/, $ENV{PATH};
+    my @lcmds = ('process handle SIGURG -p true -s false -n false', 'b main.greet', 'continue', 'bt', 'next', 'next', 'finish', 'register read rbx');
+    my $ls = start_server('lldb-server', launch => [$go]);
+    my (undef, $llive) = run_lldb($ls, prog => $go, timeout => 90, cmds => [@lcmds, 'process kill']);
+    stop_server($ls);
+    $s = replay_server($tf);
+    my (undef, $lrep) = run_lldb($s, prog => $go, timeout => 90, cmds => \@lcmds);
+    stop_server($s);
+    my %lb = map { $_->[0] => $_->[1] } grep { $_->[0] ne 'continue' } lldb_blocks($lrep);
+    my %ll = map { $_->[0] => $_->[1] } grep { $_->[0] ne 'continue' } lldb_blocks($llive);
+    like($lrep, qr/stop reason = breakpoint 1\.1\n +frame #0: 0x[0-9a-f]+ go_args`main\.greet at main\.go:19/,
+        'lldb: b main.greet + continue stops past the stack check');
+    my ($bt_r) = ($lb{bt} // '') =~ /((?:^ +\*? *frame #\d+:.*\n)+)/m;
+    my ($bt_l) = ($ll{bt} // '') =~ /((?:^ +\*? *frame #\d+:.*\n)+)/m;
+    ok($bt_r && $bt_r eq $bt_l, 'lldb: bt as live (main.greet, main.main, runtime.main, goexit)')
+        or diag("replay:\n" . ($bt_r // '') . "live:\n" . ($bt_l // ''));
+    like($lrep, qr/stop reason = step over\n +frame #0: 0x[0-9a-f]+ go_args`main\.greet at main\.go:22/,
+        'lldb: next, next: line 22');
+    like($lrep, qr/stop reason = step out\n +frame #0: 0x[0-9a-f]+ go_args`main\.main at main\.go:87/,
+        'lldb: finish: back in main.main');
+    like($lrep, qr/^ +rbx = 0x0+e$/m, 'lldb: the result\'s length in rbx, 14');
+    is($lb{'register read rbx'}, $ll{'register read rbx'}, 'lldb: as live');
+}
 
 done_testing();
