@@ -53,6 +53,11 @@ static int h_init(struct rsp_session *s, const uint8_t *a, size_t n)
 	return ok_or(s, tops(s)->init(s->t));
 }
 
+static int h_minftpilen(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	return rsp_buf_hex_u64(&s->reply, (uint64_t)tops(s)->min_fast_len(s->t));
+}
+
 /* QTDP:-n:addr:[S]actions[-]: the actions array follows the decoded bytecode in scratch. */
 static int qtdp_actions(struct rsp_session *s, const uint8_t *a, size_t n)
 {
@@ -269,6 +274,7 @@ static int h_save(struct rsp_session *s, const uint8_t *a, size_t n)
 }
 
 RSP_TRACE_AVAIL(init)
+RSP_TRACE_AVAIL(min_fast_len)
 RSP_TRACE_AVAIL(define)
 RSP_TRACE_AVAIL(add_source)
 RSP_TRACE_AVAIL(define_tsv)
@@ -286,6 +292,7 @@ RSP_TRACE_AVAIL(save)
  * runs tracenz, and define is called whether or not a run is active. */
 const struct rsp_packet_def rsp_pkts_trace[] = {
 	{"QTinit", RSP_MATCH_EXACT, h_init, 0, NULL, has_init},
+	{"qTMinFTPILen", RSP_MATCH_EXACT, h_minftpilen, 0, "FastTracepoints+", has_min_fast_len},
 	{"QTDP:", RSP_MATCH_PREFIX, h_qtdp, 0, "ConditionalTracepoints+", has_define},
 	{"QTDP:", RSP_MATCH_PREFIX, NULL, 0, "tracenz+", has_define},
 	{"QTDP:", RSP_MATCH_PREFIX, NULL, 0, "InstallInTrace+", has_define},

@@ -124,6 +124,10 @@ struct rsp_ro_range {
 /* Every member returns 0 or -errno unless said otherwise. */
 struct rsp_trace_ops {
 	int (*init)(void *t); /* QTinit: drop tracepoints, TSVs and the buffer */
+	/* qTMinFTPILen: the shortest instruction a fast tracepoint may sit on (>= 1; gdb
+	 * refuses `ftrace` on shorter ones). Present: FastTracepoints+ is advertised and QTDP's
+	 * F field reaches define as def->fast; absent, gdb downloads ftrace as trace. */
+	int (*min_fast_len)(void *t);
 	/* QTDP: create (or replace) tracepoint def->num at def->addr. The condition was
 	 * verified by the protocol. -EEXIST never: a redefinition replaces. */
 	int (*define)(void *t, const struct rsp_tp_def *def);

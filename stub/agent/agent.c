@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "arch/x86_64/pad.h"
+#include "arch/x86_64/regs.h"
 #include "stub/live/live.h"
 
 #define HDR_BYTES	 4096
@@ -286,6 +287,20 @@ void *agent_unpatch(struct agent *a, uint64_t addr)
 void agent_disable(struct agent *a)
 {
 	__atomic_store_n(&a->h->magic, 0, __ATOMIC_RELEASE);
+}
+
+int agent_reg_of(int regno)
+{
+	static const int map[] = {
+		[X86_64_RAX] = AGENT_RAX, [X86_64_RBX] = AGENT_RBX, [X86_64_RCX] = AGENT_RCX,
+		[X86_64_RDX] = AGENT_RDX, [X86_64_RSI] = AGENT_RSI, [X86_64_RDI] = AGENT_RDI,
+		[X86_64_RBP] = AGENT_RBP, [X86_64_RSP] = AGENT_RSP, [X86_64_R8] = AGENT_R8,
+		[X86_64_R9] = AGENT_R9,	  [X86_64_R10] = AGENT_R10, [X86_64_R11] = AGENT_R11,
+		[X86_64_R12] = AGENT_R12, [X86_64_R13] = AGENT_R13, [X86_64_R14] = AGENT_R14,
+		[X86_64_R15] = AGENT_R15, [X86_64_RIP] = AGENT_RIP,
+	};
+
+	return regno >= 0 && regno <= X86_64_RIP ? map[regno] : -1;
 }
 
 uint32_t agent_rec_len(const struct agent_op *ops, unsigned nops)

@@ -62,6 +62,9 @@ struct agent_site_spec {
 	const struct x86_64_pad_go *go; /* Go code: the pad's own stack; NULL for C */
 };
 
+/* The agent's register (enum agent_reg) holding gdb's register regno (rax..r15, rip: enum
+ * x86_64_regno); -1 for the others. */
+int agent_reg_of(int regno);
 /* Bytes of the record a site with these ops writes (what its descriptor's rec_len says). */
 uint32_t agent_rec_len(const struct agent_op *ops, unsigned nops);
 /* Patch a site. 0; -EBUSY with *why when it cannot be patched safely (the caller traps

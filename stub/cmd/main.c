@@ -287,7 +287,7 @@ int main(int argc, char **argv)
 				    .multi = o.multi,
 				    .debug = o.debug,
 				    .disabled = o.disabled};
-	server_target_live(&sc.tgt, l, tpoints_target_ops(), tpoints_client_gone);
+	server_target_live(&sc.tgt, l, tpoints_target_ops(), tpoints_client_gone, tpoints_tick);
 	r = server_run(&sc, &waitmask);
 	comm_close(&comm);
 	live_free(l);

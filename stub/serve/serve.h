@@ -52,12 +52,15 @@ struct server_target {
 	const char *(*stop_note)(void *target);
 	void (*client_gone)(void *target); /* a client went away; may be NULL */
 	bool (*has_process)(void *target); /* else a non-extended server ends */
+	/* Work to do while the program runs (draining fast tracepoints): done, it returns the
+	 * milliseconds until it wants to run again, -1 for never. May be NULL. */
+	int (*tick)(void *target);
 };
 
 /* The live engine as a server target, served with ops (live_target_ops() or a layer's
  * table over it); client_gone (may be NULL) is told when a client disconnects. */
 void server_target_live(struct server_target *out, struct live *l, const struct rsp_target_ops *ops,
-			void (*client_gone)(void *t));
+			void (*client_gone)(void *t), int (*tick)(void *t));
 
 struct server_config {
 	struct comm *comm;

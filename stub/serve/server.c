@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <time.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,14 +57,15 @@ static bool live_has_proc(void *t)
 }
 
 void server_target_live(struct server_target *out, struct live *l, const struct rsp_target_ops *ops,
-			void (*client_gone)(void *t))
+			void (*client_gone)(void *t), int (*tick)(void *t))
 {
 	*out = (struct server_target){.ops = ops,
 				      .target = l,
 				      .event_fd = live_event_fd(l),
 				      .next_stop = live_next_stop,
 				      .client_gone = client_gone,
-				      .has_process = live_has_proc};
+				      .has_process = live_has_proc,
+				      .tick = tick};
 }
 
 /* Reap target events; report stops to the session when there is one. */
@@ -110,10 +112,12 @@ static enum end serve(const struct server_config *cfg, struct conn *c, const sig
 	while (!server_quit) {
 		struct pollfd p[2] = {{.fd = c->in, .events = POLLIN},
 				      {.fd = cfg->tgt.event_fd, .events = POLLIN}};
+		int ms = cfg->tgt.tick ? cfg->tgt.tick(cfg->tgt.target) : -1;
+		struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
 		ssize_t n;
 		int st;
 
-		if (ppoll(p, 2, NULL, mask) < 0) {
+		if (ppoll(p, 2, ms >= 0 ? &ts : NULL, mask) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;

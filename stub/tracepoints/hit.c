@@ -12,6 +12,7 @@
 
 #include "arch/x86_64/regs.h"
 #include "protocol/ax.h"
+#include "stub/agent/agent.h"
 #include "stub/live/live.h"
 #include "stub/os/os.h"
 #include "stub/tracefile/tracefile.h"
@@ -84,10 +85,31 @@ void tpoints_plan_build(struct tpoints *tr, struct tpoints_tp *tp)
 struct tpoints_ctx {
 	struct tpoints *tr;
 	const struct probe_hit *hit;
+	const struct agent_rec *rec; /* a fast hit: memory from its record, not the process */
 	struct tracebuf_builder b;
 	uint8_t g[G_MAX];
 	uint8_t avail[X86_64_NREGS];
 };
+
+/* process_vm_readv's contract over the hit's memory: the live process, or the record of a
+ * fast hit (the memory as it was then). */
+static ssize_t cx_readv(struct tpoints_ctx *c, const struct iovec *lo, const struct iovec *re,
+			int n)
+{
+	ssize_t total = 0;
+
+	if (!c->rec)
+		return live_readv(c->tr->l, c->hit->pid, lo, re, (size_t)n);
+	for (int i = 0; i < n; i++) {
+		size_t got = agent_rec_read(c->rec, (uint64_t)(uintptr_t)re[i].iov_base,
+					    lo[i].iov_base, re[i].iov_len);
+
+		total += (ssize_t)got;
+		if (got < re[i].iov_len)
+			break;
+	}
+	return total ? total : -1;
+}
 
 static int cx_read_reg(void *ctx, unsigned regno, uint64_t *val)
 {
@@ -109,7 +131,7 @@ static int cx_read_mem(void *ctx, uint64_t addr, uint8_t *buf, size_t len)
 	struct tpoints_ctx *c = ctx;
 	struct iovec lo = {buf, len}, re = {(void *)(uintptr_t)addr, len};
 
-	return live_readv(c->tr->l, c->hit->pid, &lo, &re, 1) == (ssize_t)len ? 0 : -EFAULT;
+	return cx_readv(c, &lo, &re, 1) == (ssize_t)len ? 0 : -EFAULT;
 }
 
 static int record(struct tpoints_ctx *c, uint64_t addr, uint64_t len)
@@ -126,7 +148,7 @@ static int record(struct tpoints_ctx *c, uint64_t addr, uint64_t len)
 		lo.iov_len = n;
 		re.iov_base = (void *)(uintptr_t)addr;
 		re.iov_len = n;
-		got = live_readv(c->tr->l, c->hit->pid, &lo, &re, 1);
+		got = cx_readv(c, &lo, &re, 1);
 		if (got < (ssize_t)n) {
 			tracebuf_trim_mem(&c->b, p, got > 0 ? (uint16_t)got : 0);
 			return -EFAULT;
@@ -194,7 +216,7 @@ static void load_regs(struct tpoints_ctx *c, bool need_fp)
 	bool have_fp = false;
 
 	if (need_fp) {
-		have_fp = ptr_getfpregs(c->hit->tid, &fp) == 0;
+		have_fp = !c->rec && ptr_getfpregs(c->hit->tid, &fp) == 0;
 		if (have_fp && ptr_getxstate(c->hit->tid, xsave, sizeof(xsave), &xlen))
 			xlen = 0;
 	}
@@ -250,7 +272,7 @@ static void collect_mem(struct tpoints_ctx *c, const struct tpoints_plan *pl)
 	}
 	if (!n)
 		return;
-	got = live_readv(c->tr->l, c->hit->pid, lo, re, n);
+	got = cx_readv(c, lo, re, n);
 	/* process_vm_readv stops at the first unreadable block: trim that one. Later blocks
 	 * stay as collected only when the read reached them. */
 	for (int i = 0; i < n; i++) {
@@ -311,6 +333,25 @@ static void check_pass(struct tpoints *tr, struct tpoints_tp *tp)
 		tpoints_end_run(tr, RSP_TSTOP_PASSCOUNT, tp->def.num, NULL);
 }
 
+void tpoints_record_hit(struct tpoints_tp *tp, const struct probe_hit *hit,
+			const struct agent_rec *rec)
+{
+	struct tpoints *tr = tp->tr;
+	struct tpoints_ctx c;
+
+	if (!tr->running || !tp->def.enabled)
+		return;
+	c.tr = tr;
+	c.hit = hit;
+	c.rec = rec;
+	load_regs(&c, false);
+	if (!condition_holds(&c, tp))
+		return;
+	tp->hits++;
+	if (collect(&c, tp, false))
+		check_pass(tr, tp);
+}
+
 enum probe_verdict tpoints_on_hit(void *ctx, const struct probe_hit *hit)
 {
 	struct tpoints_tp *tp = ctx;
@@ -321,6 +362,7 @@ enum probe_verdict tpoints_on_hit(void *ctx, const struct probe_hit *hit)
 		return PROBE_RESUME;
 	c.tr = tr;
 	c.hit = hit;
+	c.rec = NULL;
 	load_regs(&c, false);
 	if (hit->step == 0) {
 		if (!condition_holds(&c, tp))

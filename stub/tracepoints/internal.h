@@ -47,7 +47,11 @@ struct tpoints_tp {
 	uint64_t hits, bytes;
 	uint64_t stored, dropped; /* frames committed / hits the buffer refused */
 	bool installed;
-	pid_t pid; /* where it is installed */
+	pid_t pid;	      /* where it is installed */
+	bool fast;	      /* installed as a pad of the in-process agent (gdb's ftrace) */
+	bool ran_fast;	      /* the last run had it as a pad (tstats) */
+	uint64_t adropped;    /* its hits the agent dropped (ring full), counted in hits/dropped */
+	const char *why_trap; /* an ftrace installed as a trap tracepoint: why */
 };
 
 struct tpoints_tsv {
@@ -81,6 +85,10 @@ struct tpoints {
 	uint64_t exe_bias, exe_lo, exe_hi;
 	/* frame selection */
 	int64_t sel; /* -1: live */
+	/* fast tracepoints (fast.c): the agent injected into agent_pid */
+	struct agent *agent;
+	pid_t agent_pid;
+	bool agent_failed;
 };
 
 /* tpoints.c */
@@ -94,6 +102,20 @@ struct tpoints *tpoints_of(void *t);
 
 /* tpoints_hit.c */
 enum probe_verdict tpoints_on_hit(void *ctx, const struct probe_hit *hit);
+/* A fast tracepoint's hit, drained from the agent: condition, frame, pass count, with the
+ * memory the record holds (rec). */
+struct agent_rec;
+void tpoints_record_hit(struct tpoints_tp *tp, const struct probe_hit *hit,
+			const struct agent_rec *rec);
+/* fast.c: gdb's fast tracepoints through the in-process agent. install: 0, or -errno with
+ * tp->why_trap set (the caller installs a trap tracepoint instead). */
+int tpoints_fast_install(struct tpoints *tr, struct tpoints_tp *tp, pid_t pid);
+void tpoints_fast_uninstall(struct tpoints *tr, struct tpoints_tp *tp);
+/* Every fast hit recorded so far into the trace buffer (before reads of the buffer). */
+void tpoints_fast_drain(struct tpoints *tr);
+/* The process is gone or left (exit, exec, detach, kill): the agent with it. */
+void tpoints_fast_close(struct tpoints *tr);
+int tpoints_min_fast_len(void *t);
 /* Fill plan from the tracepoint's actions. */
 void tpoints_plan_build(struct tpoints *tr, struct tpoints_tp *tp);
 

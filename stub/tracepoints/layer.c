@@ -39,10 +39,17 @@ static int stats(struct tpoints *tr, char *buf, size_t cap)
 
 		w = snprintf(buf + n, cap - n,
 			     "tracepoint %u at 0x%llx: hits %llu, stored %llu, dropped %llu, "
-			     "bytes %llu\n",
+			     "bytes %llu%s%s%s\n",
 			     tp->def.num, (unsigned long long)tp->def.addr,
 			     (unsigned long long)tp->hits, (unsigned long long)tp->stored,
-			     (unsigned long long)tp->dropped, (unsigned long long)tp->bytes);
+			     (unsigned long long)tp->dropped, (unsigned long long)tp->bytes,
+			     tp->ran_fast   ? ", fast"
+			     : tp->def.fast ? ", trap: "
+					    : "",
+			     !tp->ran_fast && tp->def.fast
+				     ? (tp->why_trap ? tp->why_trap : "not installed yet")
+				     : "",
+			     "");
 		if (w < 0 || (size_t)w >= cap - n)
 			return -ENOSPC;
 		n += (size_t)w;
@@ -53,7 +60,10 @@ static int stats(struct tpoints *tr, char *buf, size_t cap)
 static int mon_tstats(void *t, const char *args, rsp_output_fn out, void *ctx)
 {
 	char buf[8192];
-	int n = stats(tpoints_of(t), buf, sizeof(buf));
+	int n;
+
+	tpoints_fast_drain(tpoints_of(t));
+	n = stats(tpoints_of(t), buf, sizeof(buf));
 
 	if (n < 0)
 		return n;
@@ -121,6 +131,7 @@ static void on_proc(void *ctx, const struct live_proc_event *ev)
 
 	if (ev->kind != LIVE_EV_CURRENT_GONE)
 		return;
+	tpoints_fast_close(tr); /* its hits in first */
 	for (size_t i = 0; i < tr->ntps; i++)
 		tr->tps[i]->installed = false;
 	/* The frames stay readable (tfind, tsave) after the program is gone. */

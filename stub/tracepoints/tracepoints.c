@@ -66,8 +66,26 @@ static void uninstall(struct tpoints *tr, struct tpoints_tp *tp)
 {
 	if (!tp->installed)
 		return;
-	live_probe_remove(tr->l, tp->pid, tp->def.addr, tpoints_on_hit, tp);
+	if (tp->fast)
+		tpoints_fast_uninstall(tr, tp);
+	else
+		live_probe_remove(tr->l, tp->pid, tp->def.addr, tpoints_on_hit, tp);
 	tp->installed = false;
+}
+
+/* An ftrace as a pad when it can be one, else (and every other tracepoint) an int3. */
+static int install(struct tpoints *tr, struct tpoints_tp *tp, pid_t pid)
+{
+	int rc = 0;
+
+	tp->why_trap = NULL;
+	if (!tp->def.fast || tpoints_fast_install(tr, tp, pid))
+		rc = live_probe_insert(tr->l, pid, tp->def.addr, tpoints_on_hit, tp);
+	if (!rc) {
+		tp->installed = true;
+		tp->pid = pid;
+	}
+	return rc;
 }
 
 static void tp_free(struct tpoints *tr, struct tpoints_tp *tp)
@@ -135,7 +153,7 @@ static int op_define(void *t, const struct rsp_tp_def *def)
 	struct tpoints *tr = tpoints_of(t);
 	struct tpoints_tp *tp, *old = tpoints_find(tr, def->num, def->addr);
 
-	if (def->fast || def->is_static)
+	if (def->is_static)
 		return -EOPNOTSUPP; /* not advertised: gdb sends them as trap tracepoints */
 	tp = calloc(1, sizeof(*tp));
 	if (!tp)
@@ -173,13 +191,8 @@ static int op_define(void *t, const struct rsp_tp_def *def)
 	/* InstallInTrace: a tracepoint defined during a run goes in at once. */
 	if (tr->running) {
 		pid_t pid = live_current_pid(tr->l);
-		int rc = pid ? live_probe_insert(tr->l, pid, tp->def.addr, tpoints_on_hit, tp)
-			     : -ESRCH;
 
-		if (rc)
-			return rc;
-		tp->installed = true;
-		tp->pid = pid;
+		return pid ? install(tr, tp, pid) : -ESRCH;
 	}
 	return 0;
 }
@@ -351,9 +364,10 @@ static int op_start(void *t)
 		tr->tsvs[i].value = tr->tsvs[i].initial;
 	for (size_t i = 0; i < tr->ntps; i++) {
 		struct tpoints_tp *tp = tr->tps[i];
-		int rc = live_probe_insert(tr->l, pid, tp->def.addr, tpoints_on_hit, tp);
+		int rc;
 
-		tp->hits = tp->bytes = tp->stored = tp->dropped = 0;
+		tp->hits = tp->bytes = tp->stored = tp->dropped = tp->adropped = 0;
+		rc = install(tr, tp, pid);
 		if (rc) {
 			snprintf(tr->error, sizeof(tr->error), "tracepoint %u at 0x%llx: %s",
 				 tp->def.num, (unsigned long long)tp->def.addr,
@@ -362,8 +376,6 @@ static int op_start(void *t)
 			uninstall_all(tr);
 			return rc;
 		}
-		tp->installed = true;
-		tp->pid = pid;
 	}
 	tpoints_note_exe(tr);
 	tr->running = true;
@@ -382,6 +394,7 @@ static int op_stop(void *t)
 {
 	struct tpoints *tr = tpoints_of(t);
 
+	tpoints_fast_drain(tr);
 	tpoints_end_run(tr, RSP_TSTOP_USER, 0, NULL);
 	uninstall_all(tr);
 	return 0;
@@ -402,6 +415,7 @@ static int op_status(void *t, struct rsp_trace_status *out)
 	struct tpoints *tr = tpoints_of(t);
 	struct tracebuf_stats st;
 
+	tpoints_fast_drain(tr);
 	tracebuf_stats(tr->tb, &st);
 	memset(out, 0, sizeof(*out));
 	out->running = tr->running;
@@ -467,6 +481,7 @@ static int op_tp_hits(void *t, uint32_t num, taddr_t addr, uint64_t *hits, uint6
 
 	if (!tp)
 		return -ENOENT;
+	tpoints_fast_drain(tr);
 	*hits = tp->hits;
 	*bytes = tp->bytes;
 	return 0;
@@ -489,8 +504,29 @@ static int op_tsv_get(void *t, size_t idx, struct rsp_tsv *out)
 	return 0;
 }
 
+/* Reads of the trace: the fast hits recorded so far in first. */
+static int op_select_frame(void *t, enum rsp_tframe_how how, uint64_t a, uint64_t b, int64_t *frame,
+			   uint32_t *tp)
+{
+	tpoints_fast_drain(tpoints_of(t));
+	return tpoints_select_frame(t, how, a, b, frame, tp);
+}
+
+static int op_read_buffer(void *t, uint64_t off, uint8_t *buf, size_t len, size_t *done)
+{
+	tpoints_fast_drain(tpoints_of(t));
+	return tpoints_read_buffer(t, off, buf, len, done);
+}
+
+static int op_save(void *t, const char *path)
+{
+	tpoints_fast_drain(tpoints_of(t));
+	return tpoints_save(t, path);
+}
+
 const struct rsp_trace_ops tpoints_trace_ops = {
 	.init = op_init,
+	.min_fast_len = tpoints_min_fast_len,
 	.define = op_define,
 	.add_actions = op_add_actions,
 	.add_source = op_add_source,
@@ -508,11 +544,11 @@ const struct rsp_trace_ops tpoints_trace_ops = {
 	.tp_hits = op_tp_hits,
 	.tsv_get = op_tsv_get,
 	.tsv_value = tpoints_tsv_value,
-	.select_frame = tpoints_select_frame,
+	.select_frame = op_select_frame,
 	.unselect_frame = tpoints_unselect_frame,
 	.frame_info = tpoints_frame_info,
-	.read_buffer = tpoints_read_buffer,
-	.save = tpoints_save,
+	.read_buffer = op_read_buffer,
+	.save = op_save,
 };
 
 struct tpoints *tpoints_new(struct live *l)
@@ -542,6 +578,7 @@ void tpoints_free(struct tpoints *tr)
 {
 	if (!tr)
 		return;
+	tpoints_fast_close(tr);
 	for (size_t i = 0; i < tr->ntps; i++) {
 		tr->tps[i]->installed = false;
 		tp_free(tr, tr->tps[i]);

@@ -31,5 +31,8 @@ const struct rsp_target_ops *tpoints_target_ops(void);
 /* The client of target t (a struct live *) went away: stop the run unless disconnected
  * tracing was asked for (QTDisconnected; gdbserver does the same). */
 void tpoints_client_gone(void *t);
+/* The server's tick while the program runs: fast tracepoints' records drained into the
+ * trace buffer (rings do not fill); ms until the next one, -1 when no fast run is on. */
+int tpoints_tick(void *t);
 
 #endif

@@ -20,20 +20,6 @@
 #define WINDOW_MAX 4096
 #define WINDOW_BT  4096 /* stack bytes a pad keeps for --bt (a signal frame is ~3 KiB) */
 
-static int agent_reg(int regno)
-{
-	static const int map[] = {
-		[X86_64_RAX] = AGENT_RAX, [X86_64_RBX] = AGENT_RBX, [X86_64_RCX] = AGENT_RCX,
-		[X86_64_RDX] = AGENT_RDX, [X86_64_RSI] = AGENT_RSI, [X86_64_RDI] = AGENT_RDI,
-		[X86_64_RBP] = AGENT_RBP, [X86_64_RSP] = AGENT_RSP, [X86_64_R8] = AGENT_R8,
-		[X86_64_R9] = AGENT_R9,	  [X86_64_R10] = AGENT_R10, [X86_64_R11] = AGENT_R11,
-		[X86_64_R12] = AGENT_R12, [X86_64_R13] = AGENT_R13, [X86_64_R14] = AGENT_R14,
-		[X86_64_R15] = AGENT_R15, [X86_64_RIP] = AGENT_RIP,
-	};
-
-	return regno >= 0 && regno <= X86_64_RIP ? map[regno] : -1;
-}
-
 struct want {
 	struct agent_site_spec *sp;
 	uint32_t window; /* bytes at rsp */
@@ -74,7 +60,7 @@ static void sources(struct want *w, const struct tval_plan *p, const struct tpla
 			const struct dwpiece *pc_ = &l->pieces[i];
 			uint32_t n = pc_->size ? pc_->size : size;
 			int r = pc_->dwreg >= 0 && pc_->dwreg <= 16
-					? agent_reg(x86_64_regno_from_dwarf(pc_->dwreg))
+					? agent_reg_of(x86_64_regno_from_dwarf(pc_->dwreg))
 					: -1;
 
 			switch (pc_->kind) {
@@ -119,7 +105,7 @@ static void sources(struct want *w, const struct tval_plan *p, const struct tpla
 		switch (pt->where) {
 		case X86_64_IN_INT:
 			if (i < 2)
-				regs[i] = agent_reg(regno);
+				regs[i] = agent_reg_of(regno);
 			break;
 		case X86_64_IN_SSE:
 			w->why = "a value in a vector register (the pad saves none)";

@@ -137,6 +137,11 @@ static void test_no_trace(void)
 	rsp_session_free(S);
 }
 
+static int min_fast_one(void *t)
+{
+	return 1;
+}
+
 static void test_qsupported(void)
 {
 	struct rsp_trace_ops partial;
@@ -166,6 +171,16 @@ static void test_qsupported(void)
 	ok(is("QTEnable:1:1000", "") && is("QTDisable:1:1000", "") &&
 		   is("qXfer:traceframe-info:read::0,10", "") && is("QTDPsrc:1:1:at:0:1:61", ""),
 	   "packets of missing ops get the empty reply");
+	ok(is("qTMinFTPILen", ""), "no fast tracepoints: qTMinFTPILen empty");
+	rsp_session_free(S);
+
+	start(true);
+	partial = fake_trace_ops;
+	partial.min_fast_len = min_fast_one;
+	ops.trace = &partial;
+	r = rq(status_gdb_features);
+	ok(strstr(r, "FastTracepoints+") != NULL, "min_fast_len: FastTracepoints+ advertised");
+	ok(is("qTMinFTPILen", "1"), "qTMinFTPILen: the target's minimum, in hex");
 	rsp_session_free(S);
 
 	start(true);

@@ -1,0 +1,197 @@
+/* gdb's fast tracepoints (`ftrace`, issue 15): a tracepoint gdb sends with QTDP's F field
+ * becomes a pad of the in-process agent (stub/agent) instead of an int3, so a hit costs a jump
+ * and a record in a ring, not a ptrace stop. What the pad records: the general registers, the
+ * stack from rsp (for expressions over locals) and each memory range of the actions relative
+ * to a register; the records are turned into trace frames by the same collection code as a
+ * trap hit (hit.c), reading from the record, when gdb asks for the trace (qTStatus, tfind,
+ * tstop, tsave). Refused (why_trap, and the tracepoint traps as before): while-stepping, a
+ * memory range the pad cannot reach, a function whose code cannot be patched safely. */
+#include "stub/tracepoints/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "arch/x86_64/regs.h"
+#include "stub/agent/agent.h"
+#include "stub/debuginfo/debuginfo.h"
+#include "stub/live/live.h"
+
+#define FAST_WINDOW 1024 /* stack bytes a hit keeps for expressions (collect $locals) */
+#define CODE_MAX    (1u << 20)
+
+int tpoints_min_fast_len(void *t)
+{
+	return 1; /* the pad relocates as many instructions as the jump covers */
+}
+
+static struct agent *agent_for(struct tpoints *tr, pid_t pid, uint64_t near, const char **why)
+{
+	char err[256];
+	struct agent_opts o = {.ring_bytes = 16u << 20,
+			       .nrings = 64}; /* pages used as records come */
+
+	if (tr->agent && tr->agent_pid != pid)
+		tpoints_fast_close(tr);
+	if (tr->agent || tr->agent_failed) {
+		*why = tr->agent ? NULL : "the agent could not be injected";
+		return tr->agent;
+	}
+	if (agent_open(tr->l, pid, near, &o, &tr->agent, err, sizeof(err))) {
+		tr->agent_failed = true;
+		fprintf(stderr, "tracestub: process %d: no fast tracepoints (%s)\n", (int)pid, err);
+		*why = "the agent could not be injected";
+		return NULL;
+	}
+	tr->agent_pid = pid;
+	return tr->agent;
+}
+
+/* The bytes of the function holding addr, and where it starts; NULL with *why. */
+static uint8_t *function_code(struct tpoints *tr, pid_t pid, uint64_t addr, size_t *len,
+			      uint64_t *start, const char **why)
+{
+	struct module_set *set = NULL;
+	const struct elfsym_func *f;
+	struct module *m;
+	uint8_t *code = NULL;
+	uint64_t off;
+
+	*why = "no function symbol holds the address";
+	if (module_set_from_pid(pid, &set) || !(m = module_set_find(set, addr)) ||
+	    !(f = elfsym_lookup(m->syms, addr - m->bias, &off)) || !f->size || f->size > CODE_MAX)
+		goto out;
+	*start = f->addr + m->bias;
+	*len = f->size;
+	if ((code = malloc(*len))) {
+		struct iovec lo = {code, *len}, re = {(void *)(uintptr_t)*start, *len};
+
+		/* the process's bytes with our int3s shadowed: the function as its file has it */
+		if (live_readv(tr->l, pid, &lo, &re, 1) != (ssize_t)*len) {
+			free(code);
+			code = NULL;
+			*why = "the function's code cannot be read";
+		}
+	}
+out:
+	module_set_free(set);
+	return code;
+}
+
+/* The agent ops for tp's actions: the stack window, then each memory range. */
+static const char *plan_ops(const struct tpoints_tp *tp, struct agent_site_spec *sp)
+{
+	const struct tpoints_plan *pl = &tp->plan[0];
+	bool exprs = false;
+
+	for (size_t i = 0; i < tp->nacts; i++)
+		exprs |= tp->acts[i].kind == RSP_TPA_EXPR;
+	sp->ops[sp->nops++] = (struct agent_op){
+		AGENT_OP_MEM, AGENT_RSP, (uint16_t)(exprs || tp->def.cond ? FAST_WINDOW : 8), 0};
+	for (size_t i = 0; i < pl->nmem; i++) {
+		int64_t off = (int64_t)pl->mem[i].addr;
+		int reg = pl->mem[i].basereg < 0 ? AGENT_RIP : agent_reg_of(pl->mem[i].basereg);
+
+		if (pl->mem[i].basereg < 0) /* absolute: relative to the site */
+			off = (int64_t)(pl->mem[i].addr - tp->def.addr);
+		if (reg < 0 || off < INT32_MIN || off > INT32_MAX || pl->mem[i].len > 0xffff)
+			return "a memory range the pad cannot reach";
+		if (sp->nops == AGENT_MAX_OPS)
+			return "more memory ranges than a pad collects";
+		sp->ops[sp->nops++] = (struct agent_op){AGENT_OP_MEM, (uint8_t)reg,
+							(uint16_t)pl->mem[i].len, (int32_t)off};
+	}
+	return NULL;
+}
+
+int tpoints_fast_install(struct tpoints *tr, struct tpoints_tp *tp, pid_t pid)
+{
+	struct agent_site_spec sp = {0};
+	struct agent *a;
+	uint8_t *code = NULL;
+	const char *why = NULL;
+	int rc = -EBUSY;
+
+	if (tp->def.step_count) {
+		tp->why_trap = "while-stepping";
+		return -EBUSY;
+	}
+	if ((why = plan_ops(tp, &sp)) ||
+	    !(code = function_code(tr, pid, tp->def.addr, &sp.len, &sp.fstart, &why)) ||
+	    !(a = agent_for(tr, pid, tp->def.addr, &why)))
+		goto out;
+	sp.code = code;
+	sp.at = tp->def.addr;
+	sp.owner = tp;
+	rc = agent_add_site(a, &sp, &why);
+out:
+	free(code);
+	tp->why_trap = rc ? (why ? why : "the site cannot be patched") : NULL;
+	tp->fast = tp->ran_fast = !rc;
+	return rc;
+}
+
+void tpoints_fast_uninstall(struct tpoints *tr, struct tpoints_tp *tp)
+{
+	if (!tp->fast || !tr->agent)
+		return;
+	tpoints_fast_drain(tr);
+	/* the patch goes when every thread is stopped (gdb stops them for tstop); else the
+	 * agent ignores hits from now on and the patches go at the detach */
+	if (!agent_unpatch(tr->agent, tp->def.addr))
+		agent_disable(tr->agent);
+	tp->fast = false;
+}
+
+static void on_record(void *ctx, const struct agent_hit *h)
+{
+	struct tpoints_tp *tp = h->owner;
+	struct user_regs_struct regs = h->regs;
+	struct probe_hit hit = {.pid = h->pid, .tid = h->tid, .addr = h->addr, .regs = &regs};
+
+	regs.rip = h->addr;
+	if (tp && tp->fast)
+		tpoints_record_hit(tp, &hit, h->rec);
+}
+
+void tpoints_fast_drain(struct tpoints *tr)
+{
+	if (tr->agent)
+		agent_drain(tr->agent, on_record, tr);
+	for (size_t i = 0; tr->agent && i < tr->ntps; i++) {
+		struct tpoints_tp *tp = tr->tps[i];
+
+		uint64_t d = tp->fast ? agent_dropped(tr->agent, tp) : 0;
+
+		if (d > tp->adropped) { /* hits = stored + dropped, the ring's drops too */
+			tp->hits += d - tp->adropped;
+			tp->dropped += d - tp->adropped;
+			tp->adropped = d;
+		}
+	}
+}
+
+void tpoints_fast_close(struct tpoints *tr)
+{
+	if (!tr->agent)
+		return;
+	tpoints_fast_drain(tr);
+	for (size_t i = 0; i < tr->ntps; i++)
+		tr->tps[i]->fast = false;
+	agent_free(tr->agent);
+	tr->agent = NULL;
+	tr->agent_pid = 0;
+	tr->agent_failed = false;
+}
+
+int tpoints_tick(void *t)
+{
+	struct tpoints *tr = tpoints_of(t);
+
+	if (!tr || !tr->agent || !tr->running)
+		return -1;
+	tpoints_fast_drain(tr);
+	return 5;
+}

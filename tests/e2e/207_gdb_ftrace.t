@@ -1,0 +1,81 @@
+#!/usr/bin/env perl
+# gdb's fast tracepoints (`ftrace`, issue 15) on tracestub: FastTracepoints+ and qTMinFTPILen
+# let gdb send them as such; tracestub makes each a jump to a pad of its in-process agent (no
+# trap per hit) and turns the records into trace frames when gdb reads the trace. On the PIE
+# fixture tp, where gdbserver's libinproctrace cannot place a pad: tdump of an ftrace frame is
+# the tdump of a trap tracepoint's frame at the same hit (registers, arguments, locals,
+# globals, *p, a string); 8 threads + main: all 410 hits stored; a condition (evaluated when
+# the record is read); a passcount; the patched bytes read as the original code.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use TS;
+
+my $prog = fixture('tp');
+plan skip_all => "$prog not built (make fixtures)" if !-x $prog;
+my $tmp = TS::tmpdir();
+
+sub session {
+    my ($lines, @args) = @_;
+    my $f = "$tmp/f" . (++$TS::seq) . '.gdb';
+    open my $fh, '>', $f or die;
+    print $fh "$_\n" for ('break main', 'continue', @$lines);
+    close $fh;
+    my $s = start_server('tracestub', launch => [$prog, @args]);
+    my (undef, $raw) = run_gdb($s, prog => $prog, timeout => 60, cmds => ["source $f", 'kill']);
+    stop_server($s);
+    return $raw;
+}
+
+my @collect = ('actions', 'collect $regs', 'collect a, b', 'collect $locals', 'collect counter',
+    'collect *p', 'collect message', 'end', 'break done', 'tstart', 'continue', 'tstop', 'tstatus',
+    'info tracepoints', 'tfind start', 'tdump', 'tfind 9', 'tdump', 'monitor tstats');
+my $fast = session(['ftrace traced', @collect], 10);
+my $trap = session(['trace traced', @collect], 10);
+like($fast, qr/^Fast tracepoint 2 at 0x[0-9a-f]+: file \S*tp\.c, line 19\.$/m, 'gdb: a fast tracepoint (FastTracepoints+)');
+like($fast, qr/^2\s+fast tracepoint keep y .*\n\s+tracepoint already hit 10 times$/m, 'info tracepoints: hit 10 times');
+like($fast, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 10, stored 10, dropped 0, bytes \d+, fast$/m,
+    'monitor tstats: placed as a pad, every hit stored');
+my @df = $fast =~ /^(Data collected at tracepoint 2, trace frame \d+:\n(?:.*\n)*?message = .*)$/mg;
+my @dt = $trap =~ /^(Data collected at tracepoint 2, trace frame \d+:\n(?:.*\n)*?message = .*)$/mg;
+is(scalar @df, 2, 'tdump of frames 0 and 9');
+is($df[0], $dt[0], 'frame 0: what a trap tracepoint collects at the same hit');
+is($df[1], $dt[1], 'frame 9: the same');
+like($df[1] // '', qr/^a = 9\nb = 109$/m, 'frame 9: its arguments');
+
+my $mt = session(['ftrace traced', 'actions', 'collect $regs', 'collect a', 'end', 'break done',
+    'tstart', 'continue', 'tstatus', 'monitor tstats'], 10, 'threads');
+like($mt, qr/^Collected 410 trace frames\.$/m, '8 threads and main: 410 frames');
+like($mt, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 410, stored 410, dropped 0, .*fast$/m, 'every hit accounted, none dropped');
+
+# 20,000 hits in ~50 ms: the server drains the rings while the program runs (a ring holds
+# ~75,000 records), so none is lost
+my $many = session(['set trace-buffer-size 100000000', 'ftrace traced', 'actions', 'collect $regs',
+    'end', 'break done', 'tstart', 'continue', 'tstatus', 'monitor tstats'], 20000);
+like($many, qr/^Collected 20000 trace frames\.$/m, '20,000 hits: 20,000 frames');
+like($many, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 20000, stored 20000, dropped 0, .*fast$/m, 'none dropped');
+
+my $cond = session(['ftrace traced if a == 5', 'actions', 'collect a', 'end', 'break done', 'tstart',
+    'continue', 'tstop', 'tstatus', 'tfind start', 'print a'], 10);
+like($cond, qr/^Collected 1 trace frames\.$/m, 'a condition: one hit of ten');
+like($cond, qr/^\$1 = 5$/m, 'the one with a == 5');
+
+my $pass = session(['ftrace traced', 'passcount 3', 'actions', 'collect a', 'end', 'break done',
+    'tstart', 'continue', 'tstatus'], 10);
+like($pass, qr/^Trace stopped by tracepoint 2\.$/m, 'passcount 3: the trace stops there');
+like($pass, qr/^Collected 3 trace frames\.$/m, 'with 3 frames');
+
+# While the trace runs (stopped at done), the patched bytes read as the program's own, as an
+# int3 does; and gdb itself refuses while-stepping on a fast tracepoint.
+my $bytes = session(['ftrace traced', 'actions', 'collect a', 'end', 'break done', 'tstart', 'continue',
+    'x/8xb (char *)traced + 24', 'tstop'], 3);
+my $bytes_trap = session(['trace traced', 'actions', 'collect a', 'end', 'break done', 'tstart', 'continue',
+    'x/8xb (char *)traced + 24', 'tstop'], 3);
+my ($bf) = $bytes =~ /^(0x[0-9a-f]+ <traced\+24>:.*)$/m;
+my ($bt) = $bytes_trap =~ /^(0x[0-9a-f]+ <traced\+24>:.*)$/m;
+ok($bf && $bf eq $bt, 'the code under a pad\'s jump reads as the program\'s bytes (as under an int3)')
+    or diag("fast: " . ($bf // '') . "\ntrap: " . ($bt // ''));
+
+done_testing();
