@@ -14,6 +14,7 @@ ROUNDS=${ROUNDS:-5}
 N_FAST=${N_FAST:-20000}   # hits for the ptrace floors and the probe engine
 N_SLOW=${N_SLOW:-2000}     # extra hits for gdb break+continue (marginal cost, see rundiff)
 N_TRACE=${N_TRACE:-10000}  # extra hits for the gdb tracepoint rows
+N_FTRACE=${N_FTRACE:-20000} # extra hits for the gdb ftrace row (more overflow the rings: drops, counted)
 addr=0x$(nm "$W" | awk '$3=="f"{print $1}')
 now() { date +%s%N; }
 declare -A res tput
@@ -91,6 +92,15 @@ gdb_trace() {
 		>"$TMP/t.gdb"
 	gdb -nx -batch -x "$TMP/t.gdb" "$W"
 }
+# gdb's fast tracepoint (ftrace): a pad of tracestub's in-process agent, the same collection.
+# (gdbserver's ftrace needs libinproctrace preloaded and a non-PIE program: no row.)
+gdb_ftrace() {
+	printf '%s\n' "set pagination off" "target remote | $*" "break main" "continue" \
+		"set trace-buffer-size 67108864" "set circular-trace-buffer on" "ftrace f" \
+		"actions 2" 'collect $regs' 'collect *(unsigned char (*)[64])$rsp' end tstart \
+		continue tstatus >"$TMP/ft.gdb"
+	gdb -nx -batch -x "$TMP/ft.gdb" "$W"
+}
 ts_has_trace() { printf '' | timeout 5 gdb -nx -batch -ex "target remote | $TS - $W 1" \
 	-ex 'tstatus' 2>&1 | grep -q 'Trace can be started\|Trace is running\|No trace has been run'; }
 
@@ -116,6 +126,7 @@ for r in $(seq "$ROUNDS"); do
 	rundiff "gdb break+continue, tracestub" "$N_SLOW" gdb_break "$TS"
 	rundiff "gdb tracepoint, gdbserver" "$N_TRACE" gdb_trace gdbserver
 	[ $have_trace = 1 ] && rundiff "gdb tracepoint, tracestub" "$N_TRACE" gdb_trace "$TS"
+	[ $have_trace = 1 ] && rundiff "gdb ftrace, tracestub" "$N_FTRACE" gdb_ftrace "$TS"
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)], a[1], a[NR]}'; }
@@ -126,6 +137,7 @@ for k in "floor A (single-step)" "floor B (emulate)" "probe engine, 1 probe" \
 	 "probe engine, 100 probes" "probe engine, 10000 probes" "probe engine, 2 threads" \
 	 "probe engine, 8 threads" "gdb break+continue, gdbserver" \
 	 "gdb break+continue, tracestub" "gdb tracepoint, gdbserver" "gdb tracepoint, tracestub" \
+	 "gdb ftrace, tracestub" \
 	 "in-process floor (pad, no record)" "headless fast path, 1 thread" \
 	 "headless fast path, 8 threads" "headless fast path + OTLP spans" \
 	 "headless trap path (--trap)"; do
@@ -141,6 +153,9 @@ ratio() { [ -n "${med[$1]:-}" ] && [ -n "${med[$2]:-}" ] && [ "${med[$2]}" -gt 0
 ratio "gdb break+continue, gdbserver" "gdb break+continue, tracestub" "gdbserver / tracestub (break+continue)"
 ratio "gdb tracepoint, gdbserver" "gdb tracepoint, tracestub" "gdbserver / tracestub (tracepoints)"
 ratio "gdb tracepoint, tracestub" "floor B (emulate)" "tracestub tracepoint / floor B"
+ratio "gdb tracepoint, tracestub" "gdb ftrace, tracestub" "tracestub trace / ftrace"
+ratio "gdb tracepoint, gdbserver" "gdb ftrace, tracestub" "gdbserver trace / tracestub ftrace"
+ratio "gdb ftrace, tracestub" "in-process floor (pad, no record)" "tracestub ftrace / in-process floor"
 ratio "probe engine, 1 probe" "floor B (emulate)" "probe engine / floor B"
 ratio "probe engine, out of line (f+4)" "floor A (single-step)" "probe engine out of line / floor A"
 ratio "probe engine, 10000 probes" "probe engine, 1 probe" "10000 probes / 1 probe"
