@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the headless tracer on the bundled programs (a Go HTTP client and server; a C
 # program with every kind of argument), the trace written for gdb and Perfetto, then gdb
-# driving a program through tracestub.
+# driving a program through tracestub, a psql query joined to its backend as one OpenTelemetry
+# trace, and a recording stepped through post-mortem.
 set -eu
 cd "$(dirname "$0")/.."
 ts=build/tracestub
@@ -70,3 +71,14 @@ if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1 && [ -x "$pgbin/postgres" ]
 else
 	echo "   (skipped: needs root, the postgres user and PostgreSQL 15)"
 fi
+echo
+echo "== 6. Post-mortem stepping: a headless recording, then gdb from the recording alone"
+echo "   (probes only at the entries and returns of price and discount; replay runs the code"
+echo "   between them, so the breakpoint after discount's prologue, next and finish work)"
+shop=build/fixtures/shop
+run $ts trace -q -o "$out/shop.tf" --stack 512 -e price -e discount -- "$shop" build/fixtures/libdisc.so
+gdb -nx -batch -ex 'set pagination off' -ex "target remote | $ts replay $out/shop.tf -" \
+	-ex 'break discount' -ex continue -ex bt -ex next -ex next -ex next -ex 'info locals' \
+	-ex finish "$shop" 2>&1 |
+	grep -v '^warning: \|^Reading \|^Created tracepoint\|^Tracepoint \|^Remote debugging\|^\[replay\]'
+echo "   open it yourself:  $ts replay $out/shop.tf :1234, then gdb or lldb (gdb-remote 1234)"
