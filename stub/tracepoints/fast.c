@@ -33,7 +33,7 @@ static struct agent *agent_for(struct tpoints *tr, pid_t pid, uint64_t near, con
 	struct agent_opts o = {.ring_bytes = 16u << 20,
 			       .nrings = 64}; /* pages used as records come */
 
-	if (tr->agent && tr->agent_pid != pid)
+	if (tr->agent && (tr->agent_pid != pid || tr->agent_off))
 		tpoints_fast_close(tr);
 	if (tr->agent || tr->agent_failed) {
 		*why = tr->agent ? NULL : "the agent could not be injected";
@@ -140,8 +140,10 @@ void tpoints_fast_uninstall(struct tpoints *tr, struct tpoints_tp *tp)
 	tpoints_fast_drain(tr);
 	/* the patch goes when every thread is stopped (gdb stops them for tstop); else the
 	 * agent ignores hits from now on and the patches go at the detach */
-	if (!agent_unpatch(tr->agent, tp->def.addr))
+	if (!agent_unpatch(tr->agent, tp->def.addr)) {
 		agent_disable(tr->agent);
+		tr->agent_off = true;
+	}
 	tp->fast = false;
 }
 
@@ -184,6 +186,7 @@ void tpoints_fast_close(struct tpoints *tr)
 	tr->agent = NULL;
 	tr->agent_pid = 0;
 	tr->agent_failed = false;
+	tr->agent_off = false;
 }
 
 int tpoints_tick(void *t)

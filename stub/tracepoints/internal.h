@@ -89,6 +89,7 @@ struct tpoints {
 	struct agent *agent;
 	pid_t agent_pid;
 	bool agent_failed;
+	bool agent_off; /* agent_disable'd (a patch could not go): a new run needs a new one */
 };
 
 /* tpoints.c */

@@ -57,6 +57,14 @@ my $many = session(['set trace-buffer-size 100000000', 'ftrace traced', 'actions
 like($many, qr/^Collected 20000 trace frames\.$/m, '20,000 hits: 20,000 frames');
 like($many, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 20000, stored 20000, dropped 0, .*fast$/m, 'none dropped');
 
+# two runs in one session: the pads come out at tstop and go in again at the next tstart
+my $two = session(['ftrace traced', 'actions', 'collect a', 'end', 'break tp.c:53', 'break done',
+    'tstart', 'continue', 'tstop', 'tstatus', 'tstart', 'continue', 'tstop', 'tstatus',
+    'monitor tstats'], 10, 'threads');
+my @runs = $two =~ /^Collected (\d+) trace frames\.$/mg;
+is("@runs", '10 400', 'tstart twice: main\'s 10 hits, then the threads\' 400');
+like($two, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 400, stored 400, dropped 0, .*fast$/m, 'the second run fast too');
+
 my $cond = session(['ftrace traced if a == 5', 'actions', 'collect a', 'end', 'break done', 'tstart',
     'continue', 'tstop', 'tstatus', 'tfind start', 'print a'], 10);
 like($cond, qr/^Collected 1 trace frames\.$/m, 'a condition: one hit of ten');
