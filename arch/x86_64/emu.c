@@ -20,6 +20,11 @@ int emu_fail(struct emu_x *x, const char *fmt, ...)
 	return -1;
 }
 
+uint64_t emu_sx(uint64_t v, unsigned bits)
+{
+	return bits >= 64 ? v : (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
+}
+
 uint64_t emu_mask(unsigned bits)
 {
 	return bits >= 64 ? ~0ull : (1ull << bits) - 1;
@@ -324,12 +329,6 @@ static int control(struct emu_x *x)
 	return 0;
 }
 
-static int sext(uint64_t v, unsigned bits, uint64_t *out)
-{
-	*out = bits >= 64 ? v : (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
-	return 0;
-}
-
 static int moves(struct emu_x *x)
 {
 	uint64_t v, w, sp;
@@ -348,15 +347,14 @@ static int moves(struct emu_x *x)
 		return emu_read(x, 1, &v) || emu_write(x, 0, v) ? -1 : 0;
 	case ZYDIS_MNEMONIC_MOVSX:
 	case ZYDIS_MNEMONIC_MOVSXD:
-		return emu_read(x, 1, &v) || sext(v, x->ops[1].size, &v) || emu_write(x, 0, v) ? -1
-											       : 0;
+		return emu_read(x, 1, &v) || emu_write(x, 0, emu_sx(v, x->ops[1].size)) ? -1 : 0;
 	case ZYDIS_MNEMONIC_LEA:
 		return ea(x, &x->ops[1], &v) || emu_write(x, 0, v) ? -1 : 0;
 	case ZYDIS_MNEMONIC_PUSH:
 		if (emu_read(x, 0, &v))
 			return -1;
 		if (x->ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
-			sext(v, x->ops[0].size, &v);
+			v = emu_sx(v, x->ops[0].size);
 		return push(x, v);
 	case ZYDIS_MNEMONIC_POP:
 		return pop(x, &v, 0) || emu_write(x, 0, v) ? -1 : 0;

@@ -9,11 +9,6 @@ static uint64_t msb(uint64_t v, unsigned bits)
 	return v >> (bits - 1) & 1;
 }
 
-static uint64_t sx(uint64_t v, unsigned bits)
-{
-	return bits >= 64 ? v : (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
-}
-
 static bool same_reg(const struct emu_x *x)
 {
 	return x->ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
@@ -93,8 +88,8 @@ static int shift(struct emu_x *x, ZydisMnemonic mn)
 		of = msb(a, bits);
 		break;
 	case ZYDIS_MNEMONIC_SAR:
-		res = (uint64_t)((int64_t)sx(a, bits) >> (c >= bits ? bits - 1 : c)) & m;
-		cf = (uint64_t)((int64_t)sx(a, bits) >> (c > bits ? bits - 1 : c - 1)) & 1;
+		res = (uint64_t)((int64_t)emu_sx(a, bits) >> (c >= bits ? bits - 1 : c)) & m;
+		cf = (uint64_t)((int64_t)emu_sx(a, bits) >> (c > bits ? bits - 1 : c - 1)) & 1;
 		of = 0;
 		break;
 	case ZYDIS_MNEMONIC_ROL:
@@ -173,10 +168,10 @@ static int muldiv(struct emu_x *x, ZydisMnemonic mn)
 
 		if (emu_read(x, i, &a) || emu_read(x, i + 1, &b))
 			return -1;
-		sp = (__int128)(int64_t)sx(a, bits) * (int64_t)sx(b, bits);
+		sp = (__int128)(int64_t)emu_sx(a, bits) * (int64_t)emu_sx(b, bits);
 		if (emu_write(x, 0, (uint64_t)sp & m))
 			return -1;
-		hi = sp != (__int128)(int64_t)sx((uint64_t)sp & m, bits);
+		hi = sp != (__int128)(int64_t)emu_sx((uint64_t)sp & m, bits);
 		emu_put_flags(x, hi ? EMU_CF | EMU_OF : 0, EMU_CF | EMU_OF,
 			      EMU_ZF | EMU_SF | EMU_PF | EMU_AF);
 		return 0;
@@ -185,9 +180,9 @@ static int muldiv(struct emu_x *x, ZydisMnemonic mn)
 		return -1;
 	if (mn == ZYDIS_MNEMONIC_MUL || mn == ZYDIS_MNEMONIC_IMUL) {
 		if (sgn) {
-			sp = (__int128)(int64_t)sx(a, bits) * (int64_t)sx(b, bits);
+			sp = (__int128)(int64_t)emu_sx(a, bits) * (int64_t)emu_sx(b, bits);
 			up = (unsigned __int128)sp;
-			hi = sp != (__int128)(int64_t)sx((uint64_t)sp & m, bits);
+			hi = sp != (__int128)(int64_t)emu_sx((uint64_t)sp & m, bits);
 		} else {
 			up = (unsigned __int128)a * b;
 			hi = (up >> bits) != 0;
@@ -211,9 +206,9 @@ static int muldiv(struct emu_x *x, ZydisMnemonic mn)
 	if (sgn) {
 		/* the dividend is 2 * bits wide */
 		sa = (__int128)(up << (128 - 2 * bits)) >> (128 - 2 * bits);
-		sb = (int64_t)sx(b, bits);
+		sb = (int64_t)emu_sx(b, bits);
 		sp = sa / sb;
-		if (sp != (__int128)(int64_t)sx((uint64_t)sp & m, bits))
+		if (sp != (__int128)(int64_t)emu_sx((uint64_t)sp & m, bits))
 			return emu_fail(x, "a division overflow (the program would have faulted)");
 		if (put_pair(x, bits, (uint64_t)sp & m, (uint64_t)(sa % sb) & m))
 			return -1;
@@ -243,7 +238,7 @@ static int widen(struct emu_x *x, ZydisMnemonic mn)
 	x->ops[0] =
 		(ZydisDecodedOperand){.type = ZYDIS_OPERAND_TYPE_REGISTER, .size = (ZyanU16)bits};
 	x->ops[0].reg.value = acc(bits, into_d);
-	rc = emu_write(x, 0, into_d ? (msb(a, bits) ? ~0ull : 0) : sx(a, half));
+	rc = emu_write(x, 0, into_d ? (msb(a, bits) ? ~0ull : 0) : emu_sx(a, half));
 	x->ops[0] = save;
 	return rc;
 }

@@ -52,6 +52,8 @@ void emu_put_flags(struct emu_x *x, uint64_t val, uint64_t def, uint64_t undef);
 /* ZF, SF, PF of a result of width bits. */
 uint64_t emu_szp(uint64_t res, unsigned bits);
 uint64_t emu_mask(unsigned bits);
+/* v sign-extended from its low bits bits to 64. */
+uint64_t emu_sx(uint64_t v, unsigned bits);
 
 /* emu_alu.c: add adc sub sbb cmp and or xor test inc dec neg not, shifts and rotates,
  * imul mul div idiv, cbw/cwde/cdqe cwd/cdq/cqo. 1: not one of those. */

@@ -53,16 +53,21 @@ static struct agent *agent_for(struct tpoints *tr, pid_t pid, uint64_t near, con
 static uint8_t *function_code(struct tpoints *tr, pid_t pid, uint64_t addr, size_t *len,
 			      uint64_t *start, const char **why)
 {
-	struct module_set *set = NULL;
 	const struct elfsym_func *f;
 	struct module *m;
 	uint8_t *code = NULL;
 	uint64_t off;
 
 	*why = "no function symbol holds the address";
-	if (module_set_from_pid(pid, &set) || !(m = module_set_find(set, addr)) ||
+	/* the process's modules, read once a run (tpoints_fast_new_run) */
+	if (tr->mods && tr->mods_pid != pid)
+		tpoints_fast_new_run(tr);
+	if (!tr->mods && module_set_from_pid(pid, &tr->mods))
+		tr->mods = NULL;
+	tr->mods_pid = pid;
+	if (!tr->mods || !(m = module_set_find(tr->mods, addr)) ||
 	    !(f = elfsym_lookup(m->syms, addr - m->bias, &off)) || !f->size || f->size > CODE_MAX)
-		goto out;
+		return NULL;
 	*start = f->addr + m->bias;
 	*len = f->size;
 	if ((code = malloc(*len))) {
@@ -75,9 +80,14 @@ static uint8_t *function_code(struct tpoints *tr, pid_t pid, uint64_t addr, size
 			*why = "the function's code cannot be read";
 		}
 	}
-out:
-	module_set_free(set);
 	return code;
+}
+
+void tpoints_fast_new_run(struct tpoints *tr)
+{
+	module_set_free(tr->mods);
+	tr->mods = NULL;
+	tr->mods_pid = 0;
 }
 
 /* The agent ops for tp's actions: the stack window, then each memory range. */
@@ -177,11 +187,14 @@ void tpoints_fast_drain(struct tpoints *tr)
 
 void tpoints_fast_close(struct tpoints *tr)
 {
-	if (!tr->agent)
+	if (!tr->agent) {
+		tpoints_fast_new_run(tr);
 		return;
+	}
 	tpoints_fast_drain(tr);
 	for (size_t i = 0; i < tr->ntps; i++)
 		tr->tps[i]->fast = false;
+	tpoints_fast_new_run(tr);
 	agent_free(tr->agent);
 	tr->agent = NULL;
 	tr->agent_pid = 0;

@@ -61,6 +61,7 @@ struct tpoints_tsv {
 	char *name;
 };
 
+struct module_set;
 struct tpoints {
 	struct live *l;
 	const struct rsp_reg_layout *layout;
@@ -90,6 +91,8 @@ struct tpoints {
 	pid_t agent_pid;
 	bool agent_failed;
 	bool agent_off; /* agent_disable'd (a patch could not go): a new run needs a new one */
+	struct module_set *mods; /* the process's modules for placing pads, read once a run */
+	pid_t mods_pid;
 };
 
 /* tpoints.c */
@@ -112,6 +115,8 @@ void tpoints_record_hit(struct tpoints_tp *tp, const struct probe_hit *hit,
  * tp->why_trap set (the caller installs a trap tracepoint instead). */
 int tpoints_fast_install(struct tpoints *tr, struct tpoints_tp *tp, pid_t pid);
 void tpoints_fast_uninstall(struct tpoints *tr, struct tpoints_tp *tp);
+/* A run starts: the modules are read again at the first fast tracepoint (libraries move). */
+void tpoints_fast_new_run(struct tpoints *tr);
 /* Every fast hit recorded so far into the trace buffer (before reads of the buffer). */
 void tpoints_fast_drain(struct tpoints *tr);
 /* The process is gone or left (exit, exec, detach, kill): the agent with it. */

@@ -358,6 +358,7 @@ static int op_start(void *t)
 	if (!pid)
 		return -ESRCH;
 	uninstall_all(tr);
+	tpoints_fast_new_run(tr);
 	tracebuf_clear(tr->tb);
 	tracebuf_set_circular(tr->tb, tr->circular);
 	for (size_t i = 0; i < tr->ntsvs; i++)
