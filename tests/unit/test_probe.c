@@ -1000,10 +1000,15 @@ static void test_go(void)
 	ok(placed == 6 && run_headless(l) == 0, "Go program with 6 probes runs to exit 0");
 	ok(!strcmp(plain, slurp(T("go.traced"))), "output identical: %.*s",
 	   (int)strcspn(plain, "\n"), plain);
-	ok(c[0].hits == 1 && c2.hits == 1 && c[1].hits > 0 && c[2].hits >= 4 && c[3].hits == 4 &&
-		   !c[0].bad && !c[1].bad && !c2.bad,
-	   "main.main %lu, its stack check %lu, mallocgc %lu, newproc %lu, busy %lu, gcStart %lu",
-	   c[0].hits, c2.hits, c[1].hits, c[2].hits, c[3].hits, c[4].hits);
+	/* A function entered while the runtime asks its goroutine to yield (stackguard0 set to
+	 * stackPreempt) fails its stack check, goes through morestack and starts over: entry
+	 * and check are then both hit twice. So: every entry passes its check exactly once. */
+	ok(c[0].hits >= 1 && c2.hits == c[0].hits && c[1].hits > 0 && c[2].hits >= 4 &&
+		   c[3].hits >= 4 && !c[0].bad && !c[1].bad && !c2.bad,
+	   "main.main %lu, its stack check %lu, mallocgc %lu, newproc %lu, busy %lu, gcStart %lu"
+	   " (bad: %lu %lu %lu)",
+	   c[0].hits, c2.hits, c[1].hits, c[2].hits, c[3].hits, c[4].hits, c[0].bad, c[1].bad,
+	   c2.bad);
 	live_free(l);
 }
 
@@ -1127,6 +1132,11 @@ int main(int argc, char **argv)
 	}
 	if (getenv("PROBE_CALLS"))
 		hammer_calls = atol(getenv("PROBE_CALLS"));
+	if (getenv("PROBE_ONLY_GO")) { /* the Go case alone, for runs under load */
+		test_go();
+		printf("1..%d\n", n_test);
+		return 0;
+	}
 	test_zoo();
 	test_refusals();
 	test_hammer(5, false);
