@@ -163,6 +163,11 @@ const struct rsp_reg_layout *rsp_layout(struct rsp_session *s)
 int rsp_start_resume(struct rsp_session *s, size_t nacts)
 {
 	int rc;
+	if (s->non_stop) {
+		/* Non-stop: OK now; each stop comes later as a %Stop notification. */
+		rc = s->ops->resume(s->t, s->acts, nacts);
+		return rc ? rc : rsp_buf_puts(&s->reply, "OK");
+	}
 	/* Waiting is set before the call so that a target reporting the stop from
 	 * inside resume() is served. */
 	s->waiting = true;

@@ -25,6 +25,7 @@
 #define RSP_MAX_ARGS	  64
 #define RSP_SAVE_SLOTS	  8
 #define RSP_QUEUE_PACKETS 8
+#define RSP_NOTIF_BYTES	  (512 * 1024) /* non-stop stop replies owed: ~2,000 of them */
 
 struct rsp_session;
 
@@ -62,7 +63,8 @@ struct rsp_packet_def {
  * family is one pkt_*.c file plus one X(...) line here. */
 #define RSP_PACKET_FAMILIES(X)                                                                     \
 	X(general)                                                                                 \
-	X(regs) X(mem) X(run) X(threads) X(xfer) X(vfile) X(launch) X(points) X(trace) X(tframe)
+	X(regs)                                                                                    \
+	X(mem) X(run) X(threads) X(xfer) X(vfile) X(launch) X(points) X(trace) X(tframe) X(nonstop)
 #define RSP_DECLARE_FAMILY(f) extern const struct rsp_packet_def rsp_pkts_##f[];
 RSP_PACKET_FAMILIES(RSP_DECLARE_FAMILY)
 
@@ -110,7 +112,22 @@ struct rsp_session {
 	int write_err;
 	const char *err_msg; /* message for Enn;hex when error strings are on, may be NULL */
 	struct rsp_trace_cursor tcur;
+
+	/* Non-stop: stop replies owed to the client, formatted when the stop happened:
+	 * [u32 len][payload]...; the first was sent as a %Stop notification (or as the reply to
+	 * `?` / vStopped) and goes when the client's vStopped acknowledges it. */
+	bool non_stop;
+	uint8_t *notif;
+	size_t notif_len, notif_cap;
+	uint8_t *nout; /* a framed notification, out_cap bytes (keeps s->out for `-` resend) */
+	uint8_t *nfmt; /* "Stop:" + one stop reply being formatted, nfmt_cap bytes */
+	size_t nfmt_cap;
 };
+
+/* pkt_nonstop.c: queue a stop for the client in non-stop mode (sends the %Stop
+ * notification when nothing is outstanding); reply to `?` in non-stop mode. */
+int rsp_notify_stop(struct rsp_session *s, const struct rsp_stop *st);
+int rsp_nonstop_status(struct rsp_session *s);
 
 /* Send one framed packet (lead '$' or '%'); remembered for `-` resend. 0 or
  * -errno. */

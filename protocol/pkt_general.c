@@ -22,6 +22,8 @@ static int h_question(struct rsp_session *s, const uint8_t *a, size_t n)
 	struct rsp_stop st;
 	int rc;
 
+	if (s->non_stop)
+		return rsp_nonstop_status(s);
 	memset(&st, 0, sizeof(st));
 	st.core = -1;
 	rc = s->ops->last_stop ? s->ops->last_stop(s->t, &st) : -ESRCH;

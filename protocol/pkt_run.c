@@ -254,12 +254,17 @@ static int h_vattach(struct rsp_session *s, const uint8_t *a, size_t n)
 {
 	uint64_t pid;
 	struct rsp_stop st;
+	int rc;
 
 	if (rsp_hex_parse_u64(a, n, &pid) || pid > INT64_MAX)
 		return -EINVAL;
 	memset(&st, 0, sizeof(st));
 	st.core = -1;
-	return stop_reply_from(s, s->ops->attach(s->t, (int64_t)pid, &st), &st);
+	rc = s->ops->attach(s->t, (int64_t)pid, &st);
+	/* Non-stop: OK (gdbserver's answer); gdb then stops each thread with vCont;t. */
+	if (!rc && s->non_stop)
+		return rsp_buf_puts(&s->reply, "OK");
+	return stop_reply_from(s, rc, &st);
 }
 
 static int h_R(struct rsp_session *s, const uint8_t *a, size_t n)

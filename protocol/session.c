@@ -2,7 +2,7 @@
  * packet path), framing events, the packet table assembled from per-family
  * arrays, --disable-packet, qSupported derived from the table and the target's
  * ops, dispatch, the all-stop waiting state with its queue of packets received
- * while the target runs. Never touches the OS. */
+ * while the target runs (non-stop's stop queue: pkt_nonstop.c). Never touches the OS. */
 #include "protocol/session.h"
 
 #include <errno.h>
@@ -184,7 +184,7 @@ int rsp_session_feed(struct rsp_session *s, const uint8_t *buf, size_t len)
 				dispatch(s, pkt, plen);
 			break;
 		case RSP_FRAME_INTERRUPT:
-			if (s->waiting && s->ops->interrupt)
+			if ((s->waiting || s->non_stop) && s->ops->interrupt)
 				s->ops->interrupt(s->t);
 			break;
 		case RSP_FRAME_NACK:
@@ -212,6 +212,10 @@ int rsp_session_feed(struct rsp_session *s, const uint8_t *buf, size_t len)
 
 int rsp_session_report_stop(struct rsp_session *s, const struct rsp_stop *stop)
 {
+	if (s->non_stop) {
+		rsp_notify_stop(s, stop);
+		return s->write_err;
+	}
 	if (!s->waiting)
 		return 0;
 	s->waiting = false;
@@ -371,6 +375,9 @@ void rsp_session_free(struct rsp_session *s)
 	free(s->threads);
 	free(s->libs);
 	free(s->queue);
+	free(s->notif);
+	free(s->nout);
+	free(s->nfmt);
 	for (int i = 0; i < RSP_SAVE_SLOTS; i++)
 		free(s->saved[i]);
 	free(s);
@@ -413,6 +420,14 @@ struct rsp_session *rsp_session_new(const struct rsp_session_config *cfg)
 	s->libs = calloc(RSP_MAX_LIBS, sizeof(*s->libs));
 	s->queue_cap = RSP_QUEUE_PACKETS * (s->packet_size + 4);
 	s->queue = malloc(s->queue_cap);
+	if (s->ops->set_non_stop) {
+		s->notif_cap = RSP_NOTIF_BYTES;
+		s->notif = malloc(s->notif_cap);
+		s->nout = malloc(s->out_cap);
+		s->nfmt_cap = reply_cap;
+		s->nfmt = malloc(s->nfmt_cap);
+		ok = ok && s->notif && s->nout && s->nfmt;
+	}
 	for (int i = 0; i < RSP_SAVE_SLOTS; i++) {
 		s->saved[i] = malloc(s->g_cap);
 		ok = ok && s->saved[i];

@@ -273,6 +273,17 @@ struct rsp_target_ops {
 	 * (fork children: gdb selects the child before removing breakpoints from it). */
 	void (*select_thread)(void *t, struct rsp_ptid th);
 
+	/* Non-stop mode (QNonStop:1): each thread stops and resumes on its own; resume starts
+	 * only the threads its actions name and leaves the rest as they are, a `t` action stops
+	 * a thread (reported as a signal-0 stop, even for a thread already stopped), interrupt
+	 * stops one thread (reported as SIGINT), and every stop is reported through the session
+	 * as it happens. NULL = all-stop only. */
+	int (*set_non_stop)(void *t, bool on);
+	/* Non-stop `?`: fn is called once for every stopped thread with its last stop (a
+	 * signal-0 stop if it never reported one). */
+	int (*stopped_threads)(void *t, void (*fn)(void *ctx, const struct rsp_stop *st),
+			       void *ctx);
+
 	const struct rsp_trace_ops *trace; /* NULL = no tracepoints */
 };
 

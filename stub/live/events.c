@@ -1,8 +1,8 @@
-/* The all-stop event state machine of the live target: the waitpid(-1, __WALL |
- * WNOHANG) loop that turns ptrace stops into client stop replies (resume.c starts
- * threads and stops them all). Threads are PTRACE_SEIZEd, so stopping one is PTRACE_INTERRUPT
- * (an EVENT_STOP), never a signal the program could see. Never blocks except in
- * live_stop_all_sync(). */
+/* The event state machine of the live target (all-stop, and non-stop per thread): the waitpid(-1,
+ * __WALL | WNOHANG) loop that turns ptrace stops into client stop replies (resume.c starts threads
+ * and stops them all). Threads are PTRACE_SEIZEd, so stopping one is PTRACE_INTERRUPT (an
+ * EVENT_STOP), never a signal the program could see. Never blocks except in live_stop_all_sync().
+ */
 #include "stub/live/internal.h"
 
 #include <errno.h>
@@ -75,14 +75,30 @@ void live_stop_others(struct live *l, struct proc *p)
 	}
 }
 
+/* Non-stop: one more stop for the client, in order (a full queue drops it: `?` still lists
+ * the thread as stopped). */
+static void ns_push(struct live *l, const struct rsp_stop *st)
+{
+	if (l->nsq_len == LIVE_NSQ) {
+		live_log(l, "non-stop queue full: stop of %d dropped", (int)st->thread.tid);
+		return;
+	}
+	l->nsq[(l->nsq_head + l->nsq_len++) % LIVE_NSQ] = *st;
+}
+
 static void set_ready(struct live *l, const struct rsp_stop *st)
 {
-	l->ready = *st;
-	l->have_ready = true;
+	if (l->non_stop)
+		ns_push(l, st);
+	else {
+		l->ready = *st;
+		l->have_ready = true;
+	}
 	l->sel = 0;
 	if (st->kind == RSP_STOP_SIGNAL || st->kind == RSP_STOP_EXITED ||
 	    st->kind == RSP_STOP_TERMINATED) {
 		l->last = *st;
+		l->last_attach = false;
 		l->have_last = st->kind == RSP_STOP_SIGNAL;
 	}
 	live_wake(l);
@@ -135,6 +151,33 @@ static void report_pending(struct live *l, struct proc_thread *th, struct rsp_st
 	th->has_pending = false;
 }
 
+/* Non-stop: th is parked; report the stop it owes the client (an event, or the stop asked
+ * by vCont;t / interrupt), if any. */
+void live_ns_report(struct live *l, struct proc_thread *th)
+{
+	struct rsp_stop st;
+
+	if (th->has_pending) {
+		report_pending(l, th, &st);
+	} else if (th->ns_stop_req) {
+		memset(&st, 0, sizeof(st));
+		st.kind = RSP_STOP_SIGNAL;
+		st.reason = RSP_REASON_NONE;
+		st.signo = th->ns_sigint ? SIGINT : 0;
+		st.thread.pid = th->proc->pid;
+		st.thread.tid = th->tid;
+		st.core = procfs_thread_core(th->proc->pid, th->tid);
+	} else {
+		return;
+	}
+	th->ns_stop_req = th->ns_sigint = false;
+	th->ns_running = false;
+	th->ns_last = st;
+	th->ns_last.exec_path = NULL;
+	th->ns_have_last = true;
+	set_ready(l, &st);
+}
+
 /* All threads of p stopped? Then report the stop owed to the client. */
 void live_maybe_finish(struct live *l, struct proc *p)
 {
@@ -147,6 +190,11 @@ void live_maybe_finish(struct live *l, struct proc *p)
 		if (th->running || th->initial_stop || th->so)
 			return;
 	p->stopping = false;
+	if (l->non_stop) {
+		/* Stopped for the engine (kill, detach): nothing owed to the client. */
+		p->interrupted = false;
+		return;
+	}
 	p->resumed = false;
 	if (p->event && p->event->has_pending) {
 		report_pending(l, p->event, &st);
@@ -177,6 +225,12 @@ static void reportable(struct live *l, struct proc_thread *th, const struct proc
 
 	th->has_pending = true;
 	th->pending = *pe;
+	if (l->non_stop && p == l->cur) {
+		/* This thread alone stops; reported once parked (after a step-over). */
+		th->ns_running = false;
+		live_settle(l, th);
+		return;
+	}
 	if (!p->event)
 		p->event = th;
 	if (!p->stopping) {
@@ -199,6 +253,19 @@ void live_settle(struct live *l, struct proc_thread *th)
 
 	if (th->so) {
 		probe_step_continue(l, th);
+		return;
+	}
+	if (l->non_stop && p == l->cur && !p->engine_owned) {
+		if (live_client_runs(l, th)) {
+			re_resume(l, th, 0);
+			return;
+		}
+		if (th->nsigq)
+			probe_requeue_signals(l, th);
+		if (p->stopping)
+			live_maybe_finish(l, p);
+		else
+			live_ns_report(l, th);
 		return;
 	}
 	if (p->stopping || !p->resumed) {
@@ -382,6 +449,7 @@ static void on_new_child(struct live *l, struct proc_thread *th, int ev)
 			nt->initial_stop = true;
 			nt->running = true;
 			nt->resume = RSP_RESUME_CONTINUE;
+			nt->ns_running = true; /* non-stop: a new thread runs (gdbserver's way) */
 			replay_orphan(l, nt->tid);
 		}
 		live_settle(l, th);
@@ -638,6 +706,12 @@ int live_handle_events(struct live *l, struct rsp_stop *stop)
 		if (l->have_ready) {
 			*stop = l->ready;
 			l->have_ready = false;
+			return 1;
+		}
+		if (l->nsq_len) {
+			*stop = l->nsq[l->nsq_head];
+			l->nsq_head = (l->nsq_head + 1) % LIVE_NSQ;
+			l->nsq_len--;
 			return 1;
 		}
 		if (!budget--) {

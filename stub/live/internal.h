@@ -31,7 +31,8 @@
 #define LIVE_MAX_ALLOCS 64
 #define LIVE_MAX_HOOKS	4
 #define LIVE_XSAVE_MAX	8192
-#define LIVE_DEFERRED	256 /* statuses reaped early by a blocking wait of the engine */
+#define LIVE_DEFERRED	256  /* statuses reaped early by a blocking wait of the engine */
+#define LIVE_NSQ	1024 /* non-stop stops not yet handed to the client */
 
 struct live {
 	struct live_config cfg;
@@ -46,6 +47,8 @@ struct live {
 	struct rsp_client_features feat;
 	struct rsp_stop last;
 	bool have_last;
+	bool last_attach; /* last is attach's SIGSTOP: signal 0 for gdb (gdbserver's answer;
+			     a SIGSTOP would be passed on by gdb's continue), SIGSTOP for lldb */
 	uint8_t pass[65]; /* QPassSignals: deliver without stopping */
 	/* launch settings */
 	char **env; /* NULL-terminated, owned; NULL = inherit the stub's */
@@ -66,9 +69,13 @@ struct live {
 	char exe_path[PATH_MAX];
 	sigset_t old_mask;
 	bool mask_saved;
-	/* the stop live_handle_events hands out next */
+	/* the stop live_handle_events hands out next (all-stop) */
 	struct rsp_stop ready;
 	bool have_ready;
+	/* non-stop: every thread stops and resumes on its own; its stops wait here in order */
+	bool non_stop;
+	struct rsp_stop nsq[LIVE_NSQ];
+	size_t nsq_head, nsq_len;
 	/* stops of new threads/children that arrived before their creator's event */
 	struct {
 		pid_t tid;
@@ -137,12 +144,39 @@ struct bkpt_table *live_proc_bk(struct live *l, struct proc *p);
 int live_inject_syscall(struct live *l, struct proc_thread *th, taddr_t gadget,
 			const uint64_t args[7], uint64_t *ret);
 
+/* The last stop as the client should see it (attach's SIGSTOP is signal 0 for gdb). */
+static inline struct rsp_stop live_last_for_client(const struct live *l)
+{
+	struct rsp_stop st = l->last;
+
+	if (l->last_attach && !l->feat.is_lldb)
+		st.signo = 0;
+	return st;
+}
+
+/* Does the client expect th to run? All-stop: its process was resumed and is not being
+ * stopped; non-stop: the thread itself was resumed and no stop was asked of it. */
+static inline bool live_client_runs(const struct live *l, const struct proc_thread *th)
+{
+	if (th->proc->stopping)
+		return false;
+	if (l->non_stop && !th->proc->engine_owned)
+		return th->ns_running && !th->ns_stop_req;
+	return th->proc->resumed;
+}
+
 /* events.c */
 /* A thread's stop was handled without a report: continue its step-over, park it while the
  * process is being stopped (or not resumed), else resume it the way it was going. */
 void live_settle(struct live *l, struct proc_thread *th);
 /* th produced an event for the client: keep it, stop the others (all-stop). */
 void live_reportable(struct live *l, struct proc_thread *th, const struct proc_pending *pe);
+/* Non-stop: th is parked; queue the stop it owes the client (an event, or the stop asked by
+ * vCont;t or interrupt), if any. */
+void live_ns_report(struct live *l, struct proc_thread *th);
+/* Non-stop attach (answered OK): every thread of p reports its stop, as gdbserver reports
+ * the SIGSTOPs of attaching. */
+void live_ns_attached(struct live *l, struct proc *p);
 /* Resume th with PTRACE_CONT/SINGLESTEP (by th->resume) delivering sig. 0 or -errno. */
 int live_resume_thread(struct proc_thread *th, enum rsp_resume_kind kind, int sig);
 /* Keep a reaped status for live_handle_events (in order). */
@@ -151,6 +185,8 @@ void live_defer_status(struct live *l, pid_t tid, int status);
 bool live_passes(const struct live *l, const struct proc *p, int sig);
 int live_resume(void *t, const struct rsp_resume_action *acts, size_t n);
 int live_interrupt(void *t);
+int live_set_non_stop(void *t, bool on);
+int live_stopped_threads(void *t, void (*fn)(void *ctx, const struct rsp_stop *st), void *ctx);
 /* Stop every running thread of p and wait for each (blocking, used by
  * kill/detach/free and injected syscalls). Reportable events are kept pending.
  * 0 or -errno (-ESRCH: p exited). */

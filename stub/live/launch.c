@@ -201,6 +201,7 @@ static void set_initial_stop(struct live *l, struct proc *p, int sig)
 	l->last.thread.tid = p->pid;
 	l->last.core = procfs_thread_core(p->pid, p->pid);
 	l->have_last = true;
+	l->last_attach = sig == SIGSTOP;
 	p->event = p->threads;
 }
 
@@ -433,7 +434,9 @@ int live_attach_op(void *t, int64_t pid, struct rsp_stop *out)
 	int rc = live_attach(l, (pid_t)pid);
 
 	if (!rc)
-		*out = l->last;
+		*out = live_last_for_client(l);
+	if (!rc && l->non_stop && l->cur)
+		live_ns_attached(l, l->cur);
 	return rc;
 }
 

@@ -256,7 +256,7 @@ static int op_last_stop(void *t, struct rsp_stop *out)
 
 	if (!l->have_last)
 		return -ESRCH;
-	*out = l->last;
+	*out = live_last_for_client(l);
 	return 0;
 }
 

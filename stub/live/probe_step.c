@@ -121,7 +121,9 @@ static void after_stepover(struct live *l, struct proc_thread *th, struct user_r
 
 static bool client_stepping(const struct live *l, const struct proc_thread *th)
 {
-	return !l->headless && th->proc->resumed &&
+	bool runs = l->non_stop ? th->ns_running : th->proc->resumed;
+
+	return !l->headless && runs &&
 	       (th->resume == RSP_RESUME_STEP || th->resume == RSP_RESUME_RANGE_STEP);
 }
 
@@ -177,7 +179,7 @@ static void finish(struct live *l, struct proc_thread *th, struct user_regs_stru
 		report(l, th, RSP_REASON_TRACE, SIGTRAP, 0);
 		return;
 	}
-	if (th->nsigq && !th->proc->stopping && th->proc->resumed) {
+	if (th->nsigq && live_client_runs(l, th)) {
 		deliver_held(l, th);
 		return;
 	}

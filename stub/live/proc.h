@@ -59,6 +59,12 @@ struct proc_thread {
 	void *ws_ctx;
 	unsigned ws_step;
 	taddr_t ws_site;
+	/* non-stop mode (the client resumes and stops each thread on its own) */
+	bool ns_running;   /* the client believes it runs (resumed, no stop reported since) */
+	bool ns_stop_req;  /* vCont;t or interrupt: report a stop at its next stop */
+	bool ns_sigint;	   /* ... as SIGINT (interrupt), not signal 0 (vCont;t) */
+	bool ns_have_last; /* ns_last holds the last stop reported, for `?` */
+	struct rsp_stop ns_last;
 	uint8_t nsigq; /* async signals held during a step-over, delivered after it */
 	siginfo_t sigq[PROC_SIGQ_MAX];
 };

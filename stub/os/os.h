@@ -68,13 +68,15 @@ typedef int (*svr4_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
  * *n = 0, return 0. */
 /* Value of auxv entry type of pid. 0, -ENOENT or -errno. */
 int svr4_auxv(pid_t pid, uint64_t type, uint64_t *val);
-/* Address of r_debug from the main program's DT_DEBUG (auxv AT_PHDR/AT_PHNUM -> PT_PHDR bias
- * -> PT_DYNAMIC). *rdebug = 0 (return 0) when there is none or the loader has not set it. */
 /* Load bias of pid's main executable (AT_PHDR minus PT_PHDR's p_vaddr). -ENOENT without a
  * PT_PHDR (static executable). */
 int svr4_exec_bias(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *bias);
 /* Link-time span [lo, hi) of the main executable's PT_LOAD segments. -ENOENT if none. */
 int svr4_exec_span(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *lo, uint64_t *hi);
+/* Address of r_debug from the main program's DT_DEBUG (auxv AT_PHDR/AT_PHNUM -> PT_PHDR bias
+ * -> PT_DYNAMIC). *rdebug = 0 (return 0) without PT_DYNAMIC or before the loader set it;
+ * -ENOENT without PT_PHDR or DT_DEBUG (a static program, ld.so run as the program: the
+ * client finds the list itself, as after gdbserver's error reply). */
 int svr4_rdebug(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *rdebug);
 /* The executable's static TLS block: it starts *off bytes below the thread pointer (glibc's
  * x86_64 layout). 0, -ENOENT (no PT_TLS) or -errno. */

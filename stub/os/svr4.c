@@ -122,7 +122,8 @@ int svr4_rdebug(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *rdebug_out)
 	if (r < 0)
 		return r;
 	if (!x.have_bias)
-		return 0; /* static executable without PT_PHDR: no dynamic loader list */
+		return -ENOENT; /* no PT_PHDR (static, or ld.so run as the program): like gdbserver
+				 */
 	dyn = x.dyn_vaddr ? x.bias + x.dyn_vaddr : 0;
 	if (!dyn)
 		return 0;
@@ -132,7 +133,7 @@ int svr4_rdebug(pid_t pid, svr4_read_fn rd, void *ctx, uint64_t *rdebug_out)
 		if (rd(ctx, a, &d, sizeof d) < 0)
 			return -EIO;
 		if (d.d_tag == DT_NULL)
-			break;
+			return -ENOENT; /* no DT_DEBUG: ld.so run as the program */
 		if (d.d_tag == DT_DEBUG) {
 			rdebug = d.d_un.d_ptr;
 			break;

@@ -37,7 +37,7 @@ struct fake {
 	bool has_process;
 	size_t nlibs;
 	char env[64], cwd[64];
-	bool aslr_off, shell;
+	bool aslr_off, shell, non_stop;
 	uint8_t pass[65];
 	struct rsp_client_features feat;
 	int feat_calls;
@@ -149,6 +149,23 @@ static int fk_resume(void *t, const struct rsp_resume_action *acts, size_t n)
 	f->nacts = n < 8 ? n : 8;
 	memcpy(f->acts, acts, f->nacts * sizeof(*acts));
 	f->resumes++;
+	return 0;
+}
+
+/* Non-stop: thread 0x64 stopped (its last stop), 0x65 running. */
+static int fk_set_non_stop(void *t, bool on)
+{
+	struct fake *f = t;
+	f->non_stop = on;
+	return 0;
+}
+
+static int fk_stopped_threads(void *t, void (*fn)(void *ctx, const struct rsp_stop *st),
+			      void *ctx)
+{
+	struct fake *f = t;
+	if (f->has_process)
+		fn(ctx, &f->stop);
 	return 0;
 }
 
@@ -531,6 +548,8 @@ static inline void fake_init(struct fake *f, struct rsp_target_ops *ops)
 		.free_mem = fk_free,
 		.monitor = fk_monitor,
 		.set_client_features = fk_set_features,
+		.set_non_stop = fk_set_non_stop,
+		.stopped_threads = fk_stopped_threads,
 	};
 }
 

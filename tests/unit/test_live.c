@@ -380,8 +380,14 @@ static void test_attach(void)
 	ops->set_client_features(l, &f);
 	ok(live_attach(l, pid) == 0, "attach");
 	rc = ops->last_stop(l, &st);
-	ok(rc == 0 && st.signo == SIGSTOP && st.thread.pid == pid && st.thread.tid == pid,
-	   "attach stop is SIGSTOP on the main thread");
+	ok(rc == 0 && st.signo == 0 && st.thread.pid == pid && st.thread.tid == pid,
+	   "attach stop is signal 0 on the main thread for gdb (gdbserver's T00: a SIGSTOP "
+	   "would be delivered by gdb's next continue)");
+	f.is_lldb = true;
+	ops->set_client_features(l, &f);
+	ok(!ops->last_stop(l, &st) && st.signo == SIGSTOP, "...and SIGSTOP for lldb");
+	f.is_lldb = false;
+	ops->set_client_features(l, &f);
 	ok(ops->attached(l, pid, &att) == 0 && att, "qAttached: attached");
 	ok(ops->insert_point(l, RSP_POINT_SW, a_fn, 1) == 0, "Z0 after attach");
 	ok(write(go_wr, "g", 1) == 1 && resume_all(l, RSP_RESUME_CONTINUE, 0) == 0,

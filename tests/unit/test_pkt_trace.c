@@ -145,9 +145,10 @@ static int min_fast_one(void *t)
 static void test_qsupported(void)
 {
 	struct rsp_trace_ops partial;
-	const char *want = ";ConditionalTracepoints+;tracenz+;InstallInTrace+;TracepointSource+;"
-			   "TraceStateVariables+;DisconnectedTracing+;QTBuffer:size+;"
-			   "EnableDisableTracepoints+;qXfer:traceframe-info:read+;multiprocess+";
+	const char *want =
+		";ConditionalTracepoints+;tracenz+;InstallInTrace+;TracepointSource+;"
+		"TraceStateVariables+;DisconnectedTracing+;QTBuffer:size+;"
+		"EnableDisableTracepoints+;qXfer:traceframe-info:read+;QNonStop+;multiprocess+";
 	start(true);
 	const char *r = rq(status_gdb_features);
 	ok(strstr(r, want) != NULL, "trace features advertised from the ops");

@@ -86,17 +86,18 @@ static void parse_wire(void)
 			i++;
 			continue;
 		}
-		if (wire[i] != '$') {
+		if (wire[i] != '$' && wire[i] != '%') {
 			i++;
 			continue;
 		}
-		size_t j = i + 1;
+		/* a notification is kept with its '%' */
+		size_t j = i + 1, skip = wire[i] == '%' ? 0 : 1;
 		while (j < wire_len && wire[j] != '#')
 			j++;
 		if (npkts < 16) {
-			pkt_lens[npkts] = j - i - 1;
-			memcpy(pkts[npkts], wire + i + 1, j - i - 1);
-			pkts[npkts][j - i - 1] = 0;
+			pkt_lens[npkts] = j - i - skip;
+			memcpy(pkts[npkts], wire + i + skip, j - i - skip);
+			pkts[npkts][j - i - skip] = 0;
 			npkts++;
 		}
 		i = j + 3;
@@ -152,7 +153,7 @@ static void test_handshake(void)
 			   "qXfer:threads:read+;qXfer:exec-file:read+;qXfer:siginfo:read+;"
 			   "qXfer:siginfo:write+;QDisableRandomization+;QStartupWithShell+;"
 			   "QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;"
-			   "QSetWorkingDir+;QPassSignals+;QProgramSignals+;multiprocess+;"
+			   "QSetWorkingDir+;QPassSignals+;QProgramSignals+;QNonStop+;multiprocess+;"
 			   "swbreak+;hwbreak+;fork-events+;vfork-events+;exec-events+;no-resumed+"),
 	   "qSupported reply derived from ops");
 	ok(fk.feat_calls == 1 && fk.feat.multiprocess && fk.feat.swbreak && !fk.feat.is_lldb,
@@ -404,6 +405,48 @@ static void test_run(void)
 	fk.has_process = true;
 	ok(is("vKill;64", "OK") && fk.kill_pid == 0x64, "vKill");
 	ok(is("vKill;", "E16"), "vKill malformed");
+	rsp_session_free(S);
+}
+
+/* Non-stop: resumes answer OK at once; each stop is a %Stop notification when nothing is
+ * outstanding, else queued; vStopped acknowledges and fetches the next; `?` lists every
+ * stopped thread; vAttach answers OK. */
+static void test_non_stop(void)
+{
+	struct rsp_stop st = {
+		.kind = RSP_STOP_SIGNAL, .signo = 0, .thread = {0x64, 0x65}, .core = 0};
+	S = open_session(true, NULL);
+	gdb_connect();
+	ok(is("QNonStop:1", "OK") && fk.non_stop, "QNonStop:1 -> OK, target told");
+	ok(is("QNonStop:2", "E16") && is("QNonStop", "E16"), "QNonStop garbage -> E16");
+	ok(is("vCont;c:p64.65", "OK") && !rsp_session_is_waiting(S) &&
+		   fk.acts[0].thread.tid == 0x65,
+	   "vCont answers OK at once and the session does not wait");
+	ok(is("m1000,2", "0001"), "packets served while threads run");
+	stop_at(RSP_REASON_SWBREAK);
+	parse_wire();
+	ok(npkts == 1 && !strcmp(pkts[0], "%Stop:T0502:1011121314151617;03:18191a1b;"
+					  "thread:p64.64;core:1;swbreak:;"),
+	   "a stop is sent at once as a %Stop notification");
+	rsp_session_report_stop(S, &st);
+	parse_wire();
+	ok(npkts == 0, "a second stop waits while the first is not acknowledged");
+	ok(is("vStopped", "T0002:9091929394959697;03:98999a9b;thread:p64.65;core:0;"),
+	   "vStopped acknowledges the first and gets the second");
+	ok(is("vStopped", "OK"), "vStopped with nothing left -> OK");
+	ok(is("vStopped", "OK"), "vStopped again -> OK");
+	rsp_session_report_stop(S, &st);
+	parse_wire();
+	ok(npkts == 1 && !strncmp(pkts[0], "%Stop:T00", 9), "the next stop is notified again");
+	ok(is("?", "T0502:1011121314151617;03:18191a1b;thread:p64.64;core:1;"),
+	   "? in non-stop: the queue is replaced by every stopped thread");
+	ok(is("vStopped", "OK"), "...and vStopped ends the list");
+	ok(is("Hgp64.65", "OK") && is("vCtrlC", "OK") && fk.interrupts == 1, "vCtrlC -> OK");
+	send_raw("\x03", 1);
+	ok(fk.interrupts == 2, "interrupt byte in non-stop interrupts");
+	ok(is("vAttach;64", "OK"), "vAttach in non-stop -> OK (stops come as notifications)");
+	ok(is("QNonStop:0", "OK") && !fk.non_stop, "QNonStop:0 -> all-stop");
+	ok(q("vCont;c") == NULL && rsp_session_is_waiting(S), "all-stop again: vCont waits");
 	rsp_session_free(S);
 }
 
@@ -871,12 +914,12 @@ static void test_audit_extended(void)
 
 int main(void)
 {
-	printf("1..237\n");
 	test_handshake();
 	test_regs();
 	test_mem();
 	test_points();
 	test_run();
+	test_non_stop();
 	test_threads();
 	test_xfer();
 	test_vfile();
@@ -889,6 +932,6 @@ int main(void)
 	test_audit_stops();
 	test_audit_disabled();
 	test_audit_extended();
-	printf("# %d tests\n", n_test);
+	printf("1..%d\n", n_test);
 	return failed ? 1 : 0;
 }

@@ -17,7 +17,7 @@ use Test::More;
 
 our @EXPORT = qw(fixture tracestub_path gdb_servers lldb_servers start_server stop_server
   wait_server run_gdb run_lldb spawn_gdb finish_child untraced norm tmpdir slurp
-  make_fifo read_fifo_line server_label);
+  make_fifo read_fifo_line server_label mi_start mi_cmd mi_wait mi_end);
 
 my $ROOT = $ENV{TS_ROOT} // '.';
 my @KIDS;    # pids to kill at END
@@ -273,6 +273,81 @@ sub run_gdb {
     _note_hang($s);
     note("---- gdb vs $s->{kind} ----\n$raw") if $ENV{TS_VERBOSE};
     return (norm($raw), $raw, $rc);
+}
+
+# gdb under MI, driven one command at a time (asynchronous records, such as non-stop's
+# *stopped, arrive between commands): mi_start($server, prog => PATH, pre => [MI commands]),
+# then mi_cmd($mi, COMMAND, qr/until/, secs) returns the text read up to the match (and
+# whether it matched), mi_wait($mi, qr/until/, secs) reads without sending, mi_end($mi)
+# returns everything gdb printed.
+sub mi_start {
+    my ($s, %o) = @_;
+    pipe my $ir, my $iw or die "pipe: $!";
+    pipe my $or, my $ow or die "pipe: $!";
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        setpgrp(0, 0);
+        close $iw;
+        close $or;
+        open STDIN, '<&', $ir;
+        open STDOUT, '>&', $ow;
+        open STDERR, '>&', $ow;
+        exec 'gdb', '-nx', '-q', '-i=mi2', $o{prog} or POSIX::_exit(127);
+    }
+    push @KIDS, $pid;
+    close $ir;
+    close $ow;
+    my $old = select $iw;
+    $| = 1;
+    select $old;
+    my $mi = { pid => $pid, in => $iw, out => $or, buf => '', all => '', server => $s };
+    mi_wait($mi, qr/^\(gdb\)/m, 20);
+    mi_cmd($mi, $_, qr/^\^(done|error)/m, 10) for '-gdb-set pagination off',
+        '-gdb-set sysroot /', '-gdb-set debuginfod enabled off', @{ $o{pre} || [] };
+    return $mi;
+}
+
+sub mi_wait {
+    my ($mi, $re, $secs) = @_;
+    my $ok = eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm(_budget($mi->{server}, $secs));
+        while ($mi->{buf} !~ $re) {
+            my $n = sysread $mi->{out}, $mi->{buf}, 4096, length $mi->{buf};
+            last if !$n;
+        }
+        alarm 0;
+        1;
+    };
+    alarm 0;
+    my $got = $ok && $mi->{buf} =~ $re;
+    my $text;
+    if ($got) {
+        $text = substr($mi->{buf}, 0, $+[0]);
+        $mi->{buf} = substr($mi->{buf}, $+[0]);
+    } else {
+        $text = $mi->{buf};
+        $mi->{buf} = '';
+        diag("MI: no $re within ${secs}s");
+    }
+    $mi->{all} .= $text;
+    return wantarray ? ($text, $got) : $text;
+}
+
+sub mi_cmd {
+    my ($mi, $cmd, $re, $secs) = @_;
+    print { $mi->{in} } "$cmd\n";
+    $mi->{all} .= "<<< $cmd\n";
+    return mi_wait($mi, $re // qr/^\^(done|error|running|connected)[^\n]*\n/m, $secs // 10);
+}
+
+sub mi_end {
+    my ($mi) = @_;
+    print { $mi->{in} } "-gdb-exit\n";
+    close $mi->{in};
+    finish_child({ pid => $mi->{pid}, out => '/dev/null' }, 10);
+    note("---- MI vs $mi->{server}{kind} ----\n$mi->{all}") if $ENV{TS_VERBOSE};
+    return $mi->{all};
 }
 
 # Start gdb in the background (for Ctrl-C); returns a child handle for finish_child().
