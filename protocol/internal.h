@@ -23,6 +23,7 @@
 #define RSP_MAX_THREADS	  1024
 #define RSP_MAX_LIBS	  256
 #define RSP_MAX_ARGS	  64
+#define RSP_MAX_SYSCALLS  1024 /* numbers in one QCatchSyscalls */
 #define RSP_SAVE_SLOTS	  8
 #define RSP_QUEUE_PACKETS 8
 #define RSP_NOTIF_BYTES	  (512 * 1024) /* non-stop stop replies owed: ~2,000 of them */

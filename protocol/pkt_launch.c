@@ -1,7 +1,7 @@
 /* Launch settings for later runs: QDisableRandomization, QSetDisableASLR
  * (lldb), QEnvironmentHexEncoded/Unset/Reset, QSetWorkingDir,
  * QStartupWithShell, QPassSignals, QProgramSignals (gdb numbers translated to
- * host), QLaunchArch. */
+ * host), QCatchSyscalls, QLaunchArch. */
 #include <errno.h>
 #include <string.h>
 
@@ -103,6 +103,26 @@ static int h_program(struct rsp_session *s, const uint8_t *a, size_t n)
 	return reply_rc(s, s->ops->program_signals(s->t, set, sizeof(set)));
 }
 
+/* QCatchSyscalls:0 | QCatchSyscalls:1[;NR]... (hex syscall numbers). */
+static int h_catch_syscalls(struct rsp_session *s, const uint8_t *a, size_t n)
+{
+	uint32_t nrs[RSP_MAX_SYSCALLS];
+	const uint8_t *p = a + 2, *end = a + n;
+	size_t k = 0;
+
+	if (n < 2 || a[0] != ':' || (a[1] != '0' && a[1] != '1') || (a[1] == '0' && n != 2))
+		return -EINVAL;
+	while (p < end) {
+		uint64_t v;
+
+		if (*p++ != ';' || k == RSP_MAX_SYSCALLS || rsp_hex_scan_u64(&p, end, &v) ||
+		    v > UINT32_MAX)
+			return -EINVAL;
+		nrs[k++] = (uint32_t)v;
+	}
+	return reply_rc(s, s->ops->catch_syscalls(s->t, a[1] == '1', nrs, k));
+}
+
 static int h_arch(struct rsp_session *s, const uint8_t *a, size_t n)
 {
 	return rsp_buf_puts(&s->reply, "OK");
@@ -124,6 +144,8 @@ const struct rsp_packet_def rsp_pkts_launch[] = {
 	{"QPassSignals:", RSP_MATCH_PREFIX, h_pass, RSP_OP(pass_signals), "QPassSignals+", NULL},
 	{"QProgramSignals:", RSP_MATCH_PREFIX, h_program, RSP_OP(program_signals),
 	 "QProgramSignals+", NULL},
+	{"QCatchSyscalls", RSP_MATCH_PREFIX, h_catch_syscalls, RSP_OP(catch_syscalls),
+	 "QCatchSyscalls+", NULL},
 	{"QLaunchArch:", RSP_MATCH_PREFIX, h_arch, 0, NULL, NULL},
 	{NULL, 0, NULL, 0, NULL, NULL},
 };

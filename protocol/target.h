@@ -211,6 +211,10 @@ struct rsp_target_ops {
 	int (*set_startup_with_shell)(void *t, bool on);
 	int (*get_cwd)(void *t, char *buf, size_t cap);
 
+	/* QCatchSyscalls: stop at entry to and return from the syscalls nrs (n of them; n = 0:
+	 * every syscall), reported with RSP_REASON_SYSCALL_ENTRY/RETURN; on = false: none. */
+	int (*catch_syscalls)(void *t, bool on, const uint32_t *nrs, size_t n);
+
 	/* Signals: set[s] != 0 for host signal s (1..64). */
 	int (*pass_signals)(void *t, const uint8_t *set, size_t n);
 	int (*program_signals)(void *t, const uint8_t *set, size_t n);

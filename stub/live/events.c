@@ -21,8 +21,10 @@
 
 unsigned long live_ptrace_options(bool exitkill)
 {
+	/* TRACESYSGOOD: syscall-stops (only under PTRACE_SYSCALL, QCatchSyscalls) are told
+	 * from SIGTRAPs. */
 	unsigned long o = PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK |
-			  PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE;
+			  PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE | PTRACE_O_TRACESYSGOOD;
 
 	return exitkill ? o | PTRACE_O_EXITKILL : o;
 }
@@ -42,6 +44,8 @@ int live_resume_thread(struct proc_thread *th, enum rsp_resume_kind kind, int si
 
 	if (kind == RSP_RESUME_STEP || kind == RSP_RESUME_RANGE_STEP)
 		rc = ptr_step(th->tid, sig);
+	else if (th->proc->catch_sc)
+		rc = ptr_syscall(th->tid, sig);
 	else
 		rc = ptr_cont(th->tid, sig);
 	if (!rc) {
@@ -135,6 +139,10 @@ static void report_pending(struct live *l, struct proc_thread *th, struct rsp_st
 	case RSP_REASON_AWATCH:
 	case RSP_REASON_RWATCH:
 		st->watch_addr = pe->addr;
+		break;
+	case RSP_REASON_SYSCALL_ENTRY:
+	case RSP_REASON_SYSCALL_RETURN:
+		st->syscall_no = (int64_t)pe->addr;
 		break;
 	case RSP_REASON_FORK:
 	case RSP_REASON_VFORK:
@@ -527,6 +535,33 @@ static void on_exit_status(struct live *l, struct proc_thread *th, int status)
 		set_ready(l, &st);
 }
 
+/* A syscall-stop (PTRACE_SYSCALL, QCatchSyscalls): reported when its number is caught and
+ * the client waits for the thread, else the thread goes on. */
+static void on_syscall_stop(struct live *l, struct proc_thread *th)
+{
+	struct proc_pending pe = {.signo = SIGTRAP};
+	struct user_regs_struct r;
+	bool entry = false;
+	uint64_t nr;
+
+	/* A syscall-stop takes the place of a pending PTRACE_INTERRUPT's EVENT_STOP (the
+	 * kernel's trap clears the pending stop trap): no second stop will come. */
+	th->interrupting = false;
+	if (!l->sc_on || th->proc != l->cur || !live_client_runs(l, th) ||
+	    ptr_syscall_entry(th->tid, &entry) || ptr_getregs(th->tid, &r)) {
+		live_settle(l, th);
+		return;
+	}
+	nr = r.orig_rax;
+	if (!l->sc_all && (nr >= LIVE_SYSCALLS || !(l->sc_set[nr / 8] & (1u << (nr % 8))))) {
+		live_settle(l, th);
+		return;
+	}
+	pe.reason = entry ? RSP_REASON_SYSCALL_ENTRY : RSP_REASON_SYSCALL_RETURN;
+	pe.addr = nr;
+	reportable(l, th, &pe);
+}
+
 static void on_event_stop(struct live *l, struct proc_thread *th, int sig)
 {
 	th->interrupting = false;
@@ -590,6 +625,10 @@ void live_handle_status(struct live *l, pid_t tid, int status)
 			live_settle(l, th);
 			return;
 		}
+	}
+	if (ev == 0 && sig == (SIGTRAP | 0x80)) {
+		on_syscall_stop(l, th);
+		return;
 	}
 	switch (ev) {
 	case PTRACE_EVENT_CLONE:

@@ -156,6 +156,34 @@ void live_drop_proc(struct live *l, struct proc *p)
 	}
 }
 
+int live_switch_cur(struct live *l, struct proc *p)
+{
+	struct proc *old = l->cur;
+	struct probe_space *ops = old->ps, *nps = p->ps;
+	struct bkpt_table *next = nps && nps->own_bk ? nps->own_bk : bkpt_table_new();
+	struct proc_thread *th;
+
+	if (!next || (!ops && !(ops = probe_space_new(l, old)))) {
+		if (!(nps && nps->own_bk))
+			bkpt_table_free(next);
+		return -ENOMEM;
+	}
+	/* Each inferior keeps its int3s: the old one's table goes with its probe space. */
+	ops->own_bk = l->bk;
+	l->bk = next;
+	if (nps)
+		nps->own_bk = NULL;
+	for (th = old->threads; th; th = th->next)
+		hwdebug_clear(th->tid);
+	l->cur = p;
+	l->sel = 0;
+	if (hwdebug_any(&l->hw))
+		for (th = p->threads; th; th = th->next)
+			hwdebug_apply(&l->hw, th->tid);
+	live_log(l, "current process %d -> %d", (int)old->pid, (int)p->pid);
+	return 0;
+}
+
 /* The process memory and breakpoint packets act on: Hg's, else cur. */
 struct proc *live_mem_proc(struct live *l)
 {

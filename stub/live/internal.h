@@ -33,6 +33,7 @@
 #define LIVE_XSAVE_MAX	8192
 #define LIVE_DEFERRED	256  /* statuses reaped early by a blocking wait of the engine */
 #define LIVE_NSQ	1024 /* non-stop stops not yet handed to the client */
+#define LIVE_SYSCALLS	1024 /* syscall numbers QCatchSyscalls can name */
 
 struct live {
 	struct live_config cfg;
@@ -50,6 +51,9 @@ struct live {
 	bool last_attach; /* last is attach's SIGSTOP: signal 0 for gdb (gdbserver's answer;
 			     a SIGSTOP would be passed on by gdb's continue), SIGSTOP for lldb */
 	uint8_t pass[65]; /* QPassSignals: deliver without stopping */
+	/* QCatchSyscalls: on, every syscall or those in the bitmap */
+	bool sc_on, sc_all;
+	uint8_t sc_set[LIVE_SYSCALLS / 8];
 	/* launch settings */
 	char **env; /* NULL-terminated, owned; NULL = inherit the stub's */
 	size_t nenv;
@@ -121,6 +125,9 @@ void live_bkpt_mem(struct live *l, struct proc *p, struct bkpt_mem *mem);
 void live_drop_proc(struct live *l, struct proc *p);
 /* The process memory and breakpoint packets act on: Hg's, else cur. NULL if none. */
 struct proc *live_mem_proc(struct live *l);
+/* Another inferior (a fork child gdb kept) becomes the one resumed and reported: the
+ * breakpoint tables and debug registers follow. Both stopped. 0 or -ENOMEM. */
+int live_switch_cur(struct live *l, struct proc *p);
 /* events.c for resume.c: report the stop owed to the client once every thread of p is
  * stopped; interrupt every running thread of p (all-stop); handle the oldest status reaped
  * early by a blocking wait (false if there is none). */
@@ -186,6 +193,7 @@ bool live_passes(const struct live *l, const struct proc *p, int sig);
 int live_resume(void *t, const struct rsp_resume_action *acts, size_t n);
 int live_interrupt(void *t);
 int live_set_non_stop(void *t, bool on);
+int live_catch_syscalls(void *t, bool on, const uint32_t *nrs, size_t n);
 int live_stopped_threads(void *t, void (*fn)(void *ctx, const struct rsp_stop *st), void *ctx);
 /* Stop every running thread of p and wait for each (blocking, used by
  * kill/detach/free and injected syscalls). Reportable events are kept pending.

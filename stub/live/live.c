@@ -44,6 +44,7 @@ const struct rsp_target_ops *live_target_ops(void)
 		o.set_cwd = live_set_cwd;
 		o.set_disable_aslr = live_set_disable_aslr;
 		o.set_non_stop = live_set_non_stop;
+		o.catch_syscalls = live_catch_syscalls;
 		o.stopped_threads = live_stopped_threads;
 		o.set_startup_with_shell = live_set_startup_with_shell;
 		built = true;

@@ -145,8 +145,8 @@ int live_read_live_mem(struct live *l, taddr_t addr, uint8_t *buf, size_t len, s
 	rc = live_mem_read_raw(l, p, addr, buf, len, done);
 	if (rc)
 		return rc;
-	if (p == l->cur)
-		bkpt_shadow(l->bk, addr, buf, *done);
+	if (live_proc_bk(l, p))
+		bkpt_shadow(live_proc_bk(l, p), addr, buf, *done);
 	return 0;
 }
 
@@ -159,15 +159,15 @@ static int op_write_mem(void *t, taddr_t addr, const uint8_t *buf, size_t len)
 
 	if (!p)
 		return -ESRCH;
-	if (p != l->cur)
+	if (!live_proc_bk(l, p))
 		return live_mem_write_raw(l, p, addr, buf, len);
 	while (off < len) {
 		size_t n = len - off < sizeof(tmp) ? len - off : sizeof(tmp);
 		int rc;
 
 		memcpy(tmp, buf + off, n);
-		bkpt_write_through(l->bk, addr + off, tmp, n);
-		rc = live_mem_write_raw(l, l->cur, addr + off, tmp, n);
+		bkpt_write_through(live_proc_bk(l, p), addr + off, tmp, n);
+		rc = live_mem_write_raw(l, p, addr + off, tmp, n);
 		if (rc)
 			return rc;
 		off += n;
@@ -205,10 +205,16 @@ static int op_insert_point(void *t, enum rsp_point_type type, taddr_t addr, unsi
 	if (!l->cur)
 		return -ESRCH;
 	if (type == RSP_POINT_SW) {
-		if (live_mem_proc(l) != l->cur)
-			return -EINVAL; /* one breakpoint table: the followed process's */
-		live_bkpt_mem(l, l->cur, &mem);
-		return bkpt_insert(l->bk, &mem, addr, BKPT_OWNER_USER);
+		/* Hg's process: another inferior (a fork child gdb keeps) has its own table. */
+		struct proc *p = live_mem_proc(l);
+		struct bkpt_table *bk = live_proc_bk(l, p);
+
+		if (!bk && !p->vfork_keep && probe_space_new(l, p))
+			bk = live_proc_bk(l, p);
+		if (!bk)
+			return -EINVAL;
+		live_bkpt_mem(l, p, &mem);
+		return bkpt_insert(bk, &mem, addr, BKPT_OWNER_USER);
 	}
 	rc = hwdebug_insert(&l->hw, type, addr, kind);
 	if (rc)
@@ -235,10 +241,14 @@ static int op_remove_point(void *t, enum rsp_point_type type, taddr_t addr, unsi
 	if (!l->cur)
 		return -ESRCH;
 	if (type == RSP_POINT_SW) {
-		if (live_mem_proc(l) != l->cur)
-			return 0; /* fork children are cleaned of our int3s when reported */
-		live_bkpt_mem(l, l->cur, &mem);
-		return bkpt_remove(l->bk, &mem, addr, BKPT_OWNER_USER);
+		struct proc *p = live_mem_proc(l);
+		struct bkpt_table *bk = live_proc_bk(l, p);
+
+		/* A fork child without a table of its own was cleaned of our int3s. */
+		if (!bk || (p != l->cur && !(bkpt_owners(bk, addr) & BKPT_OWNER_USER)))
+			return 0;
+		live_bkpt_mem(l, p, &mem);
+		return bkpt_remove(bk, &mem, addr, BKPT_OWNER_USER);
 	}
 	if (type == RSP_POINT_READ)
 		return -EOPNOTSUPP;
@@ -257,6 +267,18 @@ static int op_last_stop(void *t, struct rsp_stop *out)
 	if (!l->have_last)
 		return -ESRCH;
 	*out = live_last_for_client(l);
+	if (!proc_find(&l->pt, (pid_t)out->thread.pid) && l->cur && l->cur->threads) {
+		/* Its process was killed, another inferior remains: like gdbserver, report a
+		 * thread of that one (gdb makes the reported thread current). */
+		struct proc_thread *th = proc_thread_find(&l->pt, l->cur->pid);
+
+		th = th ? th : l->cur->threads;
+		memset(out, 0, sizeof(*out));
+		out->kind = RSP_STOP_SIGNAL;
+		out->thread.pid = l->cur->pid;
+		out->thread.tid = th->tid;
+		out->core = -1;
+	}
 	return 0;
 }
 

@@ -88,6 +88,7 @@ struct proc {
 	struct probe_space *ps; /* sites and scratch slots of this address space, may be NULL */
 	bool engine_owned;	/* run by the engine without a client (followed fork child,
 				 * vfork child kept until it execs): resumed at its first stop */
+	bool catch_sc;		/* QCatchSyscalls: continued with PTRACE_SYSCALL */
 	bool vfork_keep;	/* vfork child sharing the parent's probed memory: traced until
 				 * exec/exit so its hits are stepped over (uses the parent's ps) */
 };

@@ -86,6 +86,7 @@ static int ns_resume(struct live *l, struct proc *p, const struct rsp_resume_act
 {
 	struct proc_thread *th, *next;
 
+	p->catch_sc = l->sc_on;
 	for (th = p->threads; th; th = next) {
 		const struct rsp_resume_action *a = match(acts, n, th);
 
@@ -120,6 +121,28 @@ static int ns_resume(struct live *l, struct proc *p, const struct rsp_resume_act
 	return 0;
 }
 
+/* The one other inferior the actions name by pid (gdb resumes one inferior at a time unless
+ * schedule-multiple is on), if it is stopped and the client's; NULL otherwise. */
+static struct proc *other_inferior(struct live *l, const struct rsp_resume_action *acts, size_t n)
+{
+	int64_t pid = 0;
+	struct proc *q;
+
+	for (size_t i = 0; i < n; i++) {
+		if (acts[i].thread.pid <= 0 || (pid && acts[i].thread.pid != pid))
+			return NULL;
+		pid = acts[i].thread.pid;
+	}
+	q = pid && pid != l->cur->pid ? proc_find(&l->pt, (pid_t)pid) : NULL;
+	if (!q || q->fork_child || q->engine_owned || q->vfork_keep || q->resumed ||
+	    l->cur->resumed)
+		return NULL;
+	for (struct proc_thread *th = q->threads; th; th = th->next)
+		if (th->running || th->initial_stop)
+			return NULL;
+	return q;
+}
+
 int live_resume(void *t, const struct rsp_resume_action *acts, size_t n)
 {
 	struct live *l = t;
@@ -131,8 +154,16 @@ int live_resume(void *t, const struct rsp_resume_action *acts, size_t n)
 		return -ESRCH;
 	if (l->non_stop)
 		return ns_resume(l, p, acts, n);
+	if ((p = other_inferior(l, acts, n)) != NULL) {
+		int rc = live_switch_cur(l, p);
+
+		if (rc)
+			return rc;
+	}
+	p = l->cur;
 	if (p->resumed)
 		return -EBUSY;
+	p->catch_sc = l->sc_on;
 	for (th = p->threads; th; th = th->next) {
 		const struct rsp_resume_action *a = match(acts, n, th);
 
@@ -225,6 +256,19 @@ void live_ns_attached(struct live *l, struct proc *p)
 		if (!th->running && !th->so && !th->initial_stop)
 			live_ns_report(l, th);
 	}
+}
+
+int live_catch_syscalls(void *t, bool on, const uint32_t *nrs, size_t n)
+{
+	struct live *l = t;
+
+	memset(l->sc_set, 0, sizeof(l->sc_set));
+	for (size_t i = 0; i < n; i++)
+		if (nrs[i] < LIVE_SYSCALLS)
+			l->sc_set[nrs[i] / 8] |= (uint8_t)(1u << (nrs[i] % 8));
+	l->sc_on = on;
+	l->sc_all = on && !n;
+	return 0;
 }
 
 int live_set_non_stop(void *t, bool on)

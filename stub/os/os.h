@@ -5,6 +5,7 @@
 #define TRACESTUB_STUB_OS_OS_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -25,6 +26,9 @@ int ptr_interrupt(pid_t tid);
 /* Resume (continue / single-step) delivering signal sig (0 = none). */
 int ptr_cont(pid_t tid, int sig);
 int ptr_step(pid_t tid, int sig);
+/* PTRACE_SYSCALL; a syscall-stop's kind (entry or exit; PTRACE_GET_SYSCALL_INFO). */
+int ptr_syscall(pid_t tid, int sig);
+int ptr_syscall_entry(pid_t tid, bool *entry);
 int ptr_detach(pid_t tid, int sig);
 
 int ptr_getregs(pid_t tid, struct user_regs_struct *regs);

@@ -5,6 +5,8 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -32,6 +34,28 @@ int ptr_interrupt(pid_t tid)
 int ptr_cont(pid_t tid, int sig)
 {
 	return rc_of(ptrace(PTRACE_CONT, tid, NULL, (void *)(long)sig));
+}
+
+int ptr_syscall(pid_t tid, int sig)
+{
+	return rc_of(ptrace(PTRACE_SYSCALL, tid, NULL, (void *)(long)sig));
+}
+
+int ptr_syscall_entry(pid_t tid, bool *entry)
+{
+	/* struct ptrace_syscall_info (linux/ptrace.h, which clashes with sys/ptrace.h): only
+	 * its first byte, op, is read: 1 = entry, 2 = exit. */
+	uint64_t si[11];
+	uint8_t op;
+	long n = ptrace(PTRACE_GET_SYSCALL_INFO, tid, (void *)sizeof(si), si);
+
+	if (n < 0)
+		return -errno;
+	memcpy(&op, si, 1);
+	if (op != 1 && op != 2)
+		return -EINVAL;
+	*entry = op == 1;
+	return 0;
 }
 
 int ptr_step(pid_t tid, int sig)

@@ -55,5 +55,22 @@ for my $srv (gdb_servers()) {
         $T->('breakpoint hit in the child (x=1)'));
     wait_server($s, 10);
     stop_server($s);
+
+    # detach-on-fork off: two inferiors, each resumed on its own; breakpoints in both.
+    my $pair = fixture('forkpair');
+    $s = start_server($srv, launch => [$pair]);
+    ($o) = run_gdb($s, prog => $pair,
+        cmds => ['set detach-on-fork off', 'break pair_fn', 'continue', 'info inferiors',
+            'inferior 2', 'continue', 'bt 1', 'continue', 'inferior 1', 'continue']);
+    like($o, qr/^(?:Thread N "forkpair" hit )?Breakpoint 1\.1, pair_fn \(who=2\)/m,
+        $T->('detach-on-fork off: the parent hits the breakpoint'));
+    like($o, qr/^\* 1 +process PID .*\n  2 +process PID /m, $T->('two inferiors, both live'));
+    like($o, qr/^(?:Thread N "forkpair" hit )?Breakpoint 1\.2, pair_fn \(who=1\)/m,
+        $T->('the child, resumed alone, hits its copy of the breakpoint'));
+    like($o, qr/^\[Inferior 2 \(process PID\) exited with code 012\]$/m, $T->('the child exits (10)'));
+    like($o, qr/^\[Inferior 1 \(process PID\) exited normally\]$/m, $T->('then the parent'));
+    wait_server($s, 10);
+    stop_server($s);
+    is(TS::slurp($s->{out}), "parent 20\nchild exit 10\n", $T->('forkpair output'));
 }
 done_testing();

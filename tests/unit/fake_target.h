@@ -37,7 +37,9 @@ struct fake {
 	bool has_process;
 	size_t nlibs;
 	char env[64], cwd[64];
-	bool aslr_off, shell, non_stop;
+	bool aslr_off, shell, non_stop, sc_on;
+	size_t sc_n;
+	uint32_t sc_last;
 	uint8_t pass[65];
 	struct rsp_client_features feat;
 	int feat_calls;
@@ -149,6 +151,15 @@ static int fk_resume(void *t, const struct rsp_resume_action *acts, size_t n)
 	f->nacts = n < 8 ? n : 8;
 	memcpy(f->acts, acts, f->nacts * sizeof(*acts));
 	f->resumes++;
+	return 0;
+}
+
+static int fk_catch_syscalls(void *t, bool on, const uint32_t *nrs, size_t n)
+{
+	struct fake *f = t;
+	f->sc_on = on;
+	f->sc_n = n;
+	f->sc_last = n ? nrs[n - 1] : 0;
 	return 0;
 }
 
@@ -549,6 +560,7 @@ static inline void fake_init(struct fake *f, struct rsp_target_ops *ops)
 		.monitor = fk_monitor,
 		.set_client_features = fk_set_features,
 		.set_non_stop = fk_set_non_stop,
+		.catch_syscalls = fk_catch_syscalls,
 		.stopped_threads = fk_stopped_threads,
 	};
 }

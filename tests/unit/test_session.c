@@ -147,14 +147,16 @@ static void test_handshake(void)
 	ok(S != NULL, "session created");
 	r = q(gdb_features);
 	ok(nacks == 1, "qSupported acked in ack mode");
-	ok(r && !strcmp(r, "PacketSize=4000;QStartNoAckMode+;qEcho+;vContSupported+;"
-			   "QListThreadsInStopReply+;QThreadSuffixSupported+;QThreadEvents+;"
-			   "qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+;"
-			   "qXfer:threads:read+;qXfer:exec-file:read+;qXfer:siginfo:read+;"
-			   "qXfer:siginfo:write+;QDisableRandomization+;QStartupWithShell+;"
-			   "QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;"
-			   "QSetWorkingDir+;QPassSignals+;QProgramSignals+;QNonStop+;multiprocess+;"
-			   "swbreak+;hwbreak+;fork-events+;vfork-events+;exec-events+;no-resumed+"),
+	ok(r && !strcmp(r,
+			"PacketSize=4000;QStartNoAckMode+;qEcho+;vContSupported+;"
+			"QListThreadsInStopReply+;QThreadSuffixSupported+;QThreadEvents+;"
+			"qXfer:features:read+;qXfer:auxv:read+;qXfer:libraries-svr4:read+;"
+			"qXfer:threads:read+;qXfer:exec-file:read+;qXfer:siginfo:read+;"
+			"qXfer:siginfo:write+;QDisableRandomization+;QStartupWithShell+;"
+			"QEnvironmentHexEncoded+;QEnvironmentUnset+;QEnvironmentReset+;"
+			"QSetWorkingDir+;QPassSignals+;QProgramSignals+;QCatchSyscalls+;QNonStop+;"
+			"multiprocess+;"
+			"swbreak+;hwbreak+;fork-events+;vfork-events+;exec-events+;no-resumed+"),
 	   "qSupported reply derived from ops");
 	ok(fk.feat_calls == 1 && fk.feat.multiprocess && fk.feat.swbreak && !fk.feat.is_lldb,
 	   "gdb features told to the target");
@@ -447,6 +449,26 @@ static void test_non_stop(void)
 	ok(is("vAttach;64", "OK"), "vAttach in non-stop -> OK (stops come as notifications)");
 	ok(is("QNonStop:0", "OK") && !fk.non_stop, "QNonStop:0 -> all-stop");
 	ok(q("vCont;c") == NULL && rsp_session_is_waiting(S), "all-stop again: vCont waits");
+	rsp_session_free(S);
+}
+
+static void test_catch_syscalls(void)
+{
+	char big[8192] = "QCatchSyscalls:1";
+	S = open_session(false, NULL);
+	gdb_connect();
+	ok(is("QCatchSyscalls:1", "OK") && fk.sc_on && fk.sc_n == 0, "QCatchSyscalls:1 -> all");
+	ok(is("QCatchSyscalls:1;1;e7;1b3", "OK") && fk.sc_on && fk.sc_n == 3 && fk.sc_last == 0x1b3,
+	   "QCatchSyscalls:1;1;e7;1b3 -> three numbers");
+	ok(is("QCatchSyscalls:0", "OK") && !fk.sc_on, "QCatchSyscalls:0 -> off");
+	ok(is("QCatchSyscalls:0;1", "E16") && is("QCatchSyscalls:1;", "E16") &&
+		   is("QCatchSyscalls:1;zz", "E16") && is("QCatchSyscalls:2", "E16") &&
+		   is("QCatchSyscalls", "E16") && is("QCatchSyscalls:1;100000000", "E16"),
+	   "malformed QCatchSyscalls -> E16");
+	for (int i = 0; i < 1100; i++)
+		strcat(big, ";1");
+	ok(is(big, "E16"), "more than 1024 numbers -> E16");
+	ok(fk.sc_n == 0 && !fk.sc_on, "a refused packet changes nothing");
 	rsp_session_free(S);
 }
 
@@ -920,6 +942,7 @@ int main(void)
 	test_points();
 	test_run();
 	test_non_stop();
+	test_catch_syscalls();
 	test_threads();
 	test_xfer();
 	test_vfile();
