@@ -346,6 +346,10 @@ int agent_add_site(struct agent *a, const struct agent_site_spec *s, const char 
 	d.addr = s->at;
 	d.red_zone = s->go ? AGENT_RSP_SAVED : X86_64_PAD_RED_ZONE;
 	memcpy(d.ops, s->ops, s->nops * sizeof(d.ops[0]));
+	if (s->cond && s->cond_len <= AGENT_COND_MAX) {
+		memcpy(d.cond, s->cond, s->cond_len);
+		d.cond_len = s->cond_len;
+	}
 	if ((rc = x86_64_pad_build(&p, at + dlen, at, a->t_hdr, a->t_entry, s->go, pad, &plen,
 				   to)) ||
 	    (rc = x86_64_patch_jump(&p, at + dlen, jmp))) {
@@ -525,6 +529,38 @@ size_t agent_rec_read(const struct agent_rec *rec, uint64_t addr, void *buf, siz
 		p += sizeof(*b) + ((b->len + 7u) & ~7u);
 	}
 	return 0;
+}
+
+bool agent_cond_fits(const uint8_t *code, size_t len, unsigned depth)
+{
+	/* immediate bytes of each op the agent runs (rt.c's cond_eval); -1: not run there */
+	static const int8_t imm[0x34] = {
+		[0x00] = -1, [0x01] = -1, [0x0c] = -1, [0x0d] = -1, [0x1b] = -1,
+		[0x1c] = -1, [0x1d] = -1, [0x1e] = -1, [0x1f] = -1, [0x2c] = -1,
+		[0x2d] = -1, [0x2e] = -1, [0x2f] = -1, [0x30] = -1, [0x31] = -1,
+		[0x16] = 1,  [0x20] = 2,  [0x21] = 2,  [0x22] = 1,  [0x23] = 2,
+		[0x24] = 4,  [0x25] = 8,  [0x26] = 2,  [0x2a] = 1,  [0x32] = 1,
+	};
+
+	if (!code || !len || len > AGENT_COND_MAX || depth > AGENT_COND_DEPTH)
+		return false;
+	for (size_t pc = 0; pc < len;) {
+		uint8_t op = code[pc];
+
+		if (op >= sizeof(imm) || imm[op] < 0)
+			return false;
+		pc += 1 + (size_t)imm[op];
+	}
+	return true;
+}
+
+uint64_t agent_cond_errors(const struct agent *a)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < a->h->nrings; i++)
+		n += ring_at(a, i)->cond_errors;
+	return n;
 }
 
 uint64_t agent_dropped(const struct agent *a, const void *owner)

@@ -58,6 +58,8 @@ struct agent_site_spec {
 	bool exit;   /* at is a ret (the pad runs the instructions before it first) */
 	unsigned nops;
 	struct agent_op ops[AGENT_MAX_OPS];
+	const uint8_t *cond; /* condition for the agent to evaluate (agent_cond_fits), or NULL */
+	uint32_t cond_len;
 	void *owner;			/* handed back with its records */
 	const struct x86_64_pad_go *go; /* Go code: the pad's own stack; NULL for C */
 };
@@ -65,6 +67,12 @@ struct agent_site_spec {
 /* The agent's register (enum agent_reg) holding gdb's register regno (rax..r15, rip: enum
  * x86_64_regno); -1 for the others. */
 int agent_reg_of(int regno);
+/* Can the agent evaluate this (verified) condition: at most AGENT_COND_MAX bytes, a stack of
+ * at most AGENT_COND_DEPTH values (depth: ax_verify's), only the ops it knows (no trace
+ * ops, no trace state variables)? */
+bool agent_cond_fits(const uint8_t *code, size_t len, unsigned depth);
+/* Conditions the agent could not evaluate (read faults, division by zero), all sites. */
+uint64_t agent_cond_errors(const struct agent *a);
 /* Bytes of the record a site with these ops writes (what its descriptor's rec_len says). */
 uint32_t agent_rec_len(const struct agent_op *ops, unsigned nops);
 /* Patch a site. 0; -EBUSY with *why when it cannot be patched safely (the caller traps

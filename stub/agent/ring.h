@@ -16,11 +16,13 @@
 
 #include <stdint.h>
 
-#define AGENT_MAGIC	0x3174736563617274ull /* "tracest1" */
-#define AGENT_VERSION	1
-#define AGENT_MAX_SITES 1024
-#define AGENT_MAX_OPS	8
-#define AGENT_NREGS	18 /* agent_gregs (16 words) + rsp + rip */
+#define AGENT_MAGIC	 0x3174736563617274ull /* "tracest1" */
+#define AGENT_VERSION	 1
+#define AGENT_MAX_SITES	 1024
+#define AGENT_MAX_OPS	 8
+#define AGENT_NREGS	 18  /* agent_gregs (16 words) + rsp + rip */
+#define AGENT_COND_MAX	 256 /* bytes of a condition the agent evaluates (agent expression) */
+#define AGENT_COND_DEPTH 32  /* its stack, in values (tracestub checks the depth first) */
 
 /* General registers as the pad pushes them (lowest address first). */
 enum agent_reg {
@@ -70,6 +72,13 @@ struct agent_site {
 	uint64_t red_zone; /* bytes the pad skipped below rsp before saving (128 or 0), or
 			    * AGENT_RSP_SAVED: the site's rsp is the frame's 17th word (Go) */
 	struct agent_op ops[AGENT_MAX_OPS];
+	/* gdb's condition, evaluated before anything is written: false or an error (a read
+	 * that faults, a division by zero) and the hit records nothing. cond_len 0: none.
+	 * Only reg, ref, const, arithmetic, comparison and jump ops (no trace ops, no trace
+	 * state variables: those conditions are evaluated by tracestub on the record). */
+	uint32_t cond_len;
+	uint32_t pad2;
+	uint8_t cond[AGENT_COND_MAX];
 };
 
 /* One collected block inside a record: addr, bytes asked, bytes got (0..len), then the
@@ -100,12 +109,13 @@ struct agent_rec {
 #define AGENT_REC_AFTER_LOSS 1
 
 struct agent_ring {
-	uint64_t head; /* written by the producer only */
-	uint32_t busy; /* the producer is inside a hit (a nested hit drops) */
-	int32_t tid;   /* owner; 0 = free; claimed by the thread with a compare-exchange */
-	uint32_t lost; /* a hit was dropped since the last record (the next one says so) */
-	int32_t pid;   /* the owner's process (getpid when claimed: forks share the rings) */
-	uint64_t pad0[5];
+	uint64_t head;	      /* written by the producer only */
+	uint32_t busy;	      /* the producer is inside a hit (a nested hit drops) */
+	int32_t tid;	      /* owner; 0 = free; claimed by the thread with a compare-exchange */
+	uint32_t lost;	      /* a hit was dropped since the last record (the next one says so) */
+	int32_t pid;	      /* the owner's process (getpid when claimed: forks share the rings) */
+	uint64_t cond_errors; /* conditions that failed to evaluate (counted as false) */
+	uint64_t pad0[4];
 	uint64_t tail; /* written by tracestub only */
 	uint64_t pad1[7];
 	/* hits dropped (ring full or busy), per site */

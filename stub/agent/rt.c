@@ -6,8 +6,9 @@
  * may not be mapped fails there instead of faulting in the program).
  *
  * agent_hit(regs, site, hdr): regs are the 16 words the pad pushed (enum agent_reg order),
- * site the pad's descriptor, hdr the shared header. It finds the thread's ring, and writes
- * one record: timestamp (rdtsc), thread id, registers, then the site's blocks. */
+ * site the pad's descriptor, hdr the shared header. It finds the thread's ring, evaluates the
+ * site's condition if it has one, and writes one record: timestamp (rdtsc), thread id,
+ * registers, then the site's blocks. */
 #include <stddef.h>
 
 #include "stub/agent/ring.h"
@@ -156,6 +157,217 @@ static uint32_t strnlen1(const uint8_t *s, uint32_t n)
 	return n;
 }
 
+/* gdb's register number (x86-64: rax rbx rcx rdx rsi rdi rbp rsp r8..r15 rip eflags) to the
+ * agent's. */
+static const uint8_t gdb_reg[18] = {
+	AGENT_RAX, AGENT_RBX, AGENT_RCX, AGENT_RDX, AGENT_RSI, AGENT_RDI,
+	AGENT_RBP, AGENT_RSP, AGENT_R8,	 AGENT_R9,  AGENT_R10, AGENT_R11,
+	AGENT_R12, AGENT_R13, AGENT_R14, AGENT_R15, AGENT_RIP, AGENT_RFLAGS,
+};
+
+static uint64_t be(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t sext(uint64_t v, unsigned bits)
+{
+	uint64_t m;
+
+	if (bits >= 64)
+		return v;
+	m = 1ull << (bits - 1);
+	v &= (1ull << bits) - 1;
+	return (v ^ m) - m;
+}
+
+#define COND_STEPS 100000u /* as protocol/ax.c: a goto loop ends here */
+
+/* The site's condition: 1 true, 0 false, -1 it could not be evaluated. The same semantics
+ * as tracestub's evaluator (protocol/ax.c) for the ops it takes; anything else is -1. */
+static int cond_eval(const struct agent_site *s, const uint64_t *g, const struct agent_ring *r,
+		     uint64_t rsp)
+{
+	const uint8_t *c = s->cond;
+	uint32_t len = s->cond_len, pc = 0, sp = 0;
+	uint64_t st[AGENT_COND_DEPTH], a, b;
+	static const uint8_t imm[0x34] = {
+		[0x16] = 1, [0x20] = 2, [0x21] = 2, [0x22] = 1, [0x23] = 2,
+		[0x24] = 4, [0x25] = 8, [0x26] = 2, [0x2a] = 1, [0x32] = 1};
+	static const uint8_t pops[0x34] = {
+		[0x02] = 2, [0x03] = 2, [0x04] = 2, [0x05] = 2, [0x06] = 2, [0x07] = 2,
+		[0x08] = 2, [0x09] = 2, [0x0a] = 2, [0x0b] = 2, [0x0e] = 1, [0x0f] = 2,
+		[0x10] = 2, [0x11] = 2, [0x12] = 1, [0x13] = 2, [0x14] = 2, [0x15] = 2,
+		[0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x20] = 1,
+		[0x28] = 1, [0x29] = 1, [0x2a] = 1, [0x2b] = 2, [0x33] = 3};
+
+	if (len > AGENT_COND_MAX)
+		return -1;
+	for (uint32_t steps = 0; steps < COND_STEPS; steps++) {
+		uint8_t op, k;
+		const uint8_t *im;
+		uint32_t next;
+
+		if (pc >= len)
+			return -1;
+		op = c[pc];
+		if (op >= sizeof(imm))
+			return -1;
+		k = imm[op];
+		im = c + pc + 1;
+		if (len - pc - 1 < k || sp < pops[op])
+			return -1;
+		next = pc + 1 + k;
+		a = sp >= 2 ? st[sp - 2] : 0;
+		b = sp >= 1 ? st[sp - 1] : 0;
+		switch (op) {
+		case 0x02:
+			st[sp - 2] = a + b, sp--;
+			break;
+		case 0x03:
+			st[sp - 2] = a - b, sp--;
+			break;
+		case 0x04:
+			st[sp - 2] = a * b, sp--;
+			break;
+		case 0x05:
+		case 0x07:
+			if (!b)
+				return -1;
+			if ((int64_t)b == -1)
+				st[sp - 2] = op == 0x05 ? 0 - a : 0;
+			else
+				st[sp - 2] = op == 0x05 ? (uint64_t)((int64_t)a / (int64_t)b)
+							: (uint64_t)((int64_t)a % (int64_t)b);
+			sp--;
+			break;
+		case 0x06:
+		case 0x08:
+			if (!b)
+				return -1;
+			st[sp - 2] = op == 0x06 ? a / b : a % b, sp--;
+			break;
+		case 0x09:
+			st[sp - 2] = b >= 64 ? 0 : a << b, sp--;
+			break;
+		case 0x0a:
+			st[sp - 2] = b >= 64 ? ((int64_t)a < 0 ? ~0ull : 0)
+					     : (uint64_t)((int64_t)a >> b);
+			sp--;
+			break;
+		case 0x0b:
+			st[sp - 2] = b >= 64 ? 0 : a >> b, sp--;
+			break;
+		case 0x0e:
+			st[sp - 1] = !b;
+			break;
+		case 0x0f:
+			st[sp - 2] = a & b, sp--;
+			break;
+		case 0x10:
+			st[sp - 2] = a | b, sp--;
+			break;
+		case 0x11:
+			st[sp - 2] = a ^ b, sp--;
+			break;
+		case 0x12:
+			st[sp - 1] = ~b;
+			break;
+		case 0x13:
+			st[sp - 2] = a == b, sp--;
+			break;
+		case 0x14:
+			st[sp - 2] = (int64_t)a < (int64_t)b, sp--;
+			break;
+		case 0x15:
+			st[sp - 2] = a < b, sp--;
+			break;
+		case 0x16:
+			if (!im[0])
+				return -1;
+			st[sp - 1] = sext(b, im[0]);
+			break;
+		case 0x2a:
+			if (im[0] < 64)
+				st[sp - 1] = b & ((1ull << im[0]) - 1);
+			break;
+		case 0x17:
+		case 0x18:
+		case 0x19:
+		case 0x1a: {
+			uint32_t n = 1u << (op - 0x17);
+			uint8_t buf[8] = {0};
+			uint64_t v = 0;
+
+			if (safe_read(r, rsp, b, buf, n) != n)
+				return -1;
+			for (uint32_t i = n; i-- > 0;)
+				v = v << 8 | buf[i];
+			st[sp - 1] = v;
+			break;
+		}
+		case 0x20:
+			sp--;
+			if (b)
+				next = (uint32_t)be(im, 2);
+			break;
+		case 0x21:
+			next = (uint32_t)be(im, 2);
+			break;
+		case 0x22:
+		case 0x23:
+		case 0x24:
+		case 0x25:
+		case 0x26:
+		case 0x28:
+		case 0x32: {
+			uint64_t v;
+
+			if (sp == AGENT_COND_DEPTH)
+				return -1;
+			if (op == 0x26) {
+				uint64_t n = be(im, 2);
+
+				if (n >= sizeof(gdb_reg))
+					return -1;
+				v = reg(g, s, gdb_reg[n]);
+			} else if (op == 0x28) {
+				v = b;
+			} else if (op == 0x32) {
+				if (im[0] >= sp)
+					return -1;
+				v = st[sp - 1 - im[0]];
+			} else {
+				v = be(im, k);
+			}
+			st[sp++] = v;
+			break;
+		}
+		case 0x27:
+			return sp > 0 && st[sp - 1] != 0;
+		case 0x29:
+			sp--;
+			break;
+		case 0x2b:
+			st[sp - 1] = a, st[sp - 2] = b;
+			break;
+		case 0x33:
+			st[sp - 1] = a;
+			st[sp - 2] = st[sp - 3];
+			st[sp - 3] = b;
+			break;
+		default:
+			return -1;
+		}
+		pc = next;
+	}
+	return -1;
+}
+
 void agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h);
 
 __attribute__((section(".text.entry"), used)) void
@@ -183,6 +395,14 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 	}
 	r->busy = 1;
 	__asm__ volatile("" ::: "memory");
+	if (s->cond_len) {
+		int c = cond_eval(s, g, r, rsp);
+
+		if (c <= 0) {
+			r->cond_errors += c < 0;
+			goto out;
+		}
+	}
 	need = s->rec_len;
 	head = r->head;
 	pos = head & (h->ring_bytes - 1);

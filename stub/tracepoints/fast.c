@@ -15,6 +15,7 @@
 #include <sys/uio.h>
 
 #include "arch/x86_64/regs.h"
+#include "protocol/ax.h"
 #include "stub/agent/agent.h"
 #include "stub/debuginfo/debuginfo.h"
 #include "stub/live/live.h"
@@ -135,7 +136,19 @@ int tpoints_fast_install(struct tpoints *tr, struct tpoints_tp *tp, pid_t pid)
 	sp.code = code;
 	sp.at = tp->def.addr;
 	sp.owner = tp;
+	if (tp->def.cond) {
+		/* In the agent when it can: a false hit then costs no record, and the condition
+		 * reads any memory, not only what the record holds. */
+		struct ax_verify_info vi;
+
+		if (ax_verify(tp->def.cond, tp->def.cond_len, &vi) == AX_OK &&
+		    agent_cond_fits(tp->def.cond, tp->def.cond_len, vi.max_depth)) {
+			sp.cond = tp->def.cond;
+			sp.cond_len = (uint32_t)tp->def.cond_len;
+		}
+	}
 	rc = agent_add_site(a, &sp, &why);
+	tp->cond_in_agent = !rc && sp.cond;
 out:
 	free(code);
 	tp->why_trap = rc ? (why ? why : "the site cannot be patched") : NULL;
@@ -170,8 +183,14 @@ static void on_record(void *ctx, const struct agent_hit *h)
 
 void tpoints_fast_drain(struct tpoints *tr)
 {
-	if (tr->agent)
+	if (tr->agent) {
+		uint64_t e;
+
 		agent_drain(tr->agent, on_record, tr);
+		e = agent_cond_errors(tr->agent);
+		tr->expr_errors += e - tr->agent_cond_errors;
+		tr->agent_cond_errors = e;
+	}
 	for (size_t i = 0; tr->agent && i < tr->ntps; i++) {
 		struct tpoints_tp *tp = tr->tps[i];
 
@@ -200,6 +219,7 @@ void tpoints_fast_close(struct tpoints *tr)
 	tr->agent_pid = 0;
 	tr->agent_failed = false;
 	tr->agent_off = false;
+	tr->agent_cond_errors = 0;
 }
 
 int tpoints_tick(void *t)

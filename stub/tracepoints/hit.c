@@ -229,8 +229,8 @@ static bool condition_holds(struct tpoints_ctx *c, const struct tpoints_tp *tp)
 	struct ax_env env;
 	struct ax_result res;
 
-	if (!tp->def.cond)
-		return true;
+	if (!tp->def.cond || (c->rec && tp->cond_in_agent))
+		return true; /* a record of the agent's: it held */
 	env_init(c, &env);
 	/* An evaluation error (bad memory, division by zero) makes the condition false: that
 	 * hit is not collected, the run goes on. */

@@ -50,6 +50,7 @@ struct tpoints_tp {
 	pid_t pid;	      /* where it is installed */
 	bool fast;	      /* installed as a pad of the in-process agent (gdb's ftrace) */
 	bool ran_fast;	      /* the last run had it as a pad (tstats) */
+	bool cond_in_agent;   /* its condition is evaluated by the agent: records passed it */
 	uint64_t adropped;    /* its hits the agent dropped (ring full), counted in hits/dropped */
 	const char *why_trap; /* an ftrace installed as a trap tracepoint: why */
 };
@@ -81,6 +82,7 @@ struct tpoints {
 	char error[128];
 	uint64_t start_us, stop_us;
 	uint64_t expr_errors;
+	uint64_t agent_cond_errors; /* the agent's count when last drained */
 	char user[LT_NOTE_MAX], notes[LT_NOTE_MAX], stop_note[LT_NOTE_MAX];
 	/* PIE: the main executable's load bias and link-time span, taken at QTStart */
 	uint64_t exe_bias, exe_lo, exe_hi;

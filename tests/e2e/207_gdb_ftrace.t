@@ -4,8 +4,9 @@
 # trap per hit) and turns the records into trace frames when gdb reads the trace. On the PIE
 # fixture tp, where gdbserver's libinproctrace cannot place a pad: tdump of an ftrace frame is
 # the tdump of a trap tracepoint's frame at the same hit (registers, arguments, locals,
-# globals, *p, a string); 8 threads + main: all 410 hits stored; a condition (evaluated when
-# the record is read); a passcount; the patched bytes read as the original code.
+# globals, *p, a string); 8 threads + main: all 410 hits stored; conditions (evaluated by the
+# agent at the hit, a global's value too); a passcount; the patched bytes read as the original
+# code.
 use strict;
 use warnings;
 use FindBin;
@@ -69,6 +70,17 @@ my $cond = session(['ftrace traced if a == 5', 'actions', 'collect a', 'end', 'b
     'continue', 'tstop', 'tstatus', 'tfind start', 'print a'], 10);
 like($cond, qr/^Collected 1 trace frames\.$/m, 'a condition: one hit of ten');
 like($cond, qr/^\$1 = 5$/m, 'the one with a == 5');
+
+# A condition on memory the record does not hold (a global): the agent evaluates it at the
+# hit, as the trap path does; a false hit writes nothing.
+for my $kind ('ftrace', 'trace') {
+    my $g = session(["$kind traced if counter == 10", 'actions', 'collect a', 'end', 'break done',
+        'tstart', 'continue', 'tstop', 'tstatus', 'tfind start', 'print a', 'monitor tstats'], 10);
+    like($g, qr/^Collected 1 trace frames\.$/m, "$kind: a condition reading a global: one hit of ten");
+    like($g, qr/^\$1 = 5$/m, "$kind: the one where counter was 10 (a == 5)");
+    like($g, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 1, stored 1, dropped 0, .*fast$/m,
+        'monitor tstats: as a pad, one hit counted') if $kind eq 'ftrace';
+}
 
 my $pass = session(['ftrace traced', 'passcount 3', 'actions', 'collect a', 'end', 'break done',
     'tstart', 'continue', 'tstatus'], 10);

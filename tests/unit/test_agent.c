@@ -13,6 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/uio.h>
+
+#include "protocol/ax.h"
 #include "stub/agent/agent.h"
 
 static int n_test, failed;
@@ -61,6 +64,208 @@ static struct agent_ring *ring_of_tid(struct agent_hdr *h, pid_t tid)
 
 static struct agent_hdr *H;
 static struct agent_site site_plain;
+
+/* ---- conditions: the agent's evaluator against tracestub's (protocol/ax.c) ---- */
+
+static const uint64_t *cond_g;
+static const struct agent_site *cond_site;
+
+static int env_reg(void *ctx, unsigned regno, uint64_t *v)
+{
+	int r = agent_reg_of((int)regno); /* tracestub's own mapping, not rt.c's table */
+
+	if (r < 0)
+		return -ENOENT;
+	*v = reg(cond_g, cond_site, (unsigned)r);
+	return 0;
+}
+
+static int env_mem(void *ctx, uint64_t addr, uint8_t *buf, size_t len)
+{
+	struct iovec l = {buf, len}, r = {(void *)(uintptr_t)addr, len};
+
+	return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+static void put_be(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = n; i-- > 0; v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/* A random straight-line condition over registers, constants and memory near rdi (some
+ * reads fault), every op the agent runs but jumps; a forward if_goto now and then. */
+static size_t random_cond(uint8_t *c, size_t cap)
+{
+	static const uint8_t bin[] = {0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09,
+				      0x0a, 0x0b, 0x0f, 0x10, 0x11, 0x13, 0x14, 0x15};
+	size_t n = 0;
+	unsigned depth = 0;
+
+	for (int k = 0; k < 24 && n + 16 < cap; k++) {
+		unsigned pick = (unsigned)(rnd() % 10);
+
+		if (depth < 2 || pick < 3) {
+			unsigned w = (unsigned)(rnd() % 4);
+
+			if (rnd() % 3 == 0) {
+				c[n++] =
+					0x26; /* reg: rax..r15 (not rsp/rip, whose values differ) */
+				put_be(c + n, rnd() % 16 == 7 ? 0 : rnd() % 16, 2);
+				n += 2;
+			} else {
+				c[n++] = (uint8_t)(0x22 + w);
+				put_be(c + n, rnd() % 5 == 0 ? rnd() : rnd() % 9, 1u << w);
+				n += 1u << w;
+			}
+			depth++;
+			continue;
+		}
+		switch (pick) {
+		case 3:
+			c[n++] = bin[rnd() % sizeof(bin)];
+			depth--;
+			break;
+		case 4: /* rdi + small offset, read: in the buffer, or off its end into nothing */
+			c[n++] = 0x26;
+			put_be(c + n, 5, 2);
+			n += 2;
+			c[n++] = 0x22;
+			c[n++] = (uint8_t)(rnd() % 40);
+			c[n++] = 0x02;
+			c[n++] = (uint8_t)(0x17 + rnd() % 4);
+			depth++;
+			break;
+		case 5:
+			c[n++] = (uint8_t)(rnd() % 2 ? 0x16 : 0x2a);
+			c[n++] = (uint8_t)(rnd() % 66);
+			break;
+		case 6:
+			c[n++] = (uint8_t)(rnd() % 2 ? 0x0e : 0x12);
+			break;
+		case 7:
+			c[n++] = (uint8_t)(rnd() % 2 ? 0x28 : 0x2b);
+			depth += c[n - 1] == 0x28;
+			break;
+		case 8:
+			if (depth >= 3) {
+				c[n++] = 0x33;
+			} else {
+				c[n++] = 0x32;
+				c[n++] = (uint8_t)(rnd() % depth);
+				depth++;
+			}
+			break;
+		default: /* dup; if_goto to the next instruction: both paths meet */
+			c[n++] = 0x28;
+			c[n++] = 0x20;
+			put_be(c + n, n + 2, 2);
+			n += 2;
+			break;
+		}
+		if (depth > 20) {
+			c[n++] = 0x29;
+			depth--;
+		}
+	}
+	c[n++] = 0x27;
+	return n;
+}
+
+static void test_conditions(struct agent *a, uint32_t id)
+{
+	static uint8_t buf[4096] __attribute__((aligned(4096)));
+	struct agent_site s = {.id = id, .nops = 1, .addr = 0x401000, .red_zone = 128};
+	struct ax_env env = {.read_reg = env_reg, .read_mem = env_mem};
+	uint64_t *g = frame_at(256);
+	struct agent_ring *r;
+	unsigned agree = 0, tried = 0, trues = 0, errs = 0, fits = 0;
+
+	s.ops[0] = (struct agent_op){AGENT_OP_MEM, AGENT_RSP, 8, 0};
+	s.rec_len = agent_rec_len(s.ops, s.nops);
+	for (int i = 0; i < 4096; i++)
+		buf[i] = (uint8_t)(i * 7 + 3);
+	cond_g = g;
+	cond_site = &s;
+	for (int round = 0; round < 3000; round++) {
+		struct ax_verify_info vi;
+		struct ax_result res;
+		enum ax_status st;
+		uint64_t e0;
+		int want;
+
+		for (int i = 0; i < 16; i++)
+			g[i] = rnd() % 4 == 0 ? rnd() : rnd() % 7;
+		g[AGENT_RDI] = (uint64_t)(uintptr_t)buf + 4096 - 20; /* reads may run off the end */
+		s.cond_len = (uint32_t)random_cond(s.cond, sizeof(s.cond));
+		if (ax_verify(s.cond, s.cond_len, &vi) != AX_OK) {
+			if (round < 3)
+				printf("# not verified: %s at %zu\n", vi.reason, vi.pc);
+			continue;
+		}
+		tried++;
+		fits += agent_cond_fits(s.cond, s.cond_len, vi.max_depth);
+		st = ax_eval(s.cond, s.cond_len, &env, &res);
+		want = st == AX_OK ? res.has_value && res.value : -1;
+		r = ring_of_tid(H, (pid_t)syscall(SYS_gettid));
+		e0 = r ? r->cond_errors : 0;
+		nhits = 0;
+		agent_hit(g, &s, H);
+		agent_drain(a, on_hit, NULL);
+		r = ring_of_tid(H, (pid_t)syscall(SYS_gettid));
+		if ((want == 1 && nhits == 1) ||
+		    (want == 0 && nhits == 0 && r->cond_errors == e0) ||
+		    (want == -1 && nhits == 0 && r->cond_errors == e0 + 1))
+			agree++;
+		else if (tried - agree < 4)
+			printf("# round %d: ax_eval %d (status %d), agent %zu records, errors "
+			       "%llu\n",
+			       round, want, (int)st, nhits,
+			       (unsigned long long)(r->cond_errors - e0));
+		trues += want == 1;
+		errs += want == -1;
+	}
+	ok(tried > 2000 && agree == tried && trues > 200 && errs > 50 && tried - trues - errs > 200,
+	   "random conditions: the agent and tracestub's evaluator agree on every one");
+	printf("# %u conditions: %u true, %u errors, %u agree, %u fit the agent\n", tried, trues,
+	       errs, agree, fits);
+	ok(fits == tried, "every generated condition fits the agent (depth, ops, length)");
+
+	/* rsp and rip as the pad saw them, a loop, and what the agent refuses to take */
+	static const uint8_t rsp_rip[] = {0x26, 0, 7, 0x26, 0, 16, 0x02, 0x27};
+	uint64_t v_rsp = reg(g, &s, AGENT_RSP);
+	memcpy(s.cond, rsp_rip, sizeof(rsp_rip));
+	s.cond_len = sizeof(rsp_rip);
+	nhits = 0;
+	agent_hit(g, &s, H);
+	agent_drain(a, on_hit, NULL);
+	ok(nhits == (v_rsp + 0x401000 != 0), "reg rsp + reg rip: the site's values");
+	/* count r = 5 down to 0 in a loop: 5 -> dup if_goto... ends false */
+	static const uint8_t loop[] = {0x22, 5,	   0x28, 0x20, 0,    9, 0x27, 0x27,
+				       0x27, 0x22, 1,	 0x03, 0x21, 0, 2};
+	memcpy(s.cond, loop, sizeof(loop));
+	s.cond_len = sizeof(loop);
+	nhits = 0;
+	agent_hit(g, &s, H);
+	agent_drain(a, on_hit, NULL);
+	ok(nhits == 0, "a goto loop counting 5 down to 0 ends false");
+	static const uint8_t tsv[] = {0x2c, 0, 1, 0x27}, trace[] = {0x22, 1, 0x22, 1, 0x0c, 0x27};
+	ok(!agent_cond_fits(tsv, sizeof(tsv), 1) && !agent_cond_fits(trace, sizeof(trace), 2) &&
+		   !agent_cond_fits(rsp_rip, sizeof(rsp_rip), AGENT_COND_DEPTH + 1) &&
+		   agent_cond_fits(rsp_rip, sizeof(rsp_rip), 2),
+	   "trace state variables, trace ops and deep stacks stay with tracestub");
+	s.cond_len = 0;
+}
 
 static void *other_thread(void *arg)
 {
@@ -212,6 +417,8 @@ int main(void)
 	   "timestamps on CLOCK_MONOTONIC, in order");
 	agent_thread_gone(a, hits[1].tid);
 	ok(!ring_of_tid(H, hits[1].tid), "a gone thread's drained ring is free again");
+
+	test_conditions(a, id1);
 
 	/* ---- disabled ---- */
 	agent_disable(a);
