@@ -12,8 +12,12 @@ __asm__(".text\n.globl nop_sled\n.type nop_sled,@function\nnop_sled:\n"
 	".fill 16384,1,0x90\nret\n.size nop_sled, .-nop_sled\n");
 static volatile long sink;
 
+/* Its body opens with a 5-byte nop: gdbserver's fast tracepoints need an instruction of at
+ * least 5 bytes where they go (gdb asks qTMinFTPILen), so gdb's `ftrace f` lands there for
+ * gdbserver + libinproctrace as for tracestub. */
 __attribute__((noinline)) long f(long a, long b)
 {
+	__asm__ volatile(".byte 0x0f, 0x1f, 0x44, 0x00, 0x00"); /* nopl 0(%rax,%rax,1) */
 	return a * 3 + b;
 }
 

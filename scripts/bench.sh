@@ -14,7 +14,6 @@ ROUNDS=${ROUNDS:-5}
 N_FAST=${N_FAST:-20000}   # hits for the ptrace floors and the probe engine
 N_SLOW=${N_SLOW:-2000}     # extra hits for gdb break+continue (marginal cost, see rundiff)
 N_TRACE=${N_TRACE:-10000}  # extra hits for the gdb tracepoint rows
-N_FTRACE=${N_FTRACE:-20000} # extra hits for the gdb ftrace row (more overflow the rings: drops, counted)
 addr=0x$(nm "$W" | awk '$3=="f"{print $1}')
 now() { date +%s%N; }
 declare -A res tput
@@ -34,6 +33,16 @@ rundiff() {
 	t0=$(now); "$fn" "$srv" - "$W" 200 >/dev/null 2>&1; t1=$(now)
 	t2=$(now); "$fn" "$srv" - "$W" "$((200 + n))" >/dev/null 2>&1; t3=$(now)
 	res[$name]+="$(( ((t3 - t2) - (t1 - t0)) / n )) "
+}
+# gdbloop NAME N FN SERVER: a gdb session FN over N calls, timed by the workload's own loop
+# (WORKLOAD_TIME, printed through the server), minus the untraced loop, per hit: for costs
+# far below what two gdb sessions differ by (the ftrace rows).
+gdbloop() {
+	local name=$1 n=$2 fn=$3 srv=$4 out loop
+	out=$(WORKLOAD_TIME=1 "$fn" "$srv" - "$W" "$n" 2>&1)
+	loop=$(sed -n 's/^loop_ns=//p' <<<"$out" | tail -1)
+	[ -n "$loop" ] || { echo "gdb run failed: $name" >&2; return; }
+	res[$name]+="$(( (loop - ${loopbase[$n/1]}) / n )) "
 }
 declare -A untraced
 measure_untraced() { # N [THREADS]
@@ -92,11 +101,15 @@ gdb_trace() {
 		>"$TMP/t.gdb"
 	gdb -nx -batch -x "$TMP/t.gdb" "$W"
 }
-# gdb's fast tracepoint (ftrace): a pad of tracestub's in-process agent, the same collection.
-# (gdbserver's ftrace needs libinproctrace preloaded and a non-PIE program: no row.)
+# gdb's fast tracepoint (ftrace), the same collection: on tracestub a pad of its in-process
+# agent; on gdbserver its libinproctrace.so, preloaded (--wrapper), which needs a non-PIE
+# program (the workload is) and an instruction of 5 bytes or more at the site: f's 5-byte
+# nop, where both rows put it.
+ft_at=0x$(objdump -d "$W" | awk '/<f>:/,/ret/' | grep -m1 '0f 1f 44 00 00' | awk '{print $1}' | tr -d :)
+IPA=$(dpkg -L gdbserver 2>/dev/null | grep -m1 'libinproctrace\.so$')
 gdb_ftrace() {
 	printf '%s\n' "set pagination off" "target remote | $*" "break main" "continue" \
-		"set trace-buffer-size 67108864" "set circular-trace-buffer on" "ftrace f" \
+		"set trace-buffer-size 67108864" "set circular-trace-buffer on" "ftrace *$ft_at" \
 		"actions 2" 'collect $regs' 'collect *(unsigned char (*)[64])$rsp' end tstart \
 		continue tstatus >"$TMP/ft.gdb"
 	gdb -nx -batch -x "$TMP/ft.gdb" "$W"
@@ -126,7 +139,9 @@ for r in $(seq "$ROUNDS"); do
 	rundiff "gdb break+continue, tracestub" "$N_SLOW" gdb_break "$TS"
 	rundiff "gdb tracepoint, gdbserver" "$N_TRACE" gdb_trace gdbserver
 	[ $have_trace = 1 ] && rundiff "gdb tracepoint, tracestub" "$N_TRACE" gdb_trace "$TS"
-	[ $have_trace = 1 ] && rundiff "gdb ftrace, tracestub" "$N_FTRACE" gdb_ftrace "$TS"
+	[ $have_trace = 1 ] && gdbloop "gdb ftrace, tracestub" "$N_FAST" gdb_ftrace "$TS"
+	[ -n "$IPA" ] && gdbloop "gdb ftrace, gdbserver+libinproctrace" "$N_FAST" gdb_ftrace \
+		"gdbserver --wrapper env LD_PRELOAD=$IPA --"
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)], a[1], a[NR]}'; }
@@ -137,7 +152,7 @@ for k in "floor A (single-step)" "floor B (emulate)" "probe engine, 1 probe" \
 	 "probe engine, 100 probes" "probe engine, 10000 probes" "probe engine, 2 threads" \
 	 "probe engine, 8 threads" "gdb break+continue, gdbserver" \
 	 "gdb break+continue, tracestub" "gdb tracepoint, gdbserver" "gdb tracepoint, tracestub" \
-	 "gdb ftrace, tracestub" \
+	 "gdb ftrace, tracestub" "gdb ftrace, gdbserver+libinproctrace" \
 	 "in-process floor (pad, no record)" "headless fast path, 1 thread" \
 	 "headless fast path, 8 threads" "headless fast path + OTLP spans" \
 	 "headless trap path (--trap)"; do
@@ -156,6 +171,7 @@ ratio "gdb tracepoint, tracestub" "floor B (emulate)" "tracestub tracepoint / fl
 ratio "gdb tracepoint, tracestub" "gdb ftrace, tracestub" "tracestub trace / ftrace"
 ratio "gdb tracepoint, gdbserver" "gdb ftrace, tracestub" "gdbserver trace / tracestub ftrace"
 ratio "gdb ftrace, tracestub" "in-process floor (pad, no record)" "tracestub ftrace / in-process floor"
+ratio "gdb ftrace, gdbserver+libinproctrace" "gdb ftrace, tracestub" "gdbserver ftrace / tracestub ftrace"
 ratio "probe engine, 1 probe" "floor B (emulate)" "probe engine / floor B"
 ratio "probe engine, out of line (f+4)" "floor A (single-step)" "probe engine out of line / floor A"
 ratio "probe engine, 10000 probes" "probe engine, 1 probe" "10000 probes / 1 probe"
