@@ -642,7 +642,7 @@ void live_handle_status(struct live *l, pid_t tid, int status)
 	case PTRACE_EVENT_VFORK_DONE:
 		/* gdb removed its breakpoints for the vfork child's lifetime and waits for this
 		 * to put them back. */
-		if (l->feat.vfork_events && p == l->cur && p->resumed && !p->stopping) {
+		if (l->feat.vfork_events && p == l->cur && live_client_runs(l, th)) {
 			pe.reason = RSP_REASON_VFORKDONE;
 			pe.signo = SIGTRAP;
 			pe.addr = 0;

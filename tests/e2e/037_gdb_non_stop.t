@@ -109,6 +109,26 @@ for my $srv (gdb_servers()) {
     wait_server($s, 10);
     stop_server($s);
 
+    # CLI, non-stop: breakpoints across fork, vfork (gdb takes them out of the shared memory
+    # until vfork-done, then back) and exec; a signal reported on its own thread.
+    my $fe = fixture('forkexec');
+    $s = start_server($srv, launch => [$fe]);
+    my ($o) = run_gdb($s, prog => $fe, pre => ['set non-stop on'],
+        cmds => ['break child_work', 'continue', 'continue', 'continue']);
+    my @hits = $o =~ /^Breakpoint 1, child_work \(x=(\d+)\)/mg;
+    is("@hits", '2 21', "$srv: non-stop: the breakpoint after vfork (x=2) and after exec (x=21)");
+    like($o, qr/^\[Inferior 1 \(process PID\) exited normally\]$/m, "$srv: non-stop: forkexec exits");
+    wait_server($s, 10);
+    stop_server($s);
+    my $sg = fixture('sigthread');
+    $s = start_server($srv, launch => [$sg]);
+    ($o) = run_gdb($s, prog => $sg, pre => ['set non-stop on'],
+        cmds => ['continue', 'info threads']);
+    like($o, qr/^Thread N "sigworker" received signal SIGUSR1, User defined signal 1\.$/m,
+        "$srv: non-stop: SIGUSR1 stops the thread that raised it");
+    like($o, qr/^  N Thread N "sigthread" \(running\)$/m, "$srv: ...while main runs");
+    stop_server($s);
+
     # extended-remote: run to the end in non-stop (vRun, 9 threads, the exit as a %Stop).
     my $thr = fixture('threads8');
     $s = start_server($srv, multi => 1);
