@@ -114,8 +114,9 @@ int cfi_fde_range(struct cfi *c, uint64_t pc, uint64_t *lo, uint64_t *hi)
 }
 
 /* The CFA at link-time pc for the registers in; fde gets the FDE. */
-static int cfa_of(struct cfi *c, uint64_t pc, const struct cfi_regs *in, Dwarf_Fde *fde,
-		  uint64_t *cfa)
+/* The CFA rule at pc: register + offset. -ENOENT when no FDE covers pc or the rule is an
+ * expression (PLT stubs: treated as no CFI). */
+static int cfa_rule(struct cfi *c, uint64_t pc, Dwarf_Fde *fde, int *dwreg, int64_t *cfa_off)
 {
 	if (find_fde(c, pc, fde) != 0)
 		return -ENOENT;
@@ -130,11 +131,30 @@ static int cfa_of(struct cfi *c, uint64_t pc, const struct cfi_regs *in, Dwarf_F
 			dwarf_dealloc_error(c->dbg, de);
 		return -ENOENT;
 	}
-	/* CFA as an expression (PLT stubs) is not evaluated: treated as no CFI. */
-	if (vt != DW_EXPR_OFFSET || reg < 0 || reg >= CFI_NREGS || !(in->valid & (1u << reg)))
+	if (vt != DW_EXPR_OFFSET || reg < 0 || reg >= CFI_NREGS)
+		return -ENOENT;
+	*dwreg = (int)reg;
+	*cfa_off = (int64_t)off;
+	return 0;
+}
+
+static int cfa_of(struct cfi *c, uint64_t pc, const struct cfi_regs *in, Dwarf_Fde *fde,
+		  uint64_t *cfa)
+{
+	int reg;
+	int64_t off;
+
+	if (cfa_rule(c, pc, fde, &reg, &off) || !(in->valid & (1u << reg)))
 		return -ENOENT;
 	*cfa = in->r[reg] + (uint64_t)off;
 	return 0;
+}
+
+int cfi_cfa_rule(struct cfi *c, uint64_t pc, int *dwreg, int64_t *off)
+{
+	Dwarf_Fde fde;
+
+	return c ? cfa_rule(c, pc, &fde, dwreg, off) : -ENOENT;
 }
 
 int cfi_cfa(struct cfi *c, uint64_t pc, const struct cfi_regs *regs, uint64_t *cfa)

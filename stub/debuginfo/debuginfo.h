@@ -124,6 +124,9 @@ void cfi_free(struct cfi *c);
  * 0, or -ENOENT when no CFI covers pc or the rule needs a register that is not valid. */
 int cfi_cfa(struct cfi *c, uint64_t pc, const struct cfi_regs *regs, uint64_t *cfa);
 
+/* The CFA rule at link-time pc: CFA = DWARF register *dwreg + *off. 0 or -ENOENT. */
+int cfi_cfa_rule(struct cfi *c, uint64_t pc, int *dwreg, int64_t *off);
+
 /* [lo, hi) of the FDE covering link-time pc. 0 or -ENOENT. */
 int cfi_fde_range(struct cfi *c, uint64_t pc, uint64_t *lo, uint64_t *hi);
 

@@ -23,6 +23,8 @@
 struct want {
 	struct agent_site_spec *sp;
 	uint32_t window; /* bytes at rsp */
+	int cfa_reg;	 /* the CFA at the site: agent register + offset (entry: rsp + 8); */
+	int64_t cfa_off; /* cfa_reg -1: unknown (no CFI there) */
 	const char *why;
 };
 
@@ -34,6 +36,18 @@ static void op(struct want *w, uint8_t kind, int reg, int64_t off, uint32_t len)
 		if (off + len > w->window)
 			w->window = (uint32_t)(off + len);
 		return;
+	}
+	/* Slots of one frame off the same register (a line's locals off rbp): one block. */
+	for (unsigned i = 0; kind == AGENT_OP_MEM && i < w->sp->nops; i++) {
+		struct agent_op *o = &w->sp->ops[i];
+		int64_t lo = o->off < off ? o->off : off;
+		int64_t hi = o->off + o->len > off + len ? o->off + o->len : off + (int64_t)len;
+
+		if (o->kind == AGENT_OP_MEM && o->reg == reg && hi - lo <= 512) {
+			o->off = (int32_t)lo;
+			o->len = (uint16_t)(hi - lo);
+			return;
+		}
 	}
 	if (w->sp->nops == AGENT_MAX_OPS || len > 0xffff || off < INT32_MIN || off > INT32_MAX) {
 		w->why = "too many values behind pointers";
@@ -74,8 +88,10 @@ static void sources(struct want *w, const struct tval_plan *p, const struct tpla
 				break;
 			case DWP_MEM:
 				in_regs = false;
-				if (pc_->dwreg == DWBASE_CFA)
-					op(w, AGENT_OP_MEM, AGENT_RSP, 8 + pc_->off, n);
+				if (pc_->dwreg == DWBASE_CFA && w->cfa_reg < 0)
+					w->why = "no CFI at the probe";
+				else if (pc_->dwreg == DWBASE_CFA)
+					op(w, AGENT_OP_MEM, w->cfa_reg, w->cfa_off + pc_->off, n);
 				else if (r >= 0)
 					op(w, AGENT_OP_MEM, r, pc_->off, n);
 				else
@@ -196,11 +212,48 @@ static void values(struct want *w, const struct tfunc *f, bool results, uint64_t
 
 static const char *eligible(const struct tfunc *f)
 {
-	if (f->kind != TF_FUNC)
-		return "a line or address probe";
-	if (!f->mod || f->end <= f->start)
+	if (!f->mod || (f->kind == TF_FUNC && f->end <= f->start))
 		return "the function's bounds are unknown";
+	if (f->kind != TF_FUNC && !f->plan.at_entry && f->go)
+		return "a line or address probe in Go code";
 	return NULL;
+}
+
+/* The function holding a line or address probe: its bytes in the file and where it starts.
+ * NULL when its symbol has no size or its bytes are not in the file. */
+static const uint8_t *hit_func_code(const struct tfunc *f, uint64_t addr, uint64_t *start,
+				    size_t *len)
+{
+	struct module *m = f->mod->m;
+	size_t nimg;
+	const uint8_t *img = elfsym_image(m->syms, &nimg);
+	uint64_t off;
+	const struct elfsym_func *sym = elfsym_lookup(m->syms, addr - m->bias, &off);
+
+	if (!img || !sym || !sym->size || off >= sym->size || sym->file_off == UINT64_MAX ||
+	    sym->file_off + sym->size > nimg)
+		return NULL;
+	*start = sym->addr + m->bias;
+	*len = sym->size;
+	return img + sym->file_off;
+}
+
+/* The CFA at a probe inside a function (after its prologue: off rbp, or off rsp), from the
+ * module's CFI, as the agent register and offset the pad reads the frame's slots from. */
+static void cfa_at(struct want *w, const struct tfunc *f, uint64_t pc)
+{
+	struct cfi *c = module_cfi(f->mod->m);
+	int dwreg, r;
+	int64_t off;
+
+	w->cfa_reg = -1;
+	if (!c || cfi_cfa_rule(c, pc, &dwreg, &off) || dwreg > 16)
+		return;
+	r = agent_reg_of(x86_64_regno_from_dwarf(dwreg));
+	if (r >= 0) {
+		w->cfa_reg = r;
+		w->cfa_off = off;
+	}
 }
 
 /* Go: the runtime offsets a pad needs to move to g0's stack, and the goroutine id's. */
@@ -254,7 +307,7 @@ int trace_fast_place(struct trace *t, struct tsite *x)
 	struct tfunc *f = x->f;
 	const struct tracecli *c = t->cli;
 	struct agent_site_spec sp = {0};
-	struct want w = {.sp = &sp, .window = WINDOW_MIN};
+	struct want w = {.sp = &sp, .window = WINDOW_MIN, .cfa_reg = AGENT_RSP, .cfa_off = 8};
 	bool exit = x->kind == TS_EXIT;
 	uint64_t pc = x->addr - (f->mod ? f->mod->m->bias : 0);
 	struct agent *a;
@@ -269,10 +322,17 @@ int trace_fast_place(struct trace *t, struct tsite *x)
 		goto trap;
 	if (f->go && (w.why = go_layout(f->mod)))
 		goto trap;
-	if (!(sp.code = trace_func_code(f, &sp.len))) {
+	sp.fstart = f->start;
+	if (f->kind == TF_FUNC)
+		sp.code = trace_func_code(f, &sp.len);
+	else /* FILE:LINE or *ADDR: the site inside its function */
+		sp.code = hit_func_code(f, x->addr, &sp.fstart, &sp.len);
+	if (!sp.code) {
 		w.why = "the function's code is not in its file";
 		goto trap;
 	}
+	if (f->kind != TF_FUNC && !f->plan.at_entry)
+		cfa_at(&w, f, pc);
 	if (c->stack_bytes)
 		w.window = c->stack_bytes < WINDOW_MAX ? (uint32_t)c->stack_bytes : WINDOW_MAX;
 	if (t->tf && w.window < WINDOW_TF)
@@ -304,7 +364,6 @@ int trace_fast_place(struct trace *t, struct tsite *x)
 		w.why = "too many values behind pointers";
 		goto trap;
 	}
-	sp.fstart = f->start;
 	sp.at = x->addr;
 	sp.exit = exit;
 	sp.owner = x;
@@ -485,9 +544,16 @@ void trace_fast_report(struct trace *t, FILE *f)
 			count_drops(t, s);
 	for (struct tspace *s = t->spaces; s; s = s->next) {
 		for (struct tfunc *fn = s->funcs; fn; fn = fn->next) {
-			if (!fn->placed || fn->kind != TF_FUNC || t->cli->specs[fn->spec].internal)
+			if (!fn->placed || t->cli->specs[fn->spec].internal)
 				continue;
-			if (fn->fast_entry && fn->fast_exits == fn->nexits && !fn->ra_only)
+			if (fn->kind != TF_FUNC) /* a line or address: one site */
+				fprintf(f, "tracestub trace: %s @ 0x%llx: %s%s%s%s\n", fn->name,
+					(unsigned long long)fn->addr,
+					fn->fast_entry ? "fast" : "trap",
+					fn->trap_why[0] && !fn->fast_entry ? " (" : "",
+					fn->fast_entry ? "" : fn->trap_why,
+					fn->trap_why[0] && !fn->fast_entry ? ")" : "");
+			else if (fn->fast_entry && fn->fast_exits == fn->nexits && !fn->ra_only)
 				fprintf(f, "tracestub trace: %s: fast (entry and %u returns)\n",
 					fn->name, fn->nexits);
 			else

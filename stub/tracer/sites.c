@@ -29,7 +29,8 @@ static bool may_be_fast(const struct trace *t, const struct tfunc *f, enum tsite
 {
 	if (t->cli->specs[f->spec].internal)
 		return false;
-	return kind == TS_ENTRY || (kind == TS_EXIT && f->exits[exit].kind == X86_64_SITE_RET);
+	return kind == TS_ENTRY || kind == TS_HIT ||
+	       (kind == TS_EXIT && f->exits[exit].kind == X86_64_SITE_RET);
 }
 
 static const char *env_error(struct trace *t)
