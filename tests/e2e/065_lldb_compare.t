@@ -26,13 +26,22 @@ my %norm;
 for my $srv (lldb_servers()) {
     TS::preflight($srv, q{lldb});
     my $T = sub { $TODO = $srv eq 'tracestub' ? $TODO_TS{ $_[0] } : undef; "lldb+$srv: $_[0]" };
-    my $s = start_server($srv, launch => [$prog, 3]);
-    my ($o, $raw) = run_lldb($s, prog => $prog,
-        cmds => ['b add_ints', 'c', 'bt', 'memory region &counter', 'memory region main',
-            'expression counter = 100', 'thread return 42', 'bt 1', 'register read rax',
-            'frame variable', 'c']);
-    wait_server($s, 10);
-    stop_server($s);
+    # lldb 14 now and then hangs once the process has exited, with lldb-server as with
+    # tracestub (its buffered output lost with it): such a session runs once more.
+    my ($s, $o, $raw);
+    for my $try (1, 2) {
+        $s = start_server($srv, launch => [$prog, 3]);
+        ($o, $raw) = run_lldb($s, prog => $prog,
+            cmds => ['b add_ints', 'c', 'bt', 'memory region &counter', 'memory region main',
+                'expression counter = 100', 'thread return 42', 'bt 1', 'register read rax',
+                'frame variable', 'c']);
+        my $hung = $TS::last_timed_out;
+        wait_server($s, 10);
+        stop_server($s);
+        last if !$hung || $try == 2;
+        diag("lldb+$srv: lldb hung (lldb's own flake): the session runs again");
+        TS::forgive_hang($s);
+    }
     like($o, qr/^    frame #\d+: 0xADDR libc\.so\.6`__libc_start_main_impl\(/m, $T->('bt into libc start code'));
     like($o, qr/^\[0xADDR-0xADDR\) rw- \Q$path\E PT_LOAD\[\d\]$/m, $T->('memory region of data: rw-, file'));
     like($o, qr/^\[0xADDR-0xADDR\) r-x \Q$path\E PT_LOAD\[\d\]$/m, $T->('memory region of code: r-x, file'));
