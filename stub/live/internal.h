@@ -7,6 +7,7 @@
  *   inject.c       syscalls injected on a stopped thread (mmap/munmap for lldb)
  *   floor.c        log, thread lookup, raw memory, dropping a gone process (calls no op)
  *   events.c       the event loop: wait statuses to stops
+ *   resume.c nonstop.c   resuming and stopping: all-stop, and non-stop per thread
  *   launch.c       launch, attach, launch settings
  *   detach.c       kill, detach, release at exit
  *   proc.c bkpt.c hwdebug.c hwprobe.c   processes/threads, int3 sites, debug registers
@@ -192,6 +193,14 @@ void live_defer_status(struct live *l, pid_t tid, int status);
 bool live_passes(const struct live *l, const struct proc *p, int sig);
 int live_resume(void *t, const struct rsp_resume_action *acts, size_t n);
 int live_interrupt(void *t);
+/* resume.c, for nonstop.c: the action of acts that applies to th (NULL: none); a probe hit
+ * counted for a stop the client saw, forgotten once the thread left the site. */
+const struct rsp_resume_action *live_match_action(const struct rsp_resume_action *acts, size_t n,
+						  const struct proc_thread *th);
+void live_forget_skip_if_moved(struct proc_thread *th);
+/* nonstop.c: resume and interrupt in non-stop mode; the ops. */
+int live_ns_resume(struct live *l, struct proc *p, const struct rsp_resume_action *acts, size_t n);
+int live_ns_interrupt(struct live *l, struct proc *p);
 int live_set_non_stop(void *t, bool on);
 int live_catch_syscalls(void *t, bool on, const uint32_t *nrs, size_t n);
 int live_stopped_threads(void *t, void (*fn)(void *ctx, const struct rsp_stop *st), void *ctx);

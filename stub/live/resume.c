@@ -1,5 +1,5 @@
 /* Resuming the live target (vCont actions matched to threads, a still-valid pending stop
- * reported at once instead; in non-stop mode per thread) and stopping it: interrupt
+ * reported at once instead; non-stop mode: nonstop.c) and stopping it: interrupt
  * (PTRACE_INTERRUPT, an EVENT_STOP the program never sees) and live_stop_all_sync, the one place
  * that blocks on the target. */
 #include "stub/live/internal.h"
@@ -15,8 +15,8 @@
 
 #include "stub/os/os.h"
 
-static const struct rsp_resume_action *match(const struct rsp_resume_action *acts, size_t n,
-					     const struct proc_thread *th)
+const struct rsp_resume_action *live_match_action(const struct rsp_resume_action *acts, size_t n,
+						  const struct proc_thread *th)
 {
 	size_t i;
 
@@ -53,72 +53,13 @@ static bool pending_still_valid(struct live *l, struct proc_thread *th)
 
 /* A probe hit already counted for a stop the client saw: forgotten once the client moved
  * the thread off the site (a gdb without swbreak leaves pc at site + 1). */
-static void forget_skip_if_moved(struct proc_thread *th)
+void live_forget_skip_if_moved(struct proc_thread *th)
 {
 	struct user_regs_struct r;
 
 	if (th->probe_skip && !ptr_getregs(th->tid, &r) && r.rip != th->probe_skip &&
 	    r.rip != th->probe_skip + 1)
 		th->probe_skip = 0;
-}
-
-/* Non-stop: stop th for the client (signal 0 for vCont;t, SIGINT for an interrupt). A
- * thread whose stop the client has seen is left alone, as gdbserver does (gdb may be in the
- * middle of a displaced step on it: a second stop would end that step). */
-static void ns_stop(struct live *l, struct proc_thread *th, bool sigint)
-{
-	if (!th->ns_running)
-		return;
-	th->ns_stop_req = true;
-	th->ns_sigint = sigint;
-	if (th->running) {
-		if (!th->interrupting && !ptr_interrupt(th->tid))
-			th->interrupting = true;
-		return;
-	}
-	/* Parked by the engine meanwhile (its status deferred, a step-over): settled later. */
-	if (!th->so && !th->deferred && !th->initial_stop)
-		live_settle(l, th);
-}
-
-/* Non-stop resume: only the threads an action names; running ones are left as they are. */
-static int ns_resume(struct live *l, struct proc *p, const struct rsp_resume_action *acts, size_t n)
-{
-	struct proc_thread *th, *next;
-
-	p->catch_sc = l->sc_on;
-	for (th = p->threads; th; th = next) {
-		const struct rsp_resume_action *a = match(acts, n, th);
-
-		next = th->next;
-		if (!a)
-			continue;
-		if (a->kind == RSP_RESUME_STOP) {
-			ns_stop(l, th, false);
-			continue;
-		}
-		if (th->ns_running)
-			continue;
-		th->resume = a->kind;
-		th->range_start = a->start;
-		th->range_end = a->end;
-		if (a->has_addr) {
-			struct user_regs_struct r;
-
-			if (!ptr_getregs(th->tid, &r)) {
-				r.rip = a->addr;
-				ptr_setregs(th->tid, &r);
-			}
-		}
-		forget_skip_if_moved(th);
-		th->has_pending = false;
-		th->ns_running = true;
-		if (!th->running && !th->so && !th->initial_stop && !th->deferred &&
-		    live_resume_thread(th, th->resume, a->signo))
-			th->ns_running = false;
-	}
-	l->have_last = true;
-	return 0;
 }
 
 /* The one other inferior the actions name by pid (gdb resumes one inferior at a time unless
@@ -153,7 +94,7 @@ int live_resume(void *t, const struct rsp_resume_action *acts, size_t n)
 	if (!p)
 		return -ESRCH;
 	if (l->non_stop)
-		return ns_resume(l, p, acts, n);
+		return live_ns_resume(l, p, acts, n);
 	if ((p = other_inferior(l, acts, n)) != NULL) {
 		int rc = live_switch_cur(l, p);
 
@@ -165,7 +106,7 @@ int live_resume(void *t, const struct rsp_resume_action *acts, size_t n)
 		return -EBUSY;
 	p->catch_sc = l->sc_on;
 	for (th = p->threads; th; th = th->next) {
-		const struct rsp_resume_action *a = match(acts, n, th);
+		const struct rsp_resume_action *a = live_match_action(acts, n, th);
 
 		th->resume = a ? a->kind : RSP_RESUME_NONE;
 		if (th->resume == RSP_RESUME_STOP)
@@ -187,7 +128,7 @@ int live_resume(void *t, const struct rsp_resume_action *acts, size_t n)
 		}
 		if (th->has_pending && pending_still_valid(l, th) && !pend)
 			pend = th;
-		forget_skip_if_moved(th);
+		live_forget_skip_if_moved(th);
 	}
 	p->event = NULL;
 	p->interrupted = false;
@@ -205,7 +146,7 @@ int live_resume(void *t, const struct rsp_resume_action *acts, size_t n)
 
 		if (th->resume == RSP_RESUME_NONE)
 			continue;
-		a = match(acts, n, th);
+		a = live_match_action(acts, n, th);
 		rc = live_resume_thread(th, th->resume, a ? a->signo : 0);
 		if (rc && rc != -ESRCH)
 			return rc;
@@ -225,18 +166,8 @@ int live_interrupt(void *t)
 
 	if (!p)
 		return -ESRCH;
-	if (l->non_stop) {
-		/* One running thread stops with SIGINT (gdbserver's interrupt sends SIGINT to
-		 * the process: the first thread to take it reports). */
-		struct proc_thread *th, *pick = NULL;
-
-		for (th = p->threads; th; th = th->next)
-			if (th->ns_running && !th->ns_stop_req && (!pick || th->tid == p->pid))
-				pick = th;
-		if (pick)
-			ns_stop(l, pick, true);
-		return 0;
-	}
+	if (l->non_stop)
+		return live_ns_interrupt(l, p);
 	live_log(l, "interrupt op: resumed %d stopping %d", p->resumed, p->stopping);
 	if (!p->resumed || p->stopping)
 		return 0;
@@ -246,16 +177,6 @@ int live_interrupt(void *t)
 	live_stop_others(l, p);
 	live_maybe_finish(l, p);
 	return 0;
-}
-
-void live_ns_attached(struct live *l, struct proc *p)
-{
-	for (struct proc_thread *th = p->threads; th; th = th->next) {
-		th->ns_running = true;
-		th->ns_stop_req = true;
-		if (!th->running && !th->so && !th->initial_stop)
-			live_ns_report(l, th);
-	}
 }
 
 int live_catch_syscalls(void *t, bool on, const uint32_t *nrs, size_t n)
@@ -268,49 +189,6 @@ int live_catch_syscalls(void *t, bool on, const uint32_t *nrs, size_t n)
 			l->sc_set[nrs[i] / 8] |= (uint8_t)(1u << (nrs[i] % 8));
 	l->sc_on = on;
 	l->sc_all = on && !n;
-	return 0;
-}
-
-int live_set_non_stop(void *t, bool on)
-{
-	struct live *l = t;
-
-	if (l->cur && l->cur->resumed && !l->non_stop)
-		return -EBUSY;
-	if (on && !l->non_stop && l->cur) {
-		/* The client has seen no stop yet: `?` reports the last stop's thread; for gdb
-		 * the others run until it stops each with vCont;t (gdbserver's way). */
-		for (struct proc_thread *th = l->cur->threads; th; th = th->next)
-			th->ns_running = !(l->have_last && l->last.thread.tid == th->tid);
-	}
-	l->non_stop = on;
-	return 0;
-}
-
-int live_stopped_threads(void *t, void (*fn)(void *ctx, const struct rsp_stop *st), void *ctx)
-{
-	struct live *l = t;
-	struct proc_thread *th;
-	struct rsp_stop st;
-
-	if (!l->cur)
-		return 0;
-	for (th = l->cur->threads; th; th = th->next) {
-		if (th->ns_running)
-			continue;
-		if (th->ns_have_last) {
-			st = th->ns_last;
-		} else if (l->have_last && l->last.thread.tid == th->tid) {
-			st = live_last_for_client(l); /* the launch or attach stop */
-		} else {
-			memset(&st, 0, sizeof(st));
-			st.kind = RSP_STOP_SIGNAL;
-			st.thread.pid = th->proc->pid;
-			st.thread.tid = th->tid;
-			st.core = -1;
-		}
-		fn(ctx, &st);
-	}
 	return 0;
 }
 
