@@ -52,7 +52,13 @@ enum agent_reg {
  * times the element size (off >> 8 & 0xff, 0 meaning 1), up to len bytes.
  * CXXSTR: a libstdc++ std::string at the address in reg: its `off` bytes (data pointer, then
  * length), then up to len bytes of its characters: two blocks. */
-enum agent_op_kind { AGENT_OP_MEM = 1, AGENT_OP_STR = 2, AGENT_OP_GOSTR = 3, AGENT_OP_CXXSTR = 4 };
+enum agent_op_kind {
+	AGENT_OP_MEM = 1,
+	AGENT_OP_STR = 2,
+	AGENT_OP_GOSTR = 3,
+	AGENT_OP_CXXSTR = 4,
+	AGENT_OP_PSTR = 5, /* a C string whose pointer is the 8 bytes at reg + off (a slot) */
+};
 
 struct agent_op {
 	uint8_t kind, reg; /* enum agent_op_kind, enum agent_reg */

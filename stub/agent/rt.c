@@ -461,13 +461,17 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 			n = reg(g, s, (uint32_t)op->off & 0xff);
 			n = n < len ? n * (scale ? scale : 1) : len;
 			want = n < len ? (uint32_t)n : len;
+		} else if (op->kind == AGENT_OP_PSTR) { /* the pointer first, from its slot */
+			uint64_t pv = 0, slot = addr + (uint64_t)(int64_t)op->off;
+
+			addr = slot && safe_read(r, rsp, slot, (uint8_t *)&pv, 8) == 8 ? pv : 0;
 		} else {
 			addr += (uint64_t)(int64_t)op->off;
 		}
 		b->addr = addr;
 		b->len = len;
 		got = addr && want ? safe_read(r, rsp, addr, (uint8_t *)(b + 1), want) : 0;
-		if (op->kind == AGENT_OP_STR)
+		if (op->kind == AGENT_OP_STR || op->kind == AGENT_OP_PSTR)
 			got = strnlen1((const uint8_t *)(b + 1), got);
 		b->got = got;
 		p += sizeof(*b) + ((len + 7) & ~7u);

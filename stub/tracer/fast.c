@@ -61,12 +61,13 @@ static void op(struct want *w, uint8_t kind, int reg, int64_t off, uint32_t len)
  * when it lies in registers only (a pointer to follow, a Go string's pointer and length),
  * else -1. */
 static void sources(struct want *w, const struct tval_plan *p, const struct tplan *pl, bool results,
-		    uint64_t pc, int regs[2])
+		    uint64_t pc, int regs[2], int slot[2])
 {
 	uint32_t size = p->type.size;
 	bool in_regs = true;
 
 	regs[0] = regs[1] = -1;
+	slot[0] = slot[1] = -1; /* the one 8-byte memory piece holding it: agent reg, offset */
 	if (p->src == TSRC_DWARF) {
 		const struct dwloc *l = dwarfinfo_loc_at(p->dw, pc);
 
@@ -94,7 +95,14 @@ static void sources(struct want *w, const struct tval_plan *p, const struct tpla
 					op(w, AGENT_OP_MEM, w->cfa_reg, w->cfa_off + pc_->off, n);
 				else if (r >= 0)
 					op(w, AGENT_OP_MEM, r, pc_->off, n);
-				else
+				if (!w->why && l->npieces == 1 && n == 8 &&
+				    (pc_->dwreg == DWBASE_CFA || r >= 0)) {
+					slot[0] = pc_->dwreg == DWBASE_CFA ? w->cfa_reg : r;
+					slot[1] = (int)(pc_->dwreg == DWBASE_CFA
+								? w->cfa_off + pc_->off
+								: pc_->off);
+				}
+				if (pc_->dwreg != DWBASE_CFA && r < 0)
 					w->why = "a value at an absolute address";
 				break;
 			case DWP_VALUE:
@@ -162,12 +170,12 @@ static void values(struct want *w, const struct tfunc *f, bool results, uint64_t
 	unsigned n = results ? pl->nrets : pl->nargs;
 
 	for (unsigned i = 0; i < n && !w->why; i++) {
-		int r[2];
+		int r[2], slot[2];
 
 		if (p[i].type.size > 32 && p[i].type.kind != DWT_MEMORY &&
 		    p[i].type.kind != DWT_NONE)
 			continue; /* not collected on either path */
-		sources(w, &p[i], pl, results, pc, r);
+		sources(w, &p[i], pl, results, pc, r, slot);
 		if (p[i].type.kind == DWT_CXXSTR && p[i].type.deref && !results &&
 		    p[i].type.size >= 16 && p[i].type.size <= 64) {
 			/* a std::string argument by reference: the object, then its characters */
@@ -183,10 +191,12 @@ static void values(struct want *w, const struct tfunc *f, bool results, uint64_t
 		}
 		switch (p[i].type.kind) {
 		case DWT_CSTR:
-			if (r[0] < 0 || r[1] >= 0)
-				w->why = "a string pointer kept in memory";
-			else
+			if (r[0] >= 0 && r[1] < 0)
 				op(w, AGENT_OP_STR, r[0], 0, TRACE_STR_MAX);
+			else if (slot[0] >= 0) /* in a frame slot (-O0): pointer, then string */
+				op(w, AGENT_OP_PSTR, slot[0], slot[1], TRACE_STR_MAX);
+			else
+				w->why = "a string pointer kept in memory";
 			break;
 		case DWT_GOSTRING:
 			if (r[0] < 0 || r[1] < 0)

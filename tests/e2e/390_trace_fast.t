@@ -228,25 +228,27 @@ SKIP: {
     is_deeply([sort @$fb], [sort @$tb], '--bt on pads: the same frames as --trap (threads interleave: sorted)');
 }
 # FILE:LINE probes on pads: inside the function, its locals read off the frame register the
-# CFI names at the line (rbp at -O0, rsp when optimised; a leaf's slots in the red zone):
+# CFI names at the line (rbp at -O0, rsp when optimised; a leaf's slots in the red zone; a
+# C string whose pointer sits in a slot: the pointer, then the string; 9 threads of tp):
 # the same events as --trap (stack addresses aside: each run has its own), and the end says
 # fast.
 {
     my @cases = (['basic', 'basic.c:30', 'factorial', 4], ['basic', 'basic.c:36', 'compare_ints', 0],
-        ['dw_opt', 'dw_opt.c:20', 'tail', 0]);
+        ['dw_opt', 'dw_opt.c:20', 'tail', 0], ['basic', 'basic.c:22', 'add_ints', 1],
+        ['tp', 'tp.c:21', 'traced', 403, 3, 'threads']);
     for my $c (@cases) {
-        my ($fx, $spec, $fn, $want) = @$c;
+        my ($fx, $spec, $fn, $want, @args) = @$c;
         my $bin = fixture($fx);
         my ($fj, $tj) = ("$tmp/line-$fx-fast.jsonl", "$tmp/line-$fx-trap.jsonl");
-        my $lf = trace_run(60, '-e', $spec, '--json', $fj, '--', $bin);
-        trace_run(60, '--trap', '-e', $spec, '--json', $tj, '--', $bin);
+        my $lf = trace_run(60, '-e', $spec, '--json', $fj, '--', $bin, @args);
+        trace_run(60, '--trap', '-e', $spec, '--json', $tj, '--', $bin, @args);
         like($lf->{err}, qr/^tracestub trace: \Q$fn\E @ 0x[0-9a-f]+: fast$/m, "$spec: on a pad");
         my $hits = sub {
             [map { (my $h = join(',', $_->{func} // '?', map { "$_->{name}=$_->{value}" } @{ $_->{args} // [] }))
                     =~ s/0x[0-9a-f]{8,}/ADDR/g; $h }
                 grep { $_->{type} eq 'hit' } json_events(TS::slurp($_[0]))]
         };
-        my ($fh, $th) = ($hits->($fj), $hits->($tj));
+        my ($fh, $th) = ([sort @{ $hits->($fj) }], [sort @{ $hits->($tj) }]); # threads interleave
         ok(@$th > 0 && (!$want || @$th == $want), "$spec: --trap saw " . scalar(@$th) . ' hits');
         is_deeply($fh, $th, "$spec: the pad reports the same hits and values as --trap");
     }

@@ -418,6 +418,34 @@ int main(void)
 	agent_thread_gone(a, hits[1].tid);
 	ok(!ring_of_tid(H, hits[1].tid), "a gone thread's drained ring is free again");
 
+	/* a C string whose pointer is in a stack slot (a line probe at -O0): pointer, string */
+	{
+		struct agent_site ps = {.id = id1, .nops = 2, .addr = 0x401000, .red_zone = 128};
+		uint64_t *pg = frame_at(256);
+		uint64_t prsp = (uint64_t)(uintptr_t)(stack + 4096 - 256);
+		const char *sp_ = hello;
+		uint8_t sb[64];
+
+		ps.ops[0] = (struct agent_op){AGENT_OP_PSTR, AGENT_RBP, 256, -24};
+		ps.ops[1] = (struct agent_op){AGENT_OP_PSTR, AGENT_RBP, 256, -32};
+		ps.rec_len = agent_rec_len(ps.ops, ps.nops);
+		pg[AGENT_RBP] = prsp + 64;
+		memcpy(stack + 4096 - 256 + 64 - 24, &sp_, 8);
+		memset(stack + 4096 - 256 + 64 - 32, 0x11, 8); /* a pointer to nothing */
+		nhits = 0;
+		agent_hit(pg, &ps, H);
+		r = ring_of_tid(H, (pid_t)syscall(SYS_gettid));
+		const struct agent_rec *pr =
+			(const struct agent_rec *)((uint8_t *)r + sizeof(*r) +
+						   (r->head - ps.rec_len) % H->ring_bytes);
+		ok(agent_rec_read(pr, (uint64_t)(uintptr_t)hello, sb, 64) == 6 &&
+			   !memcmp(sb, "hello", 6),
+		   "PSTR: the pointer read from its slot, then the string, NUL included");
+		ok(pr->nblk == 2 && agent_rec_read(pr, 0x1111111111111111ull, sb, 8) == 0,
+		   "PSTR: a slot holding a bad pointer reads as nothing, no crash");
+		agent_drain(a, on_hit, NULL);
+	}
+
 	test_conditions(a, id1);
 
 	/* ---- disabled ---- */
