@@ -7,6 +7,7 @@
  *   inject.c       syscalls injected on a stopped thread (mmap/munmap for lldb)
  *   floor.c        log, thread lookup, raw memory, dropping a gone process (calls no op)
  *   events.c       the event loop: wait statuses to stops
+ *   report.c       a thread's event to the stop the client gets (all-stop, non-stop)
  *   resume.c nonstop.c   resuming and stopping: all-stop, and non-stop per thread
  *   launch.c       launch, attach, launch settings
  *   detach.c       kill, detach, release at exit
@@ -129,10 +130,8 @@ struct proc *live_mem_proc(struct live *l);
 /* Another inferior (a fork child gdb kept) becomes the one resumed and reported: the
  * breakpoint tables and debug registers follow. Both stopped. 0 or -ENOMEM. */
 int live_switch_cur(struct live *l, struct proc *p);
-/* events.c for resume.c: report the stop owed to the client once every thread of p is
- * stopped; interrupt every running thread of p (all-stop); handle the oldest status reaped
- * early by a blocking wait (false if there is none). */
-void live_maybe_finish(struct live *l, struct proc *p);
+/* events.c for resume.c: interrupt every running thread of p (all-stop); handle the oldest
+ * status reaped early by a blocking wait (false if there is none). */
 void live_stop_others(struct live *l, struct proc *p);
 bool live_replay_deferred(struct live *l);
 /* Tell every process-lifecycle subscriber. */
@@ -173,15 +172,21 @@ static inline bool live_client_runs(const struct live *l, const struct proc_thre
 	return th->proc->resumed;
 }
 
+/* report.c */
+/* Hand a stop to the client: live->ready (all-stop) or the non-stop queue; wakes the loop. */
+void live_set_ready(struct live *l, const struct rsp_stop *st);
+/* th produced an event for the client: keep it, stop the others (all-stop). */
+void live_reportable(struct live *l, struct proc_thread *th, const struct proc_pending *pe);
+/* Report the stop owed to the client once every thread of p is stopped (all-stop). */
+void live_maybe_finish(struct live *l, struct proc *p);
+/* Non-stop: th is parked; queue the stop it owes the client (an event, or the stop asked by
+ * vCont;t or interrupt), if any. */
+void live_ns_report(struct live *l, struct proc_thread *th);
+
 /* events.c */
 /* A thread's stop was handled without a report: continue its step-over, park it while the
  * process is being stopped (or not resumed), else resume it the way it was going. */
 void live_settle(struct live *l, struct proc_thread *th);
-/* th produced an event for the client: keep it, stop the others (all-stop). */
-void live_reportable(struct live *l, struct proc_thread *th, const struct proc_pending *pe);
-/* Non-stop: th is parked; queue the stop it owes the client (an event, or the stop asked by
- * vCont;t or interrupt), if any. */
-void live_ns_report(struct live *l, struct proc_thread *th);
 /* Non-stop attach (answered OK): every thread of p reports its stop, as gdbserver reports
  * the SIGSTOPs of attaching. */
 void live_ns_attached(struct live *l, struct proc *p);

@@ -235,17 +235,14 @@ static const uint8_t *hit_func_code(const struct tfunc *f, uint64_t addr, uint64
 				    size_t *len)
 {
 	struct module *m = f->mod->m;
-	size_t nimg;
-	const uint8_t *img = elfsym_image(m->syms, &nimg);
 	uint64_t off;
 	const struct elfsym_func *sym = elfsym_lookup(m->syms, addr - m->bias, &off);
 
-	if (!img || !sym || !sym->size || off >= sym->size || sym->file_off == UINT64_MAX ||
-	    sym->file_off + sym->size > nimg)
+	if (!sym || off >= sym->size)
 		return NULL;
 	*start = sym->addr + m->bias;
 	*len = sym->size;
-	return img + sym->file_off;
+	return trace_code_at(m, *start, *len);
 }
 
 /* The CFA at a probe inside a function (after its prologue: off rbp, or off rsp), from the

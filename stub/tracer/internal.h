@@ -374,6 +374,9 @@ bool trace_symbolize(struct tspace *s, uint64_t pc, const char **func, const cha
 /* f's bytes in its module file (the code as linked, no int3 or patch), *len = f's size; NULL
  * when the file does not hold them. */
 const uint8_t *trace_func_code(const struct tfunc *f, size_t *len);
+/* The len bytes of the function symbol starting at runtime address start in m's file; NULL
+ * when start is not a symbol's start or the file does not hold them. */
+const uint8_t *trace_code_at(struct module *m, uint64_t start, size_t len);
 /* Place the probes of f (entry or hit, exits, morestack site). 0 or -errno. */
 int trace_place(struct trace *t, struct tfunc *f);
 /* A return site at ra in pid, shared by every call waiting for it. NULL on failure. */

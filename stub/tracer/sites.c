@@ -76,19 +76,23 @@ static struct tsite *put_site(struct trace *t, struct tfunc *f, enum tsite_kind 
 }
 
 /* Exits and morestack call of f from its bytes in the module file. */
-const uint8_t *trace_func_code(const struct tfunc *f, size_t *len)
+const uint8_t *trace_code_at(struct module *m, uint64_t start, size_t len)
 {
-	struct module *m = f->mod->m;
 	size_t nimg;
 	const uint8_t *img = elfsym_image(m->syms, &nimg);
 	uint64_t off;
-	const struct elfsym_func *sym = elfsym_lookup(m->syms, f->start - m->bias, &off);
+	const struct elfsym_func *sym = elfsym_lookup(m->syms, start - m->bias, &off);
 
-	*len = f->end - f->start;
-	if (!*len || !img || !sym || off || sym->file_off == UINT64_MAX ||
-	    sym->file_off + *len > nimg)
+	if (!len || !img || !sym || off || sym->file_off == UINT64_MAX ||
+	    sym->file_off + len > nimg)
 		return NULL;
 	return img + sym->file_off;
+}
+
+const uint8_t *trace_func_code(const struct tfunc *f, size_t *len)
+{
+	*len = f->end - f->start;
+	return trace_code_at(f->mod->m, f->start, *len);
 }
 
 static int scan(struct tfunc *f, struct x86_64_site **out, size_t *n)

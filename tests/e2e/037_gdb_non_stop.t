@@ -23,6 +23,13 @@ sub states {
     return \%st;
 }
 
+# Wait for n *stopped records; the thread ids of those with reason, sorted.
+sub stopped_ids {
+    my ($mi, $n, $reason, $secs) = @_;
+    my ($t) = mi_wait($mi, qr/(\*stopped[^\n]*\n(?:.*\n)*?){$n}/, $secs);
+    return join ' ', sort { $a <=> $b } $t =~ /^\*stopped,reason="$reason".*thread-id="(\d+)"/mg;
+}
+
 # `n`, the worker's call count, read in thread $id's worker frame.
 sub calls_of {
     my ($mi, $id) = @_;
@@ -45,9 +52,8 @@ for my $srv (gdb_servers()) {
     # Every worker stops at the breakpoint; main (in pthread_join) keeps running.
     mi_cmd($mi, '-break-insert spin8_work');
     mi_cmd($mi, '-exec-continue');
-    ($t) = mi_wait($mi, qr/(\*stopped[^\n]*\n(?:.*\n)*?){8}/, 30);
-    my @hit = sort { $a <=> $b } $t =~ /^\*stopped,reason="breakpoint-hit".*thread-id="(\d+)"/mg;
-    is("@hit", '2 3 4 5 6 7 8 9', "$srv: all 8 workers stop at the breakpoint, each reported");
+    is(stopped_ids($mi, 8, 'breakpoint-hit', 30), '2 3 4 5 6 7 8 9',
+        "$srv: all 8 workers stop at the breakpoint, each reported");
     ($t) = mi_cmd($mi, '-thread-info');
     my $st = states($t);
     is($st->{1}, 'running', "$srv: main still running while the workers are stopped");
@@ -86,9 +92,8 @@ for my $srv (gdb_servers()) {
 
     # Interrupt everything: one stop for each of the 8 running threads.
     mi_cmd($mi, '-exec-interrupt --all');
-    ($t) = mi_wait($mi, qr/(\*stopped[^\n]*\n(?:.*\n)*?){8}/, 20);
-    my @int = sort { $a <=> $b } $t =~ /^\*stopped,reason="signal-received".*thread-id="(\d+)"/mg;
-    is("@int", '1 2 3 5 6 7 8 9', "$srv: interrupt --all stops the 8 running threads");
+    is(stopped_ids($mi, 8, 'signal-received', 20), '1 2 3 5 6 7 8 9',
+        "$srv: interrupt --all stops the 8 running threads");
     ($t) = mi_cmd($mi, '-thread-info');
     $st = states($t);
     is(scalar(grep { $st->{$_} eq 'stopped' } keys %$st), 9, "$srv: all 9 threads stopped");

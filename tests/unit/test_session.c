@@ -757,6 +757,8 @@ static void test_lldb(void)
 	ok(nacks == 0 && r && !has(r, "swbreak+") && has(r, "multiprocess+"),
 	   "lldb qSupported, no acks");
 	ok(fk.feat.is_lldb && !fk.feat.swbreak, "lldb detected");
+	ok(!has(r, "QNonStop+") && is("QNonStop:1", "") && !fk.non_stop,
+	   "non-stop is not offered to lldb (QNonStop: empty reply)");
 	ok(is("QThreadSuffixSupported", "OK"), "QThreadSuffixSupported");
 	ok(is("QListThreadsInStopReply", "OK"), "QListThreadsInStopReply");
 	ok(is("p2;thread:0065;", "9091929394959697"), "p with zero-padded thread suffix");
