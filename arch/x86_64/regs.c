@@ -357,6 +357,23 @@ void x86_64_regs_to_g(const struct user_regs_struct *gp, const struct user_fpreg
 	/* XSTATE_BV bit clear: the component is in its init state (zero), whatever
 	 * memory holds. */
 	bool avx_init = avx && !(xsave[XSAVE_BV_OFF] & XSTATE_AVX_BIT);
+
+	if (!fp && !xsave) { /* general registers only (a fast tracepoint's record): the rest
+			      * zero and unavailable in one go */
+		memset(g, 0, x86_64_g_size());
+		if (avail)
+			memset(avail, 0, X86_64_NREGS);
+		for (unsigned r = 0; r < X86_64_NREGS && gp; r++) {
+			if (is_fp_reg(r) || is_ymmh(r))
+				continue;
+			put_le(g + regs_table[r].offset,
+			       *gp_field((struct user_regs_struct *)gp, r),
+			       regs_table[r].bitsize / 8);
+			if (avail)
+				avail[r] = 1;
+		}
+		return;
+	}
 	for (unsigned r = 0; r < X86_64_NREGS; r++) {
 		const struct x86_64_reg *d = &regs_table[r];
 		uint8_t *dst = g + d->offset;

@@ -17,9 +17,8 @@
 #include "arch/x86_64/regs.h"
 #include "stub/live/live.h"
 
-#define HDR_BYTES	 4096
-#define GLIBC_TID_OFFSET 0x2d0 /* struct pthread's tid (glibc >= 2.26, x86_64); checked */
-#define MAX_BATCH	 65536
+#define HDR_BYTES 4096
+#define MAX_BATCH 65536
 
 struct agent {
 	struct live *l;
@@ -333,6 +332,10 @@ int agent_add_site(struct agent *a, const struct agent_site_spec *s, const char 
 		*why = "what it collects does not fit a record";
 		return -ENOSPC;
 	}
+	if (s->acts_len > AGENT_ACTS_MAX) {
+		*why = "its collect expressions are too long for the agent";
+		return -ENOSPC;
+	}
 	if ((rc = x86_64_patch_plan(s->code, s->len, s->fstart, s->at, s->exit, &p, why)))
 		return rc;
 	rc = live_scratch(a->l, a->pid, p.start, dlen + X86_64_PAD_MAX, &at);
@@ -343,6 +346,14 @@ int agent_add_site(struct agent *a, const struct agent_site_spec *s, const char 
 	d.id = a->nsites;
 	d.nops = s->nops;
 	d.rec_len = agent_rec_len(s->ops, s->nops);
+	if (s->acts_len) { /* what the expressions may write: most of a record at most */
+		uint64_t n = (uint64_t)d.rec_len + s->acts_budget + AGENT_REC_ALIGN - 1;
+
+		n &= ~(uint64_t)(AGENT_REC_ALIGN - 1);
+		d.rec_len = (uint32_t)(n > a->h->rec_max ? a->h->rec_max : n);
+		memcpy(d.acts, s->acts, s->acts_len);
+		d.acts_len = s->acts_len;
+	}
 	d.addr = s->at;
 	d.red_zone = s->go ? AGENT_RSP_SAVED : X86_64_PAD_RED_ZONE;
 	memcpy(d.ops, s->ops, s->nops * sizeof(d.ops[0]));
@@ -426,18 +437,19 @@ static void regs_of(const struct agent_rec *rec, struct user_regs_struct *r)
 }
 
 /* Thread ids come from gettid until glibc's thread block (at the fs base) is seen to hold the
- * same id a record got from the kernel: then the agent reads it there (no syscall). */
+ * same id the kernel gives: then the agent reads it there (no syscall). The agent checks at a
+ * thread's first hit; this checks a drained record too (where the agent's own read failed). */
 static void check_tid_offset(struct agent *a, const struct agent_rec *rec)
 {
 	int32_t v = 0;
 	struct iovec lo = {&v, sizeof(v)},
-		     re = {(void *)(uintptr_t)(rec->fs + GLIBC_TID_OFFSET), sizeof(v)};
+		     re = {(void *)(uintptr_t)(rec->fs + AGENT_GLIBC_TID_OFFSET), sizeof(v)};
 
 	if (!rec->fs || a->h->tid_off)
 		return;
 	a->tid_checked = true;
 	if (process_vm_readv(rec->pid, &lo, 1, &re, 1, 0) == sizeof(v) && v == rec->tid)
-		__atomic_store_n(&a->h->tid_off, GLIBC_TID_OFFSET, __ATOMIC_RELEASE);
+		__atomic_store_n(&a->h->tid_off, AGENT_GLIBC_TID_OFFSET, __ATOMIC_RELEASE);
 }
 
 /* One batch: complete records of every ring below its snapshot head, up to MAX_BATCH,
@@ -513,44 +525,97 @@ size_t agent_drain(struct agent *a, agent_hit_fn fn, void *ctx)
 
 size_t agent_rec_read(const struct agent_rec *rec, uint64_t addr, void *buf, size_t len)
 {
-	const uint8_t *p = (const uint8_t *)(rec + 1);
+	const uint8_t *p = (const uint8_t *)(rec + 1), *best = NULL;
+	size_t most = 0;
 
-	for (uint32_t i = 0; i < rec->nblk; i++) {
+	/* the block with the most bytes from addr on (a string's block may end at its NUL
+	 * where a later block read on) */
+	for (uint32_t i = 0; i < rec->nblk && most < len; i++) {
 		const struct agent_blk *b = (const struct agent_blk *)p;
 
-		if (addr >= b->addr && addr < b->addr + b->got) {
-			size_t have = (size_t)(b->addr + b->got - addr);
-
-			if (have > len)
-				have = len;
-			memcpy(buf, (const uint8_t *)(b + 1) + (addr - b->addr), have);
-			return have;
+		if (addr >= b->addr && addr < b->addr + b->got &&
+		    (size_t)(b->addr + b->got - addr) > most) {
+			most = (size_t)(b->addr + b->got - addr);
+			best = (const uint8_t *)(b + 1) + (addr - b->addr);
 		}
 		p += sizeof(*b) + ((b->len + 7u) & ~7u);
 	}
-	return 0;
+	if (most > len)
+		most = len;
+	if (most)
+		memcpy(buf, best, most);
+	return most;
+}
+
+/* Immediate bytes of each op the agent runs (rt.c's ax_run); -1: not run there; -2: a trace
+ * op, run in actions only. */
+static const int8_t ax_imm[0x34] = {
+	[0x00] = -1, [0x01] = -1, [0x0c] = -2, [0x0d] = -2, [0x1b] = -1, [0x1c] = -1, [0x1d] = -1,
+	[0x1e] = -1, [0x1f] = -1, [0x2c] = -1, [0x2d] = -1, [0x2e] = -1, [0x2f] = -2, [0x30] = -2,
+	[0x31] = -1, [0x16] = 1,  [0x20] = 2,  [0x21] = 2,  [0x22] = 1,	 [0x23] = 2,  [0x24] = 4,
+	[0x25] = 8,  [0x26] = 2,  [0x2a] = 1,  [0x32] = 1,
+};
+
+/* Walk code as the agent would run it: false if an op is not run there. With budget, the
+ * most bytes its blocks take (a trace op's size from the constant pushed just before it,
+ * else TRACE_GUESS; each memory read one 8-byte block). */
+#define TRACE_GUESS 1024
+static bool ax_walk(const uint8_t *code, size_t len, bool actions, uint64_t *budget)
+{
+	uint64_t last = TRACE_GUESS, n = 0;
+	bool have_last = false;
+
+	for (size_t pc = 0; pc < len;) {
+		uint8_t op = code[pc];
+		int k = op < sizeof(ax_imm) ? ax_imm[op] : -1;
+		uint64_t sz = 0;
+
+		if (k == -1 || (k == -2 && !actions))
+			return false;
+		if (k == -2)
+			k = op == 0x0d ? 1 : op == 0x30 ? 2 : 0;
+		if (pc + 1 + (size_t)k > len)
+			return false;
+		if (op == 0x0d)
+			sz = code[pc + 1];
+		else if (op == 0x30)
+			sz = (uint64_t)code[pc + 1] << 8 | code[pc + 2];
+		else if (op == 0x0c || op == 0x2f)
+			sz = have_last && last < TRACE_GUESS ? last : TRACE_GUESS;
+		else if (op >= 0x17 && op <= 0x1a)
+			sz = 8;
+		if (sz)
+			n += sizeof(struct agent_blk) + ((sz + 7) & ~7ull);
+		have_last = op >= 0x22 && op <= 0x24;
+		if (have_last)
+			for (int i = 0, j = op == 0x22 ? 1 : op == 0x23 ? 2 : 4; i < j; i++)
+				last = (i ? last << 8 : 0) | code[pc + 1 + i];
+		pc += 1 + (size_t)k;
+	}
+	if (budget)
+		*budget += n;
+	return true;
 }
 
 bool agent_cond_fits(const uint8_t *code, size_t len, unsigned depth)
 {
-	/* immediate bytes of each op the agent runs (rt.c's cond_eval); -1: not run there */
-	static const int8_t imm[0x34] = {
-		[0x00] = -1, [0x01] = -1, [0x0c] = -1, [0x0d] = -1, [0x1b] = -1,
-		[0x1c] = -1, [0x1d] = -1, [0x1e] = -1, [0x1f] = -1, [0x2c] = -1,
-		[0x2d] = -1, [0x2e] = -1, [0x2f] = -1, [0x30] = -1, [0x31] = -1,
-		[0x16] = 1,  [0x20] = 2,  [0x21] = 2,  [0x22] = 1,  [0x23] = 2,
-		[0x24] = 4,  [0x25] = 8,  [0x26] = 2,  [0x2a] = 1,  [0x32] = 1,
-	};
-
 	if (!code || !len || len > AGENT_COND_MAX || depth > AGENT_COND_DEPTH)
 		return false;
-	for (size_t pc = 0; pc < len;) {
-		uint8_t op = code[pc];
+	return ax_walk(code, len, false, NULL);
+}
 
-		if (op >= sizeof(imm) || imm[op] < 0)
-			return false;
-		pc += 1 + (size_t)imm[op];
-	}
+bool agent_acts_add(struct agent_site_spec *s, const uint8_t *code, size_t len, unsigned depth)
+{
+	uint64_t budget = s->acts_budget;
+
+	if (!code || !len || len > 0xffff || depth > AGENT_COND_DEPTH ||
+	    len + 2 > AGENT_ACTS_MAX - s->acts_len || !ax_walk(code, len, true, &budget))
+		return false;
+	s->acts[s->acts_len] = (uint8_t)len;
+	s->acts[s->acts_len + 1] = (uint8_t)(len >> 8);
+	memcpy(s->acts + s->acts_len + 2, code, len);
+	s->acts_len += (uint32_t)len + 2;
+	s->acts_budget = budget > UINT32_MAX ? UINT32_MAX : (uint32_t)budget;
 	return true;
 }
 

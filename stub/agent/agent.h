@@ -60,6 +60,10 @@ struct agent_site_spec {
 	struct agent_op ops[AGENT_MAX_OPS];
 	const uint8_t *cond; /* condition for the agent to evaluate (agent_cond_fits), or NULL */
 	uint32_t cond_len;
+	/* collect expressions for the agent to run (agent_acts_add), packed */
+	uint8_t acts[AGENT_ACTS_MAX];
+	uint32_t acts_len;
+	uint32_t acts_budget;		/* the most bytes of blocks they may write */
 	void *owner;			/* handed back with its records */
 	const struct x86_64_pad_go *go; /* Go code: the pad's own stack; NULL for C */
 };
@@ -71,6 +75,10 @@ int agent_reg_of(int regno);
  * at most AGENT_COND_DEPTH values (depth: ax_verify's), only the ops it knows (no trace
  * ops, no trace state variables)? */
 bool agent_cond_fits(const uint8_t *code, size_t len, unsigned depth);
+/* Add a (verified) collect expression for the agent to run at each hit: false when it cannot
+ * (ops it does not run: trace state variables, floats, printf; a stack deeper than
+ * AGENT_COND_DEPTH; no room left), and then tracestub evaluates it over a stack window. */
+bool agent_acts_add(struct agent_site_spec *s, const uint8_t *code, size_t len, unsigned depth);
 /* Conditions the agent could not evaluate (read faults, division by zero), all sites. */
 uint64_t agent_cond_errors(const struct agent *a);
 /* Bytes of the record a site with these ops writes (what its descriptor's rec_len says). */

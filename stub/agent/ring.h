@@ -16,13 +16,15 @@
 
 #include <stdint.h>
 
-#define AGENT_MAGIC	 0x3174736563617274ull /* "tracest1" */
-#define AGENT_VERSION	 1
-#define AGENT_MAX_SITES	 1024
-#define AGENT_MAX_OPS	 8
-#define AGENT_NREGS	 18  /* agent_gregs (16 words) + rsp + rip */
-#define AGENT_COND_MAX	 256 /* bytes of a condition the agent evaluates (agent expression) */
-#define AGENT_COND_DEPTH 32  /* its stack, in values (tracestub checks the depth first) */
+#define AGENT_MAGIC	       0x3174736563617274ull /* "tracest1" */
+#define AGENT_VERSION	       1
+#define AGENT_MAX_SITES	       1024
+#define AGENT_MAX_OPS	       8
+#define AGENT_NREGS	       18  /* agent_gregs (16 words) + rsp + rip */
+#define AGENT_COND_MAX	       256 /* bytes of a condition the agent evaluates (agent expression) */
+#define AGENT_COND_DEPTH       32  /* its stack, in values (tracestub checks the depth first) */
+#define AGENT_ACTS_MAX	       1024  /* bytes of a site's collect expressions, packed */
+#define AGENT_GLIBC_TID_OFFSET 0x2d0 /* struct pthread's tid (glibc >= 2.26, x86_64); checked */
 
 /* General registers as the pad pushes them (lowest address first). */
 enum agent_reg {
@@ -83,8 +85,12 @@ struct agent_site {
 	 * Only reg, ref, const, arithmetic, comparison and jump ops (no trace ops, no trace
 	 * state variables: those conditions are evaluated by tracestub on the record). */
 	uint32_t cond_len;
-	uint32_t pad2;
+	/* gdb's collect expressions (X actions), run after the ops: [length (2 bytes,
+	 * little-endian)][bytecode] each. Their trace ops write blocks, their memory reads
+	 * too; the record ends where they stopped (rec_len is the most they may write). */
+	uint32_t acts_len;
 	uint8_t cond[AGENT_COND_MAX];
+	uint8_t acts[AGENT_ACTS_MAX];
 };
 
 /* One collected block inside a record: addr, bytes asked, bytes got (0..len), then the
@@ -121,7 +127,11 @@ struct agent_ring {
 	uint32_t lost;	      /* a hit was dropped since the last record (the next one says so) */
 	int32_t pid;	      /* the owner's process (getpid when claimed: forks share the rings) */
 	uint64_t cond_errors; /* conditions that failed to evaluate (counted as false) */
-	uint64_t pad0[4];
+	/* Stack pages [stk_lo, stk_hi) the kernel read for this thread, from the page holding
+	 * its rsp upward: read directly while rsp stays in them (a thread's stack above its
+	 * rsp stays mapped while it runs there). Reset when the ring is claimed. */
+	uint64_t stk_lo, stk_hi;
+	uint64_t pad0[2];
 	uint64_t tail; /* written by tracestub only */
 	uint64_t pad1[7];
 	/* hits dropped (ring full or busy), per site */

@@ -1,14 +1,15 @@
 /* The in-process agent: the code a pad calls at a fast site. Built freestanding into a flat,
  * position-independent blob (no libc, no relocations, general registers only: the pad saves
  * no vector state) that tracestub copies into the traced process. It never calls program,
- * libc or runtime code: its only outside calls are two system calls, gettid (when the thread
- * block gives no tid) and process_vm_readv on its own process (a read through a pointer that
- * may not be mapped fails there instead of faulting in the program).
+ * libc or runtime code: its only outside calls are system calls, gettid (when the thread
+ * block gives no tid), madvise (a ring's pages faulted in once) and process_vm_readv on its
+ * own process (a read through a pointer that may not be mapped fails there instead of
+ * faulting in the program).
  *
  * agent_hit(regs, site, hdr): regs are the 16 words the pad pushed (enum agent_reg order),
  * site the pad's descriptor, hdr the shared header. It finds the thread's ring, evaluates the
  * site's condition if it has one, and writes one record: timestamp (rdtsc), thread id,
- * registers, then the site's blocks. */
+ * registers, the site's blocks, then what its collect expressions trace. */
 #include <stddef.h>
 
 #include "stub/agent/ring.h"
@@ -86,8 +87,22 @@ static struct agent_ring *ring_at(struct agent_hdr *h, uint32_t i)
 	return (struct agent_ring *)((uint8_t *)h + h->ring_off + (uint64_t)i * h->ring_stride);
 }
 
+/* A thread's first hit: when glibc's thread block at the fs base holds the id the kernel
+ * gave, later hits read it there (no gettid per hit from then on, in every thread). */
+static void tid_offset_check(struct agent_hdr *h, int32_t tid, uint64_t fs, int32_t pid)
+{
+	int32_t v = 0, zero = 0;
+	struct iov l = {(uint64_t)(uintptr_t)&v, sizeof(v)}, r = {fs + AGENT_GLIBC_TID_OFFSET, 4};
+
+	if (!fs || __atomic_load_n(&h->tid_off, __ATOMIC_RELAXED))
+		return;
+	if (sys6(SYS_process_vm_readv, pid, (long)&l, 1, (long)&r, 1, 0) == 4 && v == tid)
+		__atomic_compare_exchange_n(&h->tid_off, &zero, AGENT_GLIBC_TID_OFFSET, 0,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
 /* The thread's ring: open addressing by tid, claimed with a compare-exchange the first time. */
-static struct agent_ring *ring_of(struct agent_hdr *h, int32_t tid)
+static struct agent_ring *ring_of(struct agent_hdr *h, int32_t tid, uint64_t fs)
 {
 	uint32_t mask = h->nrings - 1, i = ((uint32_t)tid * 0x9e3779b1u) & mask;
 
@@ -103,6 +118,7 @@ static struct agent_ring *ring_of(struct agent_hdr *h, int32_t tid)
 				/* A fork child inherits the rings: each ring knows its
 				 * process (reads through pointers, the records' pid). */
 				r->pid = (int32_t)sys0(SYS_getpid);
+				r->stk_lo = r->stk_hi = 0;
 				/* Its pages faulted in now, once, not one by one on the hits
 				 * (a kernel without MADV_POPULATE_WRITE just says no). */
 				uint64_t lo =
@@ -112,6 +128,7 @@ static struct agent_ring *ring_of(struct agent_hdr *h, int32_t tid)
 
 				sys3(SYS_madvise, (long)lo, (long)(len & ~4095ull),
 				     MADV_POPULATE_WRITE);
+				tid_offset_check(h, tid, fs, r->pid);
 				return r;
 			}
 			if (o == tid)
@@ -134,18 +151,30 @@ static uint64_t reg(const uint64_t *g, const struct agent_site *s, unsigned r)
 
 /* Read len bytes at addr into d without faulting: directly when they lie in the page holding
  * rsp (mapped: the call that got here wrote there), else through the kernel. Bytes got. */
-static uint32_t safe_read(const struct agent_ring *ring, uint64_t rsp, uint64_t addr, uint8_t *d,
+static uint32_t safe_read(struct agent_ring *ring, uint64_t rsp, uint64_t addr, uint8_t *d,
 			  uint32_t len)
 {
 	struct iov l = {(uint64_t)(uintptr_t)d, len}, r = {addr, len};
-	uint64_t lo = rsp & ~(PAGE - 1);
+	uint64_t lo = rsp & ~(PAGE - 1), end = addr + len;
 	long n;
 
-	if (addr >= lo && addr + len <= lo + PAGE && addr + len >= addr) {
+	if (addr >= lo && end >= addr &&
+	    (end <= lo + PAGE ||
+	     (ring->stk_lo <= lo && lo < ring->stk_hi && end <= ring->stk_hi))) {
 		copy(d, (const uint8_t *)(uintptr_t)addr, len);
 		return len;
 	}
 	n = sys6(SYS_process_vm_readv, ring->pid, (long)&l, 1, (long)&r, 1, 0);
+	if (n > 0 && addr >= lo && addr < lo + PAGE) {
+		/* [lo, the end of the last page read) is mapped: remember it (with what was
+		 * known above, when the two meet) */
+		uint64_t hi = (addr + (uint64_t)n + PAGE - 1) & ~(PAGE - 1);
+
+		if (ring->stk_lo <= hi && lo <= ring->stk_hi && ring->stk_hi > hi)
+			hi = ring->stk_hi;
+		ring->stk_lo = lo;
+		ring->stk_hi = hi;
+	}
 	return n > 0 ? (uint32_t)n : 0;
 }
 
@@ -187,26 +216,72 @@ static uint64_t sext(uint64_t v, unsigned bits)
 
 #define COND_STEPS 100000u /* as protocol/ax.c: a goto loop ends here */
 
-/* The site's condition: 1 true, 0 false, -1 it could not be evaluated. The same semantics
- * as tracestub's evaluator (protocol/ax.c) for the ops it takes; anything else is -1. */
-static int cond_eval(const struct agent_site *s, const uint64_t *g, const struct agent_ring *r,
-		     uint64_t rsp)
+/* Where an action expression's trace ops write: blocks from p on, never past end. */
+struct sink {
+	struct agent_rec *rec;
+	uint8_t *p, *end;
+};
+
+/* n bytes at addr from a block already in the record (all of them got): 1, else 0. */
+static int from_blocks(const struct sink *o, uint64_t addr, uint8_t *d, uint32_t n)
 {
-	const uint8_t *c = s->cond;
-	uint32_t len = s->cond_len, pc = 0, sp = 0;
+	const uint8_t *p = (const uint8_t *)(o->rec + 1);
+
+	for (uint32_t i = 0; i < o->rec->nblk; i++) {
+		const struct agent_blk *b = (const struct agent_blk *)p;
+
+		if (addr >= b->addr && addr - b->addr <= b->got && b->got - (addr - b->addr) >= n) {
+			copy(d, (const uint8_t *)(b + 1) + (addr - b->addr), n);
+			return 1;
+		}
+		p += sizeof(*b) + ((b->len + 7) & ~7u);
+	}
+	return 0;
+}
+
+/* A block of len bytes at addr (up to its first NUL if str), cut to the room left. */
+static void blk_put(struct sink *o, struct agent_ring *r, uint64_t rsp, uint64_t addr, uint64_t len,
+		    int str)
+{
+	struct agent_blk *b = (struct agent_blk *)o->p;
+	uint64_t room = (uint64_t)(o->end - o->p);
+	uint32_t got;
+
+	if (room < sizeof(*b) + 8)
+		return;
+	room = (room - sizeof(*b)) & ~7ull;
+	if (len > room)
+		len = room;
+	if (len > 0xffff) /* gdb's frames hold blocks of at most 65535 bytes */
+		len = 0xffff;
+	b->addr = addr;
+	b->len = (uint32_t)len;
+	got = addr && len ? safe_read(r, rsp, addr, (uint8_t *)(b + 1), (uint32_t)len) : 0;
+	b->got = str ? strnlen1((const uint8_t *)(b + 1), got) : got;
+	o->p += sizeof(*b) + ((len + 7) & ~7ull);
+	o->rec->nblk++;
+}
+
+/* Agent-expression bytecode over the hit: a condition (o NULL: 1 true, 0 false) or an
+ * action (o: its trace ops write blocks, and each memory read is kept as a block too, so
+ * tracestub's own evaluation of the action over the record finds every byte the agent saw).
+ * -1: it could not be evaluated. The same semantics as tracestub's evaluator
+ * (protocol/ax.c) for the ops it takes; anything else is -1. */
+static int ax_run(const struct agent_site *s, const uint8_t *c, uint32_t len, const uint64_t *g,
+		  struct agent_ring *r, uint64_t rsp, struct sink *o)
+{
+	uint32_t pc = 0, sp = 0;
 	uint64_t st[AGENT_COND_DEPTH], a, b;
 	static const uint8_t imm[0x34] = {
-		[0x16] = 1, [0x20] = 2, [0x21] = 2, [0x22] = 1, [0x23] = 2,
-		[0x24] = 4, [0x25] = 8, [0x26] = 2, [0x2a] = 1, [0x32] = 1};
+		[0x0d] = 1, [0x16] = 1, [0x20] = 2, [0x21] = 2, [0x22] = 1, [0x23] = 2,
+		[0x24] = 4, [0x25] = 8, [0x26] = 2, [0x2a] = 1, [0x30] = 2, [0x32] = 1};
 	static const uint8_t pops[0x34] = {
-		[0x02] = 2, [0x03] = 2, [0x04] = 2, [0x05] = 2, [0x06] = 2, [0x07] = 2,
-		[0x08] = 2, [0x09] = 2, [0x0a] = 2, [0x0b] = 2, [0x0e] = 1, [0x0f] = 2,
-		[0x10] = 2, [0x11] = 2, [0x12] = 1, [0x13] = 2, [0x14] = 2, [0x15] = 2,
-		[0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x20] = 1,
-		[0x28] = 1, [0x29] = 1, [0x2a] = 1, [0x2b] = 2, [0x33] = 3};
+		[0x02] = 2, [0x03] = 2, [0x04] = 2, [0x05] = 2, [0x06] = 2, [0x07] = 2, [0x08] = 2,
+		[0x09] = 2, [0x0a] = 2, [0x0b] = 2, [0x0c] = 2, [0x0d] = 1, [0x0e] = 1, [0x0f] = 2,
+		[0x10] = 2, [0x11] = 2, [0x12] = 1, [0x13] = 2, [0x14] = 2, [0x15] = 2, [0x16] = 1,
+		[0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x20] = 1, [0x28] = 1, [0x29] = 1,
+		[0x2a] = 1, [0x2b] = 2, [0x2f] = 2, [0x30] = 1, [0x33] = 3};
 
-	if (len > AGENT_COND_MAX)
-		return -1;
 	for (uint32_t steps = 0; steps < COND_STEPS; steps++) {
 		uint8_t op, k;
 		const uint8_t *im;
@@ -302,8 +377,13 @@ static int cond_eval(const struct agent_site *s, const uint64_t *g, const struct
 			uint32_t n = 1u << (op - 0x17);
 			uint8_t buf[8] = {0};
 			uint64_t v = 0;
+			int have = o && from_blocks(o, b, buf, n);
 
-			if (safe_read(r, rsp, b, buf, n) != n)
+			if (o && !have) {
+				blk_put(o, r, rsp, b, n, 0);
+				have = from_blocks(o, b, buf, n);
+			}
+			if (!have && safe_read(r, rsp, b, buf, n) != n)
 				return -1;
 			for (uint32_t i = n; i-- > 0;)
 				v = v << 8 | buf[i];
@@ -347,6 +427,19 @@ static int cond_eval(const struct agent_site *s, const uint64_t *g, const struct
 			st[sp++] = v;
 			break;
 		}
+		case 0x0c: /* trace: addr, size */
+		case 0x2f: /* tracenz: addr, limit */
+			if (!o)
+				return -1;
+			blk_put(o, r, rsp, a, b, op == 0x2f);
+			sp -= 2;
+			break;
+		case 0x0d: /* trace_quick n, trace16 n: the address stays */
+		case 0x30:
+			if (!o)
+				return -1;
+			blk_put(o, r, rsp, b, be(im, k), 0);
+			break;
 		case 0x27:
 			return sp > 0 && st[sp - 1] != 0;
 		case 0x29:
@@ -383,7 +476,7 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 	if (__atomic_load_n(&h->magic, __ATOMIC_RELAXED) != AGENT_MAGIC)
 		return; /* tracing stopped */
 	tid = thread_id(h, &fs);
-	r = ring_of(h, tid);
+	r = ring_of(h, tid, fs);
 	if (!r) {
 		__atomic_fetch_add(&h->nofree, 1, __ATOMIC_RELAXED);
 		return;
@@ -396,7 +489,9 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 	r->busy = 1;
 	__asm__ volatile("" ::: "memory");
 	if (s->cond_len) {
-		int c = cond_eval(s, g, r, rsp);
+		int c = s->cond_len <= AGENT_COND_MAX
+				? ax_run(s, s->cond, s->cond_len, g, r, rsp, NULL)
+				: -1;
 
 		if (c <= 0) {
 			r->cond_errors += c < 0;
@@ -476,6 +571,21 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 		b->got = got;
 		p += sizeof(*b) + ((len + 7) & ~7u);
 		rec->nblk++;
+	}
+	if (s->acts_len) { /* gdb's collect expressions, each as [length, 2 bytes LE][code] */
+		struct sink o = {rec, p, (uint8_t *)rec + need};
+
+		for (uint32_t at = 0; at + 2 <= s->acts_len && at + 2 <= AGENT_ACTS_MAX;) {
+			uint32_t n = (uint32_t)s->acts[at] | (uint32_t)s->acts[at + 1] << 8;
+
+			if (n > s->acts_len - at - 2 || n > AGENT_ACTS_MAX - at - 2)
+				break;
+			ax_run(s, s->acts + at + 2, n, g, r, rsp, &o);
+			at += 2 + n;
+		}
+		/* the record is as long as what was written (need was the most it could be) */
+		need = ((uint64_t)(o.p - (uint8_t *)rec) + AGENT_REC_ALIGN - 1) &
+		       ~(uint64_t)(AGENT_REC_ALIGN - 1);
 	}
 	rec->len = (uint32_t)need;
 	__atomic_store_n(&rec->seq, head + 1, __ATOMIC_RELEASE);

@@ -1,11 +1,14 @@
 /* gdb's fast tracepoints (`ftrace`, issue 15): a tracepoint gdb sends with QTDP's F field
  * becomes a pad of the in-process agent (stub/agent) instead of an int3, so a hit costs a jump
- * and a record in a ring, not a ptrace stop. What the pad records: the general registers, the
- * stack from rsp (for expressions over locals) and each memory range of the actions relative
- * to a register; the records are turned into trace frames by the same collection code as a
- * trap hit (hit.c), reading from the record, when gdb asks for the trace (qTStatus, tfind,
- * tstop, tsave). Refused (why_trap, and the tracepoint traps as before): while-stepping, a
- * memory range the pad cannot reach, a function whose code cannot be patched safely. */
+ * and a record in a ring, not a ptrace stop. What the pad records: the general registers, each
+ * memory range of the actions relative to a register, and what the collect expressions (X
+ * actions) trace and read, run by the agent at the hit (the condition too). The records are
+ * turned into trace frames by the same collection code as a trap hit (hit.c), reading from
+ * the record, as tracestub drains the rings. An expression the agent does not run (trace
+ * state variables, floats) leaves all of them to tracestub, over a window of the stack above
+ * rsp copied at the hit. Refused (why_trap, and the tracepoint traps as before):
+ * while-stepping, a memory range the pad cannot reach, a function whose code cannot be
+ * patched safely. */
 #include "stub/tracepoints/internal.h"
 
 #include <errno.h>
@@ -91,16 +94,32 @@ void tpoints_fast_new_run(struct tpoints *tr)
 	tr->mods_pid = 0;
 }
 
-/* The agent ops for tp's actions: the stack window, then each memory range. */
-static const char *plan_ops(const struct tpoints_tp *tp, struct agent_site_spec *sp)
+/* The agent ops for tp's actions: the stack window, then each memory range; the collect
+ * expressions for the agent to run. A window of FAST_WINDOW bytes above rsp only when an
+ * expression or the condition is left to tracestub (evaluated over the record). */
+static const char *plan_ops(struct tpoints_tp *tp, struct agent_site_spec *sp)
 {
 	const struct tpoints_plan *pl = &tp->plan[0];
-	bool exprs = false;
+	bool window = tp->def.cond && !sp->cond;
+	unsigned n = 0;
 
-	for (size_t i = 0; i < tp->nacts; i++)
-		exprs |= tp->acts[i].kind == RSP_TPA_EXPR;
-	sp->ops[sp->nops++] = (struct agent_op){
-		AGENT_OP_MEM, AGENT_RSP, (uint16_t)(exprs || tp->def.cond ? FAST_WINDOW : 8), 0};
+	for (size_t i = 0; i < tp->nacts; i++) {
+		const struct rsp_tp_action *x = &tp->acts[i];
+		struct ax_verify_info vi;
+
+		if (x->kind != RSP_TPA_EXPR || x->stepping)
+			continue;
+		if (ax_verify(x->code, x->code_len, &vi) != AX_OK ||
+		    !agent_acts_add(sp, x->code, x->code_len, vi.max_depth))
+			window = true;
+		n++;
+	}
+	if (window) /* all of them over the window then, none in the agent */
+		sp->acts_len = sp->acts_budget = 0;
+	tp->acts_in_agent = window ? 0 : n;
+	tp->fast_window = window && (n || tp->def.cond);
+	sp->ops[sp->nops++] =
+		(struct agent_op){AGENT_OP_MEM, AGENT_RSP, (uint16_t)(window ? FAST_WINDOW : 8), 0};
 	for (size_t i = 0; i < pl->nmem; i++) {
 		int64_t off = (int64_t)pl->mem[i].addr;
 		int reg = pl->mem[i].basereg < 0 ? AGENT_RIP : agent_reg_of(pl->mem[i].basereg);
@@ -129,13 +148,6 @@ int tpoints_fast_install(struct tpoints *tr, struct tpoints_tp *tp, pid_t pid)
 		tp->why_trap = "while-stepping";
 		return -EBUSY;
 	}
-	if ((why = plan_ops(tp, &sp)) ||
-	    !(code = function_code(tr, pid, tp->def.addr, &sp.len, &sp.fstart, &why)) ||
-	    !(a = agent_for(tr, pid, tp->def.addr, &why)))
-		goto out;
-	sp.code = code;
-	sp.at = tp->def.addr;
-	sp.owner = tp;
 	if (tp->def.cond) {
 		/* In the agent when it can: a false hit then costs no record, and the condition
 		 * reads any memory, not only what the record holds. */
@@ -147,6 +159,13 @@ int tpoints_fast_install(struct tpoints *tr, struct tpoints_tp *tp, pid_t pid)
 			sp.cond_len = (uint32_t)tp->def.cond_len;
 		}
 	}
+	if ((why = plan_ops(tp, &sp)) ||
+	    !(code = function_code(tr, pid, tp->def.addr, &sp.len, &sp.fstart, &why)) ||
+	    !(a = agent_for(tr, pid, tp->def.addr, &why)))
+		goto out;
+	sp.code = code;
+	sp.at = tp->def.addr;
+	sp.owner = tp;
 	rc = agent_add_site(a, &sp, &why);
 	tp->cond_in_agent = !rc && sp.cond;
 out:

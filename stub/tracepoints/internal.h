@@ -47,10 +47,12 @@ struct tpoints_tp {
 	uint64_t hits, bytes;
 	uint64_t stored, dropped; /* frames committed / hits the buffer refused */
 	bool installed;
-	pid_t pid;	      /* where it is installed */
-	bool fast;	      /* installed as a pad of the in-process agent (gdb's ftrace) */
-	bool ran_fast;	      /* the last run had it as a pad (tstats) */
-	bool cond_in_agent;   /* its condition is evaluated by the agent: records passed it */
+	pid_t pid;		/* where it is installed */
+	bool fast;		/* installed as a pad of the in-process agent (gdb's ftrace) */
+	bool ran_fast;		/* the last run had it as a pad (tstats) */
+	bool cond_in_agent;	/* its condition is evaluated by the agent: records passed it */
+	unsigned acts_in_agent; /* collect expressions the agent runs (fast) */
+	bool fast_window;	/* fast, with expressions evaluated over a stack window */
 	uint64_t adropped;    /* its hits the agent dropped (ring full), counted in hits/dropped */
 	const char *why_trap; /* an ftrace installed as a trap tracepoint: why */
 };

@@ -37,6 +37,13 @@ static int stats(struct tpoints *tr, char *buf, size_t cap)
 	for (size_t i = 0; i < tr->ntps; i++) {
 		const struct tpoints_tp *tp = tr->tps[i];
 
+		char how[96] = "";
+
+		if (tp->ran_fast && tp->acts_in_agent)
+			snprintf(how, sizeof(how), " (%u collect expression%s in the agent)",
+				 tp->acts_in_agent, tp->acts_in_agent == 1 ? "" : "s");
+		else if (tp->ran_fast && tp->fast_window)
+			snprintf(how, sizeof(how), " (expressions over a stack window)");
 		w = snprintf(buf + n, cap - n,
 			     "tracepoint %u at 0x%llx: hits %llu, stored %llu, dropped %llu, "
 			     "bytes %llu%s%s%s\n",
@@ -49,7 +56,7 @@ static int stats(struct tpoints *tr, char *buf, size_t cap)
 			     !tp->ran_fast && tp->def.fast
 				     ? (tp->why_trap ? tp->why_trap : "not installed yet")
 				     : "",
-			     "");
+			     how);
 		if (w < 0 || (size_t)w >= cap - n)
 			return -ENOSPC;
 		n += (size_t)w;

@@ -5,8 +5,9 @@
 # fixture tp, where gdbserver's libinproctrace cannot place a pad: tdump of an ftrace frame is
 # the tdump of a trap tracepoint's frame at the same hit (registers, arguments, locals,
 # globals, *p, a string); 8 threads + main: all 410 hits stored; conditions (evaluated by the
-# agent at the hit, a global's value too); a passcount; the patched bytes read as the original
-# code.
+# agent at the hit, a global's value too); collect expressions run by the agent, or (with a
+# trace state variable) by tracestub over a stack window; a passcount; the patched bytes read
+# as the original code.
 use strict;
 use warnings;
 use FindBin;
@@ -37,8 +38,8 @@ my $fast = session(['ftrace traced', @collect], 10);
 my $trap = session(['trace traced', @collect], 10);
 like($fast, qr/^Fast tracepoint 2 at 0x[0-9a-f]+: file \S*tp\.c, line 19\.$/m, 'gdb: a fast tracepoint (FastTracepoints+)');
 like($fast, qr/^2\s+fast tracepoint keep y .*\n\s+tracepoint already hit 10 times$/m, 'info tracepoints: hit 10 times');
-like($fast, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 10, stored 10, dropped 0, bytes \d+, fast$/m,
-    'monitor tstats: placed as a pad, every hit stored');
+like($fast, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 10, stored 10, dropped 0, bytes \d+, fast \(\d+ collect expressions in the agent\)$/m,
+    'monitor tstats: placed as a pad, every hit stored, the collect expressions run by the agent');
 my @df = $fast =~ /^(Data collected at tracepoint 2, trace frame \d+:\n(?:.*\n)*?message = .*)$/mg;
 my @dt = $trap =~ /^(Data collected at tracepoint 2, trace frame \d+:\n(?:.*\n)*?message = .*)$/mg;
 is(scalar @df, 2, 'tdump of frames 0 and 9');
@@ -49,14 +50,14 @@ like($df[1] // '', qr/^a = 9\nb = 109$/m, 'frame 9: its arguments');
 my $mt = session(['ftrace traced', 'actions', 'collect $regs', 'collect a', 'end', 'break done',
     'tstart', 'continue', 'tstatus', 'monitor tstats'], 10, 'threads');
 like($mt, qr/^Collected 410 trace frames\.$/m, '8 threads and main: 410 frames');
-like($mt, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 410, stored 410, dropped 0, .*fast$/m, 'every hit accounted, none dropped');
+like($mt, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 410, stored 410, dropped 0, .*fast \(1 collect expression in the agent\)$/m, 'every hit accounted, none dropped');
 
 # 20,000 hits in ~50 ms: the server drains the rings while the program runs (a ring holds
 # ~75,000 records), so none is lost
 my $many = session(['set trace-buffer-size 100000000', 'ftrace traced', 'actions', 'collect $regs',
     'end', 'break done', 'tstart', 'continue', 'tstatus', 'monitor tstats'], 20000);
 like($many, qr/^Collected 20000 trace frames\.$/m, '20,000 hits: 20,000 frames');
-like($many, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 20000, stored 20000, dropped 0, .*fast$/m, 'none dropped');
+like($many, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 20000, stored 20000, dropped 0, .*fast$/m, 'none dropped (registers only: no expression)');
 
 # two runs in one session: the pads come out at tstop and go in again at the next tstart
 my $two = session(['ftrace traced', 'actions', 'collect a', 'end', 'break tp.c:53', 'break done',
@@ -64,7 +65,7 @@ my $two = session(['ftrace traced', 'actions', 'collect a', 'end', 'break tp.c:5
     'monitor tstats'], 10, 'threads');
 my @runs = $two =~ /^Collected (\d+) trace frames\.$/mg;
 is("@runs", '10 400', 'tstart twice: main\'s 10 hits, then the threads\' 400');
-like($two, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 400, stored 400, dropped 0, .*fast$/m, 'the second run fast too');
+like($two, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 400, stored 400, dropped 0, .*fast \(1 collect expression in the agent\)$/m, 'the second run fast too');
 
 my $cond = session(['ftrace traced if a == 5', 'actions', 'collect a', 'end', 'break done', 'tstart',
     'continue', 'tstop', 'tstatus', 'tfind start', 'print a'], 10);
@@ -78,9 +79,20 @@ for my $kind ('ftrace', 'trace') {
         'tstart', 'continue', 'tstop', 'tstatus', 'tfind start', 'print a', 'monitor tstats'], 10);
     like($g, qr/^Collected 1 trace frames\.$/m, "$kind: a condition reading a global: one hit of ten");
     like($g, qr/^\$1 = 5$/m, "$kind: the one where counter was 10 (a == 5)");
-    like($g, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 1, stored 1, dropped 0, .*fast$/m,
+    like($g, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 1, stored 1, dropped 0, .*fast \(1 collect expression in the agent\)$/m,
         'monitor tstats: as a pad, one hit counted') if $kind eq 'ftrace';
 }
+
+# A trace state variable in an action: the agent does not run it; tracestub evaluates the
+# actions over a stack window when it drains, in hit order, so $n counts every hit.
+my $tsv = session(['tvariable $n = 0', 'ftrace traced', 'actions', 'teval $n = $n + 1',
+    'collect a', 'end', 'break done', 'tstart', 'continue', 'tstop', 'tstatus',
+    'info tvariables', 'tfind 6', 'print a', 'monitor tstats'], 10);
+like($tsv, qr/^Collected 10 trace frames\.$/m, 'teval in the actions: 10 frames');
+like($tsv, qr/^\$n\s+0\s+10\s*$/m, 'the variable counted the 10 hits');
+like($tsv, qr/^\$1 = 6$/m, 'frame 6 holds a == 6');
+like($tsv, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 10, stored 10, .*fast \(expressions over a stack window\)$/m,
+    'monitor tstats: fast, the expressions left to tracestub');
 
 my $pass = session(['ftrace traced', 'passcount 3', 'actions', 'collect a', 'end', 'break done',
     'tstart', 'continue', 'tstatus'], 10);
