@@ -359,18 +359,32 @@ void x86_64_regs_to_g(const struct user_regs_struct *gp, const struct user_fpreg
 	bool avx_init = avx && !(xsave[XSAVE_BV_OFF] & XSTATE_AVX_BIT);
 
 	if (!fp && !xsave) { /* general registers only (a fast tracepoint's record): the rest
-			      * zero and unavailable in one go */
+			      * zero and unavailable in one go, the general ones by a table */
+		static struct {
+			uint16_t regno, goff, uoff, n;
+		} map[X86_64_NREGS];
+		static unsigned nmap;
+
+		if (!nmap) {
+			struct user_regs_struct z;
+
+			for (unsigned r = 0; r < X86_64_NREGS; r++)
+				if (!is_fp_reg(r) && !is_ymmh(r) && gp_field(&z, r))
+					map[nmap++] = (__typeof__(map[0])){
+						(uint16_t)r, (uint16_t)regs_table[r].offset,
+						(uint16_t)((uint8_t *)gp_field(&z, r) -
+							   (uint8_t *)&z),
+						(uint16_t)(regs_table[r].bitsize / 8 < 8
+								   ? regs_table[r].bitsize / 8
+								   : 8)};
+		}
 		memset(g, 0, x86_64_g_size());
 		if (avail)
 			memset(avail, 0, X86_64_NREGS);
-		for (unsigned r = 0; r < X86_64_NREGS && gp; r++) {
-			if (is_fp_reg(r) || is_ymmh(r))
-				continue;
-			put_le(g + regs_table[r].offset,
-			       *gp_field((struct user_regs_struct *)gp, r),
-			       regs_table[r].bitsize / 8);
+		for (unsigned i = 0; i < nmap && gp; i++) {
+			memcpy(g + map[i].goff, (const uint8_t *)gp + map[i].uoff, map[i].n);
 			if (avail)
-				avail[r] = 1;
+				avail[map[i].regno] = 1;
 		}
 		return;
 	}

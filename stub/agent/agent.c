@@ -35,13 +35,18 @@ struct agent {
 		bool off; /* unpatched */
 	} sites[AGENT_MAX_SITES];
 	unsigned nsites;
-	/* TSC -> CLOCK_MONOTONIC: two points, the later refreshed at each drain */
-	uint64_t tsc0, ns0, tsc1, ns1;
+	/* TSC -> CLOCK_MONOTONIC: ns = ans + (tsc - atsc) * k. k from the first clock point to
+	 * the latest (taken at drains, at most every 100 ms); at each new k the anchor moves to
+	 * that point where the old line put it, so the line never jumps: a call's entry and
+	 * return drained on either side of a change still differ by their TSC difference. */
+	uint64_t tsc0, ns0, atsc, ans, last_tsc;
+	double k;
 	bool tid_checked;
 	bool map_borrowed; /* agent_open_mem: not ours to unmap */
 	uint32_t ring_bytes, nrings;
 	const struct agent_rec **batch;
 	uint64_t *upto, *tails; /* per ring, for a drain */
+	uint64_t fill;		/* the fullest ring's bytes at the last drain's start */
 };
 
 static uint64_t rdtsc(void)
@@ -68,9 +73,30 @@ static void clock_point(uint64_t *tsc, uint64_t *ns)
 
 static uint64_t to_ns(const struct agent *a, uint64_t tsc)
 {
-	double k = (double)(a->ns1 - a->ns0) / (double)(a->tsc1 - a->tsc0);
+	return a->ans + (uint64_t)(int64_t)((double)(int64_t)(tsc - a->atsc) * a->k);
+}
 
-	return a->ns0 + (uint64_t)((double)(int64_t)(tsc - a->tsc0) * k);
+#define RECALIBRATE_NS 100000000ull
+
+/* A new clock point: a better slope, the anchor moved along the old line. */
+static void recalibrate(struct agent *a)
+{
+	uint64_t tsc, ns;
+
+	clock_point(&tsc, &ns);
+	if (tsc <= a->tsc0 || ns <= a->ns0)
+		return;
+	if (a->k > 0 && (double)(tsc - a->last_tsc) * a->k < (double)RECALIBRATE_NS)
+		return;
+	if (a->k > 0) {
+		a->ans = to_ns(a, tsc);
+		a->atsc = tsc;
+	} else {
+		a->ans = a->ns0;
+		a->atsc = a->tsc0;
+	}
+	a->k = (double)(ns - a->ns0) / (double)(tsc - a->tsc0);
+	a->last_tsc = tsc;
 }
 
 static int sys(struct agent *a, const uint64_t args[7], uint64_t *ret)
@@ -188,7 +214,7 @@ static void layout(struct agent *a)
 	clock_point(&a->tsc0, &a->ns0);
 	struct timespec ms = {0, 2000000};
 	nanosleep(&ms, NULL);
-	clock_point(&a->tsc1, &a->ns1);
+	recalibrate(a);
 }
 
 int agent_open_mem(void *map, const struct agent_opts *o, pid_t pid, struct agent **out)
@@ -508,19 +534,43 @@ size_t agent_drain(struct agent *a, agent_hit_fn fn, void *ctx)
 
 	if (!a->map)
 		return 0;
-	clock_point(&a->tsc1, &a->ns1);
+	recalibrate(a);
 	/* What is there now, not what the program writes meanwhile: the caller is not held up
 	 * by a program that hits faster than records are handled. */
+	a->fill = 0;
 	for (uint32_t i = 0; i < a->h->nrings; i++) {
 		struct agent_ring *r = ring_at(a, i);
 
 		a->upto[i] = __atomic_load_n(&r->tid, __ATOMIC_ACQUIRE)
 				     ? __atomic_load_n(&r->head, __ATOMIC_ACQUIRE)
 				     : r->tail;
+		if (a->upto[i] - r->tail > a->fill)
+			a->fill = a->upto[i] - r->tail;
 	}
 	while ((n = drain_batch(a, a->upto, fn, ctx)))
 		total += n;
 	return total;
+}
+
+uint32_t agent_fill_now(const struct agent *a)
+{
+	uint64_t most = 0;
+
+	if (!a->map)
+		return 0;
+	for (uint32_t i = 0; i < a->h->nrings; i++) {
+		struct agent_ring *r = ring_at(a, i);
+		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+
+		if (__atomic_load_n(&r->tid, __ATOMIC_ACQUIRE) && head - r->tail > most)
+			most = head - r->tail;
+	}
+	return (uint32_t)(most * 1000 / a->ring_bytes);
+}
+
+uint32_t agent_fill_permille(const struct agent *a)
+{
+	return (uint32_t)(a->fill * 1000 / a->ring_bytes);
 }
 
 size_t agent_rec_read(const struct agent_rec *rec, uint64_t addr, void *buf, size_t len)
@@ -545,78 +595,6 @@ size_t agent_rec_read(const struct agent_rec *rec, uint64_t addr, void *buf, siz
 	if (most)
 		memcpy(buf, best, most);
 	return most;
-}
-
-/* Immediate bytes of each op the agent runs (rt.c's ax_run); -1: not run there; -2: a trace
- * op, run in actions only. */
-static const int8_t ax_imm[0x34] = {
-	[0x00] = -1, [0x01] = -1, [0x0c] = -2, [0x0d] = -2, [0x1b] = -1, [0x1c] = -1, [0x1d] = -1,
-	[0x1e] = -1, [0x1f] = -1, [0x2c] = -1, [0x2d] = -1, [0x2e] = -1, [0x2f] = -2, [0x30] = -2,
-	[0x31] = -1, [0x16] = 1,  [0x20] = 2,  [0x21] = 2,  [0x22] = 1,	 [0x23] = 2,  [0x24] = 4,
-	[0x25] = 8,  [0x26] = 2,  [0x2a] = 1,  [0x32] = 1,
-};
-
-/* Walk code as the agent would run it: false if an op is not run there. With budget, the
- * most bytes its blocks take (a trace op's size from the constant pushed just before it,
- * else TRACE_GUESS; each memory read one 8-byte block). */
-#define TRACE_GUESS 1024
-static bool ax_walk(const uint8_t *code, size_t len, bool actions, uint64_t *budget)
-{
-	uint64_t last = TRACE_GUESS, n = 0;
-	bool have_last = false;
-
-	for (size_t pc = 0; pc < len;) {
-		uint8_t op = code[pc];
-		int k = op < sizeof(ax_imm) ? ax_imm[op] : -1;
-		uint64_t sz = 0;
-
-		if (k == -1 || (k == -2 && !actions))
-			return false;
-		if (k == -2)
-			k = op == 0x0d ? 1 : op == 0x30 ? 2 : 0;
-		if (pc + 1 + (size_t)k > len)
-			return false;
-		if (op == 0x0d)
-			sz = code[pc + 1];
-		else if (op == 0x30)
-			sz = (uint64_t)code[pc + 1] << 8 | code[pc + 2];
-		else if (op == 0x0c || op == 0x2f)
-			sz = have_last && last < TRACE_GUESS ? last : TRACE_GUESS;
-		else if (op >= 0x17 && op <= 0x1a)
-			sz = 8;
-		if (sz)
-			n += sizeof(struct agent_blk) + ((sz + 7) & ~7ull);
-		have_last = op >= 0x22 && op <= 0x24;
-		if (have_last)
-			for (int i = 0, j = op == 0x22 ? 1 : op == 0x23 ? 2 : 4; i < j; i++)
-				last = (i ? last << 8 : 0) | code[pc + 1 + i];
-		pc += 1 + (size_t)k;
-	}
-	if (budget)
-		*budget += n;
-	return true;
-}
-
-bool agent_cond_fits(const uint8_t *code, size_t len, unsigned depth)
-{
-	if (!code || !len || len > AGENT_COND_MAX || depth > AGENT_COND_DEPTH)
-		return false;
-	return ax_walk(code, len, false, NULL);
-}
-
-bool agent_acts_add(struct agent_site_spec *s, const uint8_t *code, size_t len, unsigned depth)
-{
-	uint64_t budget = s->acts_budget;
-
-	if (!code || !len || len > 0xffff || depth > AGENT_COND_DEPTH ||
-	    len + 2 > AGENT_ACTS_MAX - s->acts_len || !ax_walk(code, len, true, &budget))
-		return false;
-	s->acts[s->acts_len] = (uint8_t)len;
-	s->acts[s->acts_len + 1] = (uint8_t)(len >> 8);
-	memcpy(s->acts + s->acts_len + 2, code, len);
-	s->acts_len += (uint32_t)len + 2;
-	s->acts_budget = budget > UINT32_MAX ? UINT32_MAX : (uint32_t)budget;
-	return true;
 }
 
 uint64_t agent_cond_errors(const struct agent *a)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "arch/x86_64/funcscan.h"
 
@@ -60,32 +61,100 @@ static char *debug_file(const char *path, struct elfsym *es)
 	return strdup(dbg);
 }
 
+/* The symbols of a file, shared by every module set that maps it (a traced server's forked
+ * workers map the same files: each reading its 9 MB executable and libc's 31 MB debug file
+ * again cost a core for a while). Keyed by path and the file's identity; freed with its last
+ * user. */
+struct syms_entry {
+	char *path, *debug_path;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct elfsym *es; /* merged with the debug file's symbols, main synthesized */
+	unsigned refs;
+	struct syms_entry *next;
+};
+static struct syms_entry *syms_cache;
+
+static struct syms_entry *syms_get(const char *path)
+{
+	struct syms_entry *e;
+	struct stat st;
+
+	if (stat(path, &st))
+		return NULL;
+	for (e = syms_cache; e; e = e->next)
+		if (e->dev == st.st_dev && e->ino == st.st_ino && e->size == st.st_size &&
+		    e->mtime.tv_sec == st.st_mtim.tv_sec &&
+		    e->mtime.tv_nsec == st.st_mtim.tv_nsec && !strcmp(e->path, path)) {
+			e->refs++;
+			return e;
+		}
+	if (!(e = calloc(1, sizeof(*e))) || !(e->path = strdup(path)) ||
+	    elfsym_open(path, &e->es) != 0) {
+		if (e)
+			free(e->path);
+		free(e);
+		return NULL; /* not an ELF we can read */
+	}
+	e->debug_path = debug_file(path, e->es);
+	e->dev = st.st_dev;
+	e->ino = st.st_ino;
+	e->size = st.st_size;
+	e->mtime = st.st_mtim;
+	e->refs = 1;
+	e->next = syms_cache;
+	syms_cache = e;
+	return e;
+}
+
+static void syms_put(struct elfsym *es)
+{
+	for (struct syms_entry **pp = &syms_cache, *e; (e = *pp); pp = &e->next) {
+		if (e->es != es)
+			continue;
+		if (--e->refs == 0) {
+			*pp = e->next;
+			elfsym_free(e->es);
+			free(e->path);
+			free(e->debug_path);
+			free(e);
+		}
+		return;
+	}
+	elfsym_free(es);
+}
+
 static int add_module(struct module_set *set, const char *path, uint64_t start, uint64_t end,
 		      uint64_t off)
 {
-	struct elfsym *es = NULL;
+	struct syms_entry *se = syms_get(path);
+	struct elfsym *es = se ? se->es : NULL;
 	uint64_t vaddr;
 
-	if (elfsym_open(path, &es) != 0)
+	if (!es)
 		return 0; /* not an ELF we can read: no symbols, not an error for the set */
 	if (elfsym_offset_to_vaddr(es, off, true, &vaddr) != 0) {
-		elfsym_free(es);
+		syms_put(es);
 		return 0;
 	}
 	struct module **nm = realloc(set->mods, (set->n + 1) * sizeof(*nm));
 	struct module *m = calloc(1, sizeof(*m));
 	char *p = strdup(path);
-	if (!nm || !m || !p) {
+	char *dp = se->debug_path ? strdup(se->debug_path) : NULL;
+	if (!nm || !m || !p || (se->debug_path && !dp)) {
 		if (nm)
 			set->mods = nm;
 		free(m);
 		free(p);
-		elfsym_free(es);
+		free(dp);
+		syms_put(es);
 		return -ENOMEM;
 	}
 	const char *slash = strrchr(p, '/');
 	*m = (struct module){.path = p,
-			     .debug_path = debug_file(path, es),
+			     .debug_path = dp,
 			     .name = slash ? slash + 1 : p,
 			     .start = start,
 			     .end = end,
@@ -244,7 +313,7 @@ void module_set_free(struct module_set *set)
 		struct module *m = set->mods[i];
 		free(m->path);
 		free(m->debug_path);
-		elfsym_free(m->syms);
+		syms_put(m->syms);
 		cfi_free(m->cfi);
 		dwarfinfo_free(m->dwarf);
 		dwarfstr_free(m->dwstr);

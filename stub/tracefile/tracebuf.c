@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "stub/tracefile/tracefile.h"
 
@@ -19,6 +20,7 @@ struct tracebuf {
 	size_t tail;	 /* where the next frame goes */
 	size_t wrap_end; /* wrapped: end of the older segment */
 	bool wrapped, circular, full, pending;
+	bool prefaulted; /* tracebuf_prefault ran on this arena */
 	size_t regs_size;
 	uint64_t created, evicted;
 };
@@ -84,6 +86,21 @@ void tracebuf_free(struct tracebuf *tb)
 	free(tb);
 }
 
+void tracebuf_prefault(struct tracebuf *tb)
+{
+	uintptr_t lo = ((uintptr_t)tb->mem + 4095) & ~(uintptr_t)4095,
+		  hi = ((uintptr_t)tb->mem + tb->size) & ~(uintptr_t)4095;
+
+	if (tb->prefaulted || hi <= lo)
+		return;
+	tb->prefaulted = true;
+	/* MADV_POPULATE_WRITE (Linux 5.14); else one write per page */
+	if (madvise((void *)lo, hi - lo, 23) == 0)
+		return;
+	for (uintptr_t p = lo; p < hi; p += 4096)
+		*(volatile uint8_t *)p = 0;
+}
+
 void tracebuf_clear(struct tracebuf *tb)
 {
 	tb->first = tb->count = 0;
@@ -103,6 +120,7 @@ int tracebuf_resize(struct tracebuf *tb, size_t size)
 		return r;
 	free(tb->mem);
 	free(tb->idx);
+	tb->prefaulted = false;
 	tb->mem = mem;
 	tb->idx = idx;
 	tb->idx_cap = cap;

@@ -44,6 +44,9 @@ void tracebuf_clear(struct tracebuf *tb);
 /* New arena size (clears; 0 = default). 0, -ENOMEM or -EINVAL (size out of range); on
  * error the old arena is kept. */
 int tracebuf_resize(struct tracebuf *tb, size_t size);
+/* Fault the arena's pages in now (a fast tracepoint's frames are then written without a
+ * page fault each 4 KiB, by a tracer that shares the CPUs with the program). */
+void tracebuf_prefault(struct tracebuf *tb);
 void tracebuf_set_circular(struct tracebuf *tb, bool on);
 bool tracebuf_is_circular(const struct tracebuf *tb);
 /* 'R' blocks carry no length: every frame's R block has the size of the target's g packet

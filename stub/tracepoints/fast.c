@@ -22,6 +22,7 @@
 #include "stub/agent/agent.h"
 #include "stub/debuginfo/debuginfo.h"
 #include "stub/live/live.h"
+#include "stub/tracefile/tracefile.h"
 
 #define FAST_WINDOW 1024 /* stack bytes a hit keeps for expressions (collect $locals) */
 #define CODE_MAX    (1u << 20)
@@ -103,23 +104,9 @@ static const char *plan_ops(struct tpoints_tp *tp, struct agent_site_spec *sp)
 	bool window = tp->def.cond && !sp->cond;
 	unsigned n = 0;
 
-	for (size_t i = 0; i < tp->nacts; i++) {
-		const struct rsp_tp_action *x = &tp->acts[i];
-		struct ax_verify_info vi;
-
-		if (x->kind != RSP_TPA_EXPR || x->stepping)
-			continue;
-		if (ax_verify(x->code, x->code_len, &vi) != AX_OK ||
-		    !agent_acts_add(sp, x->code, x->code_len, vi.max_depth))
-			window = true;
-		n++;
-	}
-	if (window) /* all of them over the window then, none in the agent */
-		sp->acts_len = sp->acts_budget = 0;
-	tp->acts_in_agent = window ? 0 : n;
-	tp->fast_window = window && (n || tp->def.cond);
-	sp->ops[sp->nops++] =
-		(struct agent_op){AGENT_OP_MEM, AGENT_RSP, (uint16_t)(window ? FAST_WINDOW : 8), 0};
+	/* the window first (its length once the expressions are placed), the ranges, then the
+	 * expressions: the simplest become ops too while there is room */
+	sp->ops[sp->nops++] = (struct agent_op){AGENT_OP_MEM, AGENT_RSP, 8, 0};
 	for (size_t i = 0; i < pl->nmem; i++) {
 		int64_t off = (int64_t)pl->mem[i].addr;
 		int reg = pl->mem[i].basereg < 0 ? AGENT_RIP : agent_reg_of(pl->mem[i].basereg);
@@ -133,6 +120,22 @@ static const char *plan_ops(struct tpoints_tp *tp, struct agent_site_spec *sp)
 		sp->ops[sp->nops++] = (struct agent_op){AGENT_OP_MEM, (uint8_t)reg,
 							(uint16_t)pl->mem[i].len, (int32_t)off};
 	}
+	for (size_t i = 0; i < tp->nacts; i++) {
+		const struct rsp_tp_action *x = &tp->acts[i];
+		struct ax_verify_info vi;
+
+		if (x->kind != RSP_TPA_EXPR || x->stepping)
+			continue;
+		if (ax_verify(x->code, x->code_len, &vi) != AX_OK ||
+		    !agent_acts_add(sp, x->code, x->code_len, vi.max_depth))
+			window = true;
+		n++;
+	}
+	if (window) /* all of them over the window then, none in the agent */
+		sp->acts_len = sp->acts_budget = 0;
+	sp->ops[0].len = (uint16_t)(window ? FAST_WINDOW : 8);
+	tp->acts_in_agent = window ? 0 : n;
+	tp->fast_window = window && (n || tp->def.cond);
 	return NULL;
 }
 
@@ -168,6 +171,8 @@ int tpoints_fast_install(struct tpoints *tr, struct tpoints_tp *tp, pid_t pid)
 	sp.owner = tp;
 	rc = agent_add_site(a, &sp, &why);
 	tp->cond_in_agent = !rc && sp.cond;
+	if (!rc) /* the frames are written while the program runs: no page faults then */
+		tracebuf_prefault(tr->tb);
 out:
 	free(code);
 	tp->why_trap = rc ? (why ? why : "the site cannot be patched") : NULL;
@@ -241,12 +246,17 @@ void tpoints_fast_close(struct tpoints *tr)
 	tr->agent_cond_errors = 0;
 }
 
+/* The records stay in the rings until gdb asks for the trace (every request that shows it
+ * drains first: qTStatus, qTP, qTV, QTFrame, tsave, tstop, monitor tstats) or a ring is a
+ * quarter full: the frames are built when they are wanted, not while the program runs
+ * beside a tracestub on the same CPUs. */
 int tpoints_tick(void *t)
 {
 	struct tpoints *tr = tpoints_of(t);
 
 	if (!tr || !tr->agent || !tr->running)
 		return -1;
-	tpoints_fast_drain(tr);
+	if (agent_fill_now(tr->agent) > 250)
+		tpoints_fast_drain(tr);
 	return 5;
 }

@@ -218,6 +218,7 @@ int tpoints_tsv_value(void *t, uint32_t num, int64_t *val)
 			return -ENOENT;
 		return tracebuf_frame_tsv(&fr, (int32_t)num, val);
 	}
+	tpoints_fast_drain(tr); /* the fast hits so far first: they may set it */
 	v = tpoints_tsv(tr, num);
 	if (!v || !v->defined)
 		return -ENOENT;

@@ -269,7 +269,7 @@ static void collect_args(struct trace_hitctx *hc, struct tfunc *f, enum tevent_t
 	tevent_init(ev, type);
 	hc->nstr = hc->nreads = 0;
 	hc->mod = f->mod;
-	if (hc->t->cli->args || hc->t->cli->specs[f->spec].cond.present)
+	if (trace_shows_args(hc->t->cli) || hc->t->cli->specs[f->spec].cond.present)
 		ev->nargs = trace_collect(hc, &f->plan, false, f->plan.at_entry, ev->args,
 					  TEVENT_MAX_VALUES);
 }
@@ -351,7 +351,7 @@ static void on_entry(struct trace_hitctx *hc, struct tfunc *f)
 		release_if_idle(t, th);
 		return;
 	}
-	if (!t->cli->args)
+	if (!trace_shows_args(t->cli))
 		t->ev.nargs = 0;
 	if (!th && !(th = thread_get(t, hit->pid, key, f->go))) {
 		t->dropped_calls++;
@@ -491,7 +491,7 @@ static void on_hit(struct trace_hitctx *hc, struct tfunc *f)
 	collect_args(hc, f, TEVENT_HIT);
 	if (!cond_ok(t, f))
 		return;
-	if (!t->cli->args)
+	if (!trace_shows_args(t->cli))
 		t->ev.nargs = 0;
 	fill(hc, f, th ? th->depth : 0, goid);
 	new_span(t, th && th->top >= 0 ? &t->calls[th->top] : NULL, hc->hit,

@@ -490,7 +490,7 @@ static unsigned render(struct trace_hitctx *hc, const struct tval_plan *p, const
 
 static void failed(const struct tval_plan *p, int err, struct tvalue *out)
 {
-	out->name = p->name;
+	*out = (struct tvalue){.name = p->name};
 	if (err == -ENODATA) {
 		out->kind = TV_UNAVAILABLE;
 	} else {

@@ -348,7 +348,7 @@ int trace_fast_place(struct trace *t, struct tsite *x)
 	 * shown: the backtrace stops there) */
 	if (c->bt_depth && w.window < WINDOW_BT)
 		w.window = WINDOW_BT;
-	if (c->args || c->specs[f->spec].cond.present)
+	if ((exit ? c->args : trace_shows_args(c)) || c->specs[f->spec].cond.present)
 		values(&w, f, exit, pc);
 	if (w.why)
 		goto trap;
@@ -480,17 +480,22 @@ static void on_record(void *ctx, const struct agent_hit *h)
 
 void trace_fast_drain(struct trace *t, struct tspace *only)
 {
-	size_t n = 0;
+	uint32_t fill = 0;
 
 	if (t->draining)
 		return;
 	t->draining = true;
 	for (struct tspace *s = t->spaces; s; s = s->next)
-		if (s->agent && !s->agent_borrowed && (!only || s == only))
-			n += agent_drain(s->agent, on_record, t);
+		if (s->agent && !s->agent_borrowed && (!only || s == only)) {
+			agent_drain(s->agent, on_record, t);
+			if (agent_fill_permille(s->agent) > fill)
+				fill = agent_fill_permille(s->agent);
+		}
 	t->draining = false;
+	/* every millisecond once a ring is an eighth full, else every 5: a server's steady
+	 * hits cost it no wakeups of ours beyond that (each one takes a CPU from it) */
 	if (!only)
-		t->fast_busy = n > 256;
+		t->fast_busy = fill > 125;
 }
 
 void trace_fast_disable(struct trace *t)

@@ -214,6 +214,14 @@ struct trace_out {
 	uint64_t status_last_ns;
 };
 
+/* Are arguments shown anywhere? Not with -q and no file or exporter: then they are not
+ * collected (results still are: the summary counts errors). */
+static inline bool trace_shows_args(const struct tracecli *c)
+{
+	return c->args && (!c->quiet || c->json_path || c->gdbtrace_path || c->chrome_path ||
+			   c->otlp_url || c->otlp_file);
+}
+
 struct trace {
 	const struct tracecli *cli;
 	struct trace_env env;
@@ -246,7 +254,7 @@ struct trace {
 	const struct agent_rec *rec; /* the record a fast hit is being handled from */
 	bool draining;
 	uint64_t fast_dropped; /* hits lost on full rings, counted when a process ends */
-	bool fast_busy;	       /* the last drain found many records */
+	bool fast_busy;	       /* the last drain found a ring an eighth full */
 	bool fast_retry;       /* some site waits for trace_fast_promote */
 	uint64_t fast_retry_ns;
 };

@@ -84,6 +84,11 @@ is(scalar @bad, 0, 'fast: every return has a duration');
 my ($tf) = grep { $_->{func} eq 'fc_add' } @fc;
 ok($tf && $tf->{time_ns} > 0 && $tf->{time_ns} < 60e9, 'fast: timestamps on the session clock');
 
+# -q shows no arguments, so none are collected, but a condition still reads the one it names
+my $q = trace_run(120, '-q', '-e', 'fc_name if label == "worker-2"', '-e', 'fc_add', '--', $prog, 4, 400);
+like($q->{err}, qr/^fc_name\s+fastcalls\s+4\s/m, '-q with a condition on a string argument: the 4 calls of worker-2');
+like($q->{err}, qr/^fc_add\s+fastcalls\s+1601\s/m, '-q: every call counted');
+
 # A ring fills when one thread hits faster than it is drained: hits are lost and counted,
 # and no return is paired with a call it does not belong to (text output: JSON::PP is slow).
 my $big = trace_run(120, '-e', 'fc_add', '--', $prog, 1, 300000);

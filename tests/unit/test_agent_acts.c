@@ -212,7 +212,7 @@ int main(void)
 	uint32_t id = agent_site_local(a, &owner, 0x401000);
 	static struct agent_site s;
 	struct agent_site_spec sp;
-	unsigned tried = 0, agree = 0, faults = 0, cut = 0;
+	unsigned tried = 0, agree = 0, faults = 0, cut = 0, mem_ops = 0;
 
 	G = (uint64_t *)(stack + 4096 - 256 - 128 - 16 * 8);
 	S = &s;
@@ -230,11 +230,12 @@ int main(void)
 			continue;
 		memset(&s, 0, sizeof(s));
 		s.id = id;
-		s.nops = 1;
 		s.addr = 0x401000;
 		s.red_zone = 128;
-		s.ops[0] = (struct agent_op){AGENT_OP_MEM, AGENT_RSP, 8, 0};
-		s.rec_len = (agent_rec_len(s.ops, 1) + sp.acts_budget + 31) & ~31u;
+		memcpy(s.ops, sp.ops, sp.nops * sizeof(s.ops[0])); /* those that became ops */
+		s.nops = sp.nops;
+		mem_ops += sp.nops > 0;
+		s.rec_len = (agent_rec_len(s.ops, s.nops) + sp.acts_budget + 31) & ~31u;
 		memcpy(s.acts, sp.acts, sp.acts_len);
 		s.acts_len = sp.acts_len;
 		for (int i = 0; i < 16; i++)
@@ -257,13 +258,29 @@ int main(void)
 			       round, (int)st_live, live.n, (int)st_rec, fromrec.n, drained);
 		cut += rec_len_seen < s.rec_len;
 	}
-	printf("# %u actions, %u agree, %u stopped by a fault, %u records shorter than their "
-	       "budget\n",
-	       tried, agree, faults, cut);
+	printf("# %u actions (%u became MEM ops), %u agree, %u stopped by a fault, %u records "
+	       "shorter than their budget\n",
+	       tried, mem_ops, agree, faults, cut);
 	ok(tried > 2500 && agree == tried && faults > 100 && tried - faults > 1000,
 	   "random actions: the record holds every byte tracestub's evaluation needs, the same "
 	   "blocks and bytes as over the live memory");
 	ok(cut > 100, "a record is as long as what was written, not its budget");
+	ok(mem_ops > 100 && mem_ops < tried - 100, "some actions became MEM ops, not all");
+
+	/* gdb's collect of a local at -O0 (rbp + 16 - 36, 4 bytes) and of 64 bytes at rsp: ops */
+	{
+		static const uint8_t local[] = {0x26, 0, 6,    0x22, 0x10, 0x02, 0x22, 0xdc,
+						0x16, 8, 0x02, 0x22, 4,	   0x0c, 0x27},
+				     at_rsp[] = {0x26, 0, 7, 0x22, 64, 0x0c, 0x27};
+
+		memset(&sp, 0, sizeof(sp));
+		ok(agent_acts_add(&sp, local, sizeof(local), 2) &&
+			   agent_acts_add(&sp, at_rsp, sizeof(at_rsp), 2) && sp.acts_len == 0 &&
+			   sp.nops == 2 && sp.ops[0].reg == AGENT_RBP && sp.ops[0].off == -20 &&
+			   sp.ops[0].len == 4 && sp.ops[1].reg == AGENT_RSP && sp.ops[1].off == 0 &&
+			   sp.ops[1].len == 64,
+		   "a local at -O0 and *(char (*)[64])$rsp: MEM ops, no bytecode to interpret");
+	}
 
 	/* a budget too small: the blocks are cut to it, never past */
 	{
@@ -296,7 +313,7 @@ int main(void)
 
 	/* what the agent takes */
 	static const uint8_t tsv[] = {0x2e, 0, 1, 0x27}, flt[] = {0x26, 0, 5, 0x1c, 0x27},
-			     quick[] = {0x26, 0, 5, 0x0d, 8, 0x27};
+			     quick[] = {0x26, 0, 5, 0x1a, 0x0d, 8, 0x27}; /* through a pointer */
 	uint8_t big[1100];
 	memset(&sp, 0, sizeof(sp));
 	ok(!agent_acts_add(&sp, tsv, sizeof(tsv), 1) && !agent_acts_add(&sp, flt, sizeof(flt), 1) &&
@@ -304,8 +321,9 @@ int main(void)
 		   sp.acts_len == 0,
 	   "trace state variables, floats and deep stacks stay with tracestub");
 	ok(agent_acts_add(&sp, quick, sizeof(quick), 1) && sp.acts_len == sizeof(quick) + 2 &&
-		   sp.acts_budget == sizeof(struct agent_blk) + 8,
-	   "trace_quick 8 taken: its budget is one 8-byte block");
+		   sp.acts_budget == 2 * (sizeof(struct agent_blk) + 8),
+	   "*(rdi) traced 8 bytes: its budget is two 8-byte blocks (the pointer, what it points "
+	   "to)");
 	memset(big, 0x28, sizeof(big));
 	ok(!agent_acts_add(&sp, big, sizeof(big), 1) && sp.acts_len == sizeof(quick) + 2,
 	   "an expression longer than the room left is refused, the others stay");

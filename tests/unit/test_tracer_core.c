@@ -77,6 +77,7 @@ static void session(char **argv, int argc)
 	if (tracecli_parse(argc, argv, &cli, err, sizeof(err)))
 		printf("# parse: %s\n", err);
 	cli.quiet = true;
+	cli.json_path = "/dev/null"; /* an output that shows arguments: they are collected */
 	T.cli = &cli;
 	T.env = (struct trace_env){f_insert, f_remove, f_readv, NULL, NULL, NULL, NULL};
 	T.start_ns = 1000000;
