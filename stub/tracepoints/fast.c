@@ -104,8 +104,8 @@ static const char *plan_ops(struct tpoints_tp *tp, struct agent_site_spec *sp)
 	bool window = tp->def.cond && !sp->cond;
 	unsigned n = 0;
 
-	/* the window first (its length once the expressions are placed), the ranges, then the
-	 * expressions: the simplest become ops too while there is room */
+	/* the window first (kept once the expressions are placed if one needs it), the ranges,
+	 * then the expressions: the simplest become ops too while there is room */
 	sp->ops[sp->nops++] = (struct agent_op){AGENT_OP_MEM, AGENT_RSP, 8, 0};
 	for (size_t i = 0; i < pl->nmem; i++) {
 		int64_t off = (int64_t)pl->mem[i].addr;
@@ -133,7 +133,12 @@ static const char *plan_ops(struct tpoints_tp *tp, struct agent_site_spec *sp)
 	}
 	if (window) /* all of them over the window then, none in the agent */
 		sp->acts_len = sp->acts_budget = 0;
-	sp->ops[0].len = (uint16_t)(window ? FAST_WINDOW : 8);
+	if (window) { /* else no stack but what the actions name, as a trap hit collects */
+		sp->ops[0].len = FAST_WINDOW;
+	} else {
+		memmove(&sp->ops[0], &sp->ops[1], (sp->nops - 1) * sizeof(sp->ops[0]));
+		sp->nops--;
+	}
 	tp->acts_in_agent = window ? 0 : n;
 	tp->fast_window = window && (n || tp->def.cond);
 	return NULL;
