@@ -184,6 +184,14 @@ ratio "gdb tracepoint, gdbserver" "headless fast path, 1 thread" "gdbserver trac
 	awk -v a="$(echo "${tput[headless fast path, 8 threads]}" | median | cut -d' ' -f1)" \
 	    -v b="$(echo "${tput[headless fast path, 1 thread]}" | median | cut -d' ' -f1)" \
 	    'BEGIN{printf "%-44s %.2fx\n", "fast path hits/s, 8 threads / 1 thread", a/b}'
+# The same from the best round of each: 8 threads on 2 cores wait on each other's time slices
+# now and then (a thread woken behind another for milliseconds, tracer idle), which the
+# median keeps; the best round is the hit path's own scaling.
+best() { tr ' ' '\n' | grep -v '^$' | sort -n | tail -1; }
+[ -n "${tput[headless fast path, 8 threads]:-}" ] && [ -n "${tput[headless fast path, 1 thread]:-}" ] &&
+	awk -v a="$(echo "${tput[headless fast path, 8 threads]}" | best)" \
+	    -v b="$(echo "${tput[headless fast path, 1 thread]}" | best)" \
+	    'BEGIN{printf "%-44s %.2fx\n", "  best round of each", a/b}'
 # Fairness of the trap path: 32 threads trapping on one function; the slowest call waited
 # for the others' traps to be served (arrival order keeps that to about one round).
 fair=$("$TS" trace -q --trap -e f -- "$W" 1000 32 2>&1 >/dev/null | awk '$1=="f"{print $6, $7, $10, $11}')

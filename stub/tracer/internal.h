@@ -253,9 +253,10 @@ struct trace {
 	/* the fast path (stub/agent/) */
 	const struct agent_rec *rec; /* the record a fast hit is being handled from */
 	bool draining;
-	uint64_t fast_dropped; /* hits lost on full rings, counted when a process ends */
-	bool fast_busy;	       /* the last drain found a ring an eighth full */
-	bool fast_retry;       /* some site waits for trace_fast_promote */
+	uint64_t fast_dropped;	  /* hits lost on full rings, counted when a process ends */
+	bool fast_busy;		  /* the last drain found a ring an eighth full */
+	uint64_t fast_drained_ns; /* when the rings were last drained (trace_now_ns) */
+	bool fast_retry;	  /* some site waits for trace_fast_promote */
 	uint64_t fast_retry_ns;
 };
 
@@ -272,6 +273,8 @@ void trace_fast_promote(struct trace *t);
 int trace_fast_yield(struct trace *t, struct tspace *s, uint64_t addr);
 /* Every record of every process (or of s only), oldest first, through trace_handle. */
 void trace_fast_drain(struct trace *t, struct tspace *s);
+/* The event loop's: drain when a ring fills or the records have waited long enough. */
+void trace_fast_tick(struct trace *t);
 /* Tracing stops: hits return at once from now on. */
 void trace_fast_disable(struct trace *t);
 /* s is gone or has exec'd: drain it, free its agent. */

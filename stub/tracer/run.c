@@ -322,7 +322,7 @@ static int loop(struct session *ss, int sfd)
 			handle_quit(ss, (int)si.ssi_signo);
 		if (pf[0].revents & POLLIN)
 			pump(ss);
-		trace_fast_drain(t, NULL);
+		trace_fast_tick(t);
 		trace_fast_promote(t);
 		trace_retsite_sweep(t);
 		now = trace_now_ns();
