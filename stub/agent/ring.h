@@ -121,17 +121,22 @@ struct agent_rec {
 #define AGENT_REC_AFTER_LOSS 1
 
 struct agent_ring {
+	/* read by every thread looking for its ring (open addressing by tid): written only
+	 * when the ring is claimed or freed, never per hit */
+	int32_t tid; /* owner; 0 = free; claimed by the thread with a compare-exchange */
+	int32_t pid; /* the owner's process (getpid when claimed: forks share the rings) */
+	uint64_t pad_owner[7];
+	/* the producer's, written per hit (its own cache line: another thread's probe for its
+	 * ring never pulls it away) */
 	uint64_t head;	      /* written by the producer only */
 	uint32_t busy;	      /* the producer is inside a hit (a nested hit drops) */
-	int32_t tid;	      /* owner; 0 = free; claimed by the thread with a compare-exchange */
 	uint32_t lost;	      /* a hit was dropped since the last record (the next one says so) */
-	int32_t pid;	      /* the owner's process (getpid when claimed: forks share the rings) */
 	uint64_t cond_errors; /* conditions that failed to evaluate (counted as false) */
 	/* Stack pages [stk_lo, stk_hi) the kernel read for this thread, from the page holding
 	 * its rsp upward: read directly while rsp stays in them (a thread's stack above its
 	 * rsp stays mapped while it runs there). Reset when the ring is claimed. */
 	uint64_t stk_lo, stk_hi;
-	uint64_t pad0[2];
+	uint64_t pad0[3];
 	uint64_t tail; /* written by tracestub only */
 	uint64_t pad1[7];
 	/* hits dropped (ring full or busy), per site */
