@@ -6,10 +6,11 @@
 #include <string.h>
 
 /* Immediate bytes of each op the agent runs (rt.c's ax_run); -1: not run there; -2: a trace
- * op, run in actions only. */
+ * op, run in actions only; -3: a trace state variable op (2 bytes: its number), run when
+ * the caller's bitmap says the agent holds that variable. */
 static const int8_t ax_imm[0x34] = {
 	[0x00] = -1, [0x01] = -1, [0x0c] = -2, [0x0d] = -2, [0x1b] = -1, [0x1c] = -1, [0x1d] = -1,
-	[0x1e] = -1, [0x1f] = -1, [0x2c] = -1, [0x2d] = -1, [0x2e] = -1, [0x2f] = -2, [0x30] = -2,
+	[0x1e] = -1, [0x1f] = -1, [0x2c] = -3, [0x2d] = -3, [0x2e] = -3, [0x2f] = -2, [0x30] = -2,
 	[0x31] = -1, [0x16] = 1,  [0x20] = 2,  [0x21] = 2,  [0x22] = 1,	 [0x23] = 2,  [0x24] = 4,
 	[0x25] = 8,  [0x26] = 2,  [0x2a] = 1,  [0x32] = 1,
 };
@@ -18,7 +19,8 @@ static const int8_t ax_imm[0x34] = {
  * most bytes its blocks take (a trace op's size from the constant pushed just before it,
  * else TRACE_GUESS; each memory read one 8-byte block). */
 #define TRACE_GUESS 1024
-static bool ax_walk(const uint8_t *code, size_t len, bool actions, uint64_t *budget)
+static bool ax_walk(const uint8_t *code, size_t len, bool actions, uint64_t *budget,
+		    const uint64_t *tsv_ok, bool *uses_tsv)
 {
 	uint64_t last = TRACE_GUESS, n = 0;
 	bool have_last = false;
@@ -32,6 +34,17 @@ static bool ax_walk(const uint8_t *code, size_t len, bool actions, uint64_t *bud
 			return false;
 		if (k == -2)
 			k = op == 0x0d ? 1 : op == 0x30 ? 2 : 0;
+		if (k == -3) {
+			uint32_t num = pc + 2 < len ? (uint32_t)code[pc + 1] << 8 | code[pc + 2]
+						    : AGENT_MAX_TSV;
+
+			if (!tsv_ok || num >= AGENT_MAX_TSV ||
+			    !(tsv_ok[num / 64] >> (num % 64) & 1))
+				return false;
+			*uses_tsv = true;
+			k = 2;
+			sz = actions ? 8 : 0; /* its value, recorded */
+		}
 		if (pc + 1 + (size_t)k > len)
 			return false;
 		if (op == 0x0d)
@@ -40,8 +53,8 @@ static bool ax_walk(const uint8_t *code, size_t len, bool actions, uint64_t *bud
 			sz = (uint64_t)code[pc + 1] << 8 | code[pc + 2];
 		else if (op == 0x0c || op == 0x2f)
 			sz = have_last && last < TRACE_GUESS ? last : TRACE_GUESS;
-		else if (op >= 0x17 && op <= 0x1a)
-			sz = 8;
+		else if ((op >= 0x17 && op <= 0x1a) || (op >= 0x2c && op <= 0x2e))
+			sz = actions ? 8 : 0;
 		if (sz)
 			n += sizeof(struct agent_blk) + ((sz + 7) & ~7ull);
 		have_last = op >= 0x22 && op <= 0x24;
@@ -55,11 +68,17 @@ static bool ax_walk(const uint8_t *code, size_t len, bool actions, uint64_t *bud
 	return true;
 }
 
-bool agent_cond_fits(const uint8_t *code, size_t len, unsigned depth)
+bool agent_cond_fits(const uint8_t *code, size_t len, unsigned depth, const uint64_t *tsv_ok,
+		     bool *uses_tsv)
 {
-	if (!code || !len || len > AGENT_COND_MAX || depth > AGENT_COND_DEPTH)
+	bool t = false;
+
+	if (!code || !len || len > AGENT_COND_MAX || depth > AGENT_COND_DEPTH ||
+	    !ax_walk(code, len, false, NULL, tsv_ok, &t))
 		return false;
-	return ax_walk(code, len, false, NULL);
+	if (uses_tsv)
+		*uses_tsv = t;
+	return true;
 }
 
 /* An expression that only traces memory at fixed offsets from registers (gdb's `collect
@@ -164,9 +183,13 @@ bool agent_acts_add(struct agent_site_spec *s, const uint8_t *code, size_t len, 
 
 	if (code && len && as_mem_ops(code, len, s))
 		return true;
+	bool t = false;
+
 	if (!code || !len || len > 0xffff || depth > AGENT_COND_DEPTH ||
-	    len + 2 > AGENT_ACTS_MAX - s->acts_len || !ax_walk(code, len, true, &budget))
+	    len + 2 > AGENT_ACTS_MAX - s->acts_len ||
+	    !ax_walk(code, len, true, &budget, s->tsv_ok, &t))
 		return false;
+	s->tsv |= t;
 	s->acts[s->acts_len] = (uint8_t)len;
 	s->acts[s->acts_len + 1] = (uint8_t)(len >> 8);
 	memcpy(s->acts + s->acts_len + 2, code, len);

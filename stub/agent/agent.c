@@ -18,6 +18,7 @@
 #include "stub/live/live.h"
 
 #define HDR_BYTES 4096
+_Static_assert(sizeof(struct agent_hdr) <= HDR_BYTES, "the header fits its page");
 #define MAX_BATCH 65536
 
 struct agent {
@@ -372,6 +373,7 @@ int agent_add_site(struct agent *a, const struct agent_site_spec *s, const char 
 	d.id = a->nsites;
 	d.nops = s->nops;
 	d.rec_len = agent_rec_len(s->ops, s->nops);
+	d.tsv = s->tsv;
 	if (s->acts_len) { /* what the expressions may write: most of a record at most */
 		uint64_t n = (uint64_t)d.rec_len + s->acts_budget + AGENT_REC_ALIGN - 1;
 
@@ -550,6 +552,34 @@ size_t agent_drain(struct agent *a, agent_hit_fn fn, void *ctx)
 	while ((n = drain_batch(a, a->upto, fn, ctx)))
 		total += n;
 	return total;
+}
+
+bool agent_rec_tsv(const struct agent_rec *rec, uint32_t *cursor, uint32_t num, int64_t *val)
+{
+	const uint8_t *p = (const uint8_t *)(rec + 1);
+
+	for (uint32_t i = 0; i < rec->nblk; i++) {
+		const struct agent_blk *b = (const struct agent_blk *)p;
+
+		if (i >= *cursor && b->addr == AGENT_TSV_BLK + num && b->got == 8) {
+			memcpy(val, b + 1, 8);
+			*cursor = i + 1;
+			return true;
+		}
+		p += sizeof(*b) + ((b->len + 7u) & ~7u);
+	}
+	return false;
+}
+
+void agent_tsv_set(struct agent *a, uint32_t n, int64_t v)
+{
+	if (a->map && n < AGENT_MAX_TSV)
+		__atomic_store_n(&a->h->tsv[n], v, __ATOMIC_RELAXED);
+}
+
+int64_t agent_tsv_get(const struct agent *a, uint32_t n)
+{
+	return a->map && n < AGENT_MAX_TSV ? __atomic_load_n(&a->h->tsv[n], __ATOMIC_RELAXED) : 0;
 }
 
 uint32_t agent_fill_now(const struct agent *a)

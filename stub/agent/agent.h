@@ -60,6 +60,10 @@ struct agent_site_spec {
 	struct agent_op ops[AGENT_MAX_OPS];
 	const uint8_t *cond; /* condition for the agent to evaluate (agent_cond_fits), or NULL */
 	uint32_t cond_len;
+	/* trace state variables the agent holds (bit n: number n, defined, not built in), or
+	 * NULL: expressions using others (or any, with NULL) are not the agent's */
+	const uint64_t *tsv_ok;
+	bool tsv; /* the condition or an expression uses them: the hit takes the tsv lock */
 	/* collect expressions for the agent to run (agent_acts_add), packed */
 	uint8_t acts[AGENT_ACTS_MAX];
 	uint32_t acts_len;
@@ -73,8 +77,13 @@ struct agent_site_spec {
 int agent_reg_of(int regno);
 /* Can the agent evaluate this (verified) condition: at most AGENT_COND_MAX bytes, a stack of
  * at most AGENT_COND_DEPTH values (depth: ax_verify's), only the ops it knows (no trace
- * ops, no trace state variables)? */
-bool agent_cond_fits(const uint8_t *code, size_t len, unsigned depth);
+ * ops, no floats, trace state variables only those tsv_ok names; *uses_tsv (may be NULL)
+ * says whether it uses any)? */
+bool agent_cond_fits(const uint8_t *code, size_t len, unsigned depth, const uint64_t *tsv_ok,
+		     bool *uses_tsv);
+/* The agent's trace state variable n (< AGENT_MAX_TSV): set at tstart, read back. */
+void agent_tsv_set(struct agent *a, uint32_t n, int64_t v);
+int64_t agent_tsv_get(const struct agent *a, uint32_t n);
 /* Add a (verified) collect expression for the agent to run at each hit: false when it cannot
  * (ops it does not run: trace state variables, floats, printf; a stack deeper than
  * AGENT_COND_DEPTH; no room left), and then tracestub evaluates it over a stack window. */
@@ -115,6 +124,9 @@ uint32_t agent_fill_now(const struct agent *a);
 /* Bytes [addr, addr+len) from the record's blocks: how many are there from addr on (a block
  * holding addr, up to what the agent got), 0 if none holds addr. */
 size_t agent_rec_read(const struct agent_rec *rec, uint64_t addr, void *buf, size_t len);
+/* The next trace state variable num the record's expressions used, from block *cursor on
+ * (0 at first; moved past it): true with its value, false if there is none. */
+bool agent_rec_tsv(const struct agent_rec *rec, uint32_t *cursor, uint32_t num, int64_t *val);
 /* Hits of the site owned by owner that were dropped (ring full or busy, no free ring). */
 uint64_t agent_dropped(const struct agent *a, const void *owner);
 /* A thread is gone: drain first, then its rings are free for others. */

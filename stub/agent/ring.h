@@ -16,14 +16,19 @@
 
 #include <stdint.h>
 
-#define AGENT_MAGIC	       0x3174736563617274ull /* "tracest1" */
-#define AGENT_VERSION	       1
-#define AGENT_MAX_SITES	       1024
-#define AGENT_MAX_OPS	       8
-#define AGENT_NREGS	       18  /* agent_gregs (16 words) + rsp + rip */
-#define AGENT_COND_MAX	       256 /* bytes of a condition the agent evaluates (agent expression) */
-#define AGENT_COND_DEPTH       32  /* its stack, in values (tracestub checks the depth first) */
-#define AGENT_ACTS_MAX	       1024  /* bytes of a site's collect expressions, packed */
+#define AGENT_MAGIC	 0x3174736563617274ull /* "tracest1" */
+#define AGENT_VERSION	 1
+#define AGENT_MAX_SITES	 1024
+#define AGENT_MAX_OPS	 8
+#define AGENT_NREGS	 18   /* agent_gregs (16 words) + rsp + rip */
+#define AGENT_COND_MAX	 256  /* bytes of a condition the agent evaluates (agent expression) */
+#define AGENT_COND_DEPTH 32   /* its stack, in values (tracestub checks the depth first) */
+#define AGENT_ACTS_MAX	 1024 /* bytes of a site's collect expressions, packed */
+#define AGENT_MAX_TSV	 256  /* trace state variables the agent knows: numbers 0..255 */
+/* A record's block for a trace state variable (getv, setv or tracev of an expression, in the
+ * order they ran): addr AGENT_TSV_BLK + its number (no user address is this high), 8 bytes,
+ * the value. */
+#define AGENT_TSV_BLK	       0xffffffffffff0000ull
 #define AGENT_GLIBC_TID_OFFSET 0x2d0 /* struct pthread's tid (glibc >= 2.26, x86_64); checked */
 
 /* General registers as the pad pushes them (lowest address first). */
@@ -74,16 +79,17 @@ struct agent_op {
 struct agent_site {
 	uint32_t id; /* < AGENT_MAX_SITES */
 	uint32_t nops;
-	uint32_t rec_len; /* bytes of its record, AGENT_REC_ALIGN-aligned (tracestub computes) */
-	uint32_t pad;
+	uint32_t rec_len;  /* bytes of its record, AGENT_REC_ALIGN-aligned (tracestub computes) */
+	uint32_t tsv;	   /* its condition or expressions use trace state variables: the hit
+			    * holds the header's tsv_lock from the condition to the record's end */
 	uint64_t addr;	   /* the probed instruction (a return site: the `ret`) */
 	uint64_t red_zone; /* bytes the pad skipped below rsp before saving (128 or 0), or
 			    * AGENT_RSP_SAVED: the site's rsp is the frame's 17th word (Go) */
 	struct agent_op ops[AGENT_MAX_OPS];
 	/* gdb's condition, evaluated before anything is written: false or an error (a read
 	 * that faults, a division by zero) and the hit records nothing. cond_len 0: none.
-	 * Only reg, ref, const, arithmetic, comparison and jump ops (no trace ops, no trace
-	 * state variables: those conditions are evaluated by tracestub on the record). */
+	 * Reg, ref, const, arithmetic, comparison, jump and trace state variable ops (no
+	 * trace ops, no floats: those conditions are evaluated by tracestub on the record). */
 	uint32_t cond_len;
 	/* gdb's collect expressions (X actions), run after the ops: [length (2 bytes,
 	 * little-endian)][bytecode] each. Their trace ops write blocks, their memory reads
@@ -157,8 +163,13 @@ struct agent_hdr {
 			       * ask the kernel (gettid) */
 	uint32_t fsgsbase;    /* rdfsbase is usable */
 	uint32_t pad;
-	uint64_t nofree; /* hits dropped because every ring was taken */
-	uint64_t reserved[8];
+	uint64_t nofree;   /* hits dropped because every ring was taken */
+	uint32_t tsv_lock; /* held by a hit whose site uses trace state variables */
+	uint32_t pad2;
+	uint64_t reserved[7];
+	/* gdb's trace state variables by number (tracestub sets them at tstart and reads them
+	 * back; a site's getv/setv use them at the hit, under tsv_lock) */
+	int64_t tsv[AGENT_MAX_TSV];
 };
 
 #endif

@@ -273,25 +273,40 @@ static void blk_put(struct sink *o, struct agent_ring *r, uint64_t rsp, uint64_t
 	o->rec->nblk++;
 }
 
+/* A trace state variable's value as an expression saw it: a block of its own. */
+static void tsv_put(struct sink *o, uint64_t num, uint64_t val)
+{
+	struct agent_blk *b = (struct agent_blk *)o->p;
+
+	if ((uint64_t)(o->end - o->p) < sizeof(*b) + 8)
+		return;
+	b->addr = AGENT_TSV_BLK + num;
+	b->len = b->got = 8;
+	*(u64u *)(b + 1) = val;
+	o->p += sizeof(*b) + 8;
+	o->rec->nblk++;
+}
+
 /* Agent-expression bytecode over the hit: a condition (o NULL: 1 true, 0 false) or an
  * action (o: its trace ops write blocks, and each memory read is kept as a block too, so
  * tracestub's own evaluation of the action over the record finds every byte the agent saw).
  * -1: it could not be evaluated. The same semantics as tracestub's evaluator
  * (protocol/ax.c) for the ops it takes; anything else is -1. */
 static int ax_run(const struct agent_site *s, const uint8_t *c, uint32_t len, const uint64_t *g,
-		  struct agent_ring *r, uint64_t rsp, struct sink *o)
+		  struct agent_ring *r, uint64_t rsp, struct sink *o, struct agent_hdr *h)
 {
 	uint32_t pc = 0, sp = 0;
 	uint64_t st[AGENT_COND_DEPTH], a, b;
 	static const uint8_t imm[0x34] = {
-		[0x0d] = 1, [0x16] = 1, [0x20] = 2, [0x21] = 2, [0x22] = 1, [0x23] = 2,
-		[0x24] = 4, [0x25] = 8, [0x26] = 2, [0x2a] = 1, [0x30] = 2, [0x32] = 1};
+		[0x0d] = 1, [0x16] = 1, [0x20] = 2, [0x21] = 2, [0x22] = 1,
+		[0x23] = 2, [0x24] = 4, [0x25] = 8, [0x26] = 2, [0x2a] = 1,
+		[0x2c] = 2, [0x2d] = 2, [0x2e] = 2, [0x30] = 2, [0x32] = 1};
 	static const uint8_t pops[0x34] = {
 		[0x02] = 2, [0x03] = 2, [0x04] = 2, [0x05] = 2, [0x06] = 2, [0x07] = 2, [0x08] = 2,
 		[0x09] = 2, [0x0a] = 2, [0x0b] = 2, [0x0c] = 2, [0x0d] = 1, [0x0e] = 1, [0x0f] = 2,
 		[0x10] = 2, [0x11] = 2, [0x12] = 1, [0x13] = 2, [0x14] = 2, [0x15] = 2, [0x16] = 1,
 		[0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x20] = 1, [0x28] = 1, [0x29] = 1,
-		[0x2a] = 1, [0x2b] = 2, [0x2f] = 2, [0x30] = 1, [0x33] = 3};
+		[0x2a] = 1, [0x2b] = 2, [0x2d] = 1, [0x2f] = 2, [0x30] = 1, [0x33] = 3};
 
 	for (uint32_t steps = 0; steps < COND_STEPS; steps++) {
 		uint8_t op, k;
@@ -451,6 +466,26 @@ static int ax_run(const struct agent_site *s, const uint8_t *c, uint32_t len, co
 				return -1;
 			blk_put(o, r, rsp, b, be(im, k), 0);
 			break;
+		case 0x2c:   /* getv n */
+		case 0x2d:   /* setv n: the value stays */
+		case 0x2e: { /* tracev n */
+			uint64_t n = be(im, 2);
+			int64_t *v = n < AGENT_MAX_TSV ? &h->tsv[n] : NULL;
+
+			if (!v || (op == 0x2c && sp == AGENT_COND_DEPTH))
+				return -1;
+			if (op == 0x2d)
+				__atomic_store_n(v, (int64_t)b, __ATOMIC_RELAXED);
+			else if (op == 0x2c)
+				st[sp++] = (uint64_t)__atomic_load_n(v, __ATOMIC_RELAXED);
+			if (o) /* what it was, for tracestub's evaluation over the record */
+				tsv_put(o, n,
+					op == 0x2c ? st[sp - 1]
+					: op == 0x2d
+						? b
+						: (uint64_t)__atomic_load_n(v, __ATOMIC_RELAXED));
+			break;
+		}
 		case 0x27:
 			return sp > 0 && st[sp - 1] != 0;
 		case 0x29:
@@ -499,9 +534,12 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 	}
 	r->busy = 1;
 	__asm__ volatile("" ::: "memory");
+	if (s->tsv) /* getv .. setv of every hit in one order: the order of their records */
+		while (__atomic_exchange_n(&h->tsv_lock, 1, __ATOMIC_ACQUIRE))
+			__asm__ volatile("pause");
 	if (s->cond_len) {
 		int c = s->cond_len <= AGENT_COND_MAX
-				? ax_run(s, s->cond, s->cond_len, g, r, rsp, NULL)
+				? ax_run(s, s->cond, s->cond_len, g, r, rsp, NULL, h)
 				: -1;
 
 		if (c <= 0) {
@@ -591,7 +629,7 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 
 			if (n > s->acts_len - at - 2 || n > AGENT_ACTS_MAX - at - 2)
 				break;
-			ax_run(s, s->acts + at + 2, n, g, r, rsp, &o);
+			ax_run(s, s->acts + at + 2, n, g, r, rsp, &o, h);
 			at += 2 + n;
 		}
 		/* the record is as long as what was written (need was the most it could be) */
@@ -602,6 +640,8 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 	__atomic_store_n(&rec->seq, head + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&r->head, head + need, __ATOMIC_RELEASE);
 out:
+	if (s->tsv)
+		__atomic_store_n(&h->tsv_lock, 0, __ATOMIC_RELEASE);
 	__asm__ volatile("" ::: "memory");
 	r->busy = 0;
 }

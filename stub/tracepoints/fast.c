@@ -32,6 +32,38 @@ int tpoints_min_fast_len(void *t)
 	return 1; /* the pad relocates as many instructions as the jump covers */
 }
 
+/* The trace state variables the agent can hold: defined, not built in, numbered below
+ * AGENT_MAX_TSV. */
+static void tsv_bitmap(const struct tpoints *tr, uint64_t *bm)
+{
+	memset(bm, 0, AGENT_MAX_TSV / 8);
+	for (size_t i = 0; i < tr->ntsvs; i++)
+		if (tr->tsvs[i].defined && !tr->tsvs[i].builtin && tr->tsvs[i].num < AGENT_MAX_TSV)
+			bm[tr->tsvs[i].num / 64] |= 1ull << (tr->tsvs[i].num % 64);
+}
+
+bool tpoints_tsv_in_agent(const struct tpoints *tr, const struct tpoints_tsv *v)
+{
+	return tr->agent && v->defined && !v->builtin && v->num < AGENT_MAX_TSV;
+}
+
+/* The values the agent's hits start from: tracestub's (at tstart, which resets them, and
+ * when the agent is injected). */
+void tpoints_fast_tsv_push(struct tpoints *tr)
+{
+	for (size_t i = 0; i < tr->ntsvs; i++)
+		if (tpoints_tsv_in_agent(tr, &tr->tsvs[i]))
+			agent_tsv_set(tr->agent, tr->tsvs[i].num, tr->tsvs[i].value);
+}
+
+/* And back, before the agent goes. */
+static void tsv_pull(struct tpoints *tr)
+{
+	for (size_t i = 0; i < tr->ntsvs; i++)
+		if (tpoints_tsv_in_agent(tr, &tr->tsvs[i]))
+			tr->tsvs[i].value = agent_tsv_get(tr->agent, tr->tsvs[i].num);
+}
+
 static struct agent *agent_for(struct tpoints *tr, pid_t pid, uint64_t near, const char **why)
 {
 	char err[256];
@@ -51,6 +83,7 @@ static struct agent *agent_for(struct tpoints *tr, pid_t pid, uint64_t near, con
 		return NULL;
 	}
 	tr->agent_pid = pid;
+	tpoints_fast_tsv_push(tr);
 	return tr->agent;
 }
 
@@ -147,6 +180,7 @@ static const char *plan_ops(struct tpoints_tp *tp, struct agent_site_spec *sp)
 int tpoints_fast_install(struct tpoints *tr, struct tpoints_tp *tp, pid_t pid)
 {
 	struct agent_site_spec sp = {0};
+	uint64_t tsv_ok[AGENT_MAX_TSV / 64];
 	struct agent *a;
 	uint8_t *code = NULL;
 	const char *why = NULL;
@@ -156,15 +190,19 @@ int tpoints_fast_install(struct tpoints *tr, struct tpoints_tp *tp, pid_t pid)
 		tp->why_trap = "while-stepping";
 		return -EBUSY;
 	}
+	tsv_bitmap(tr, tsv_ok);
+	sp.tsv_ok = tsv_ok;
 	if (tp->def.cond) {
 		/* In the agent when it can: a false hit then costs no record, and the condition
 		 * reads any memory, not only what the record holds. */
 		struct ax_verify_info vi;
+		bool ut = false;
 
 		if (ax_verify(tp->def.cond, tp->def.cond_len, &vi) == AX_OK &&
-		    agent_cond_fits(tp->def.cond, tp->def.cond_len, vi.max_depth)) {
+		    agent_cond_fits(tp->def.cond, tp->def.cond_len, vi.max_depth, tsv_ok, &ut)) {
 			sp.cond = tp->def.cond;
 			sp.cond_len = (uint32_t)tp->def.cond_len;
+			sp.tsv |= ut;
 		}
 	}
 	if ((why = plan_ops(tp, &sp)) ||
@@ -176,6 +214,7 @@ int tpoints_fast_install(struct tpoints *tr, struct tpoints_tp *tp, pid_t pid)
 	sp.owner = tp;
 	rc = agent_add_site(a, &sp, &why);
 	tp->cond_in_agent = !rc && sp.cond;
+	tp->tsv_in_agent = !rc && sp.tsv;
 	if (!rc) /* the frames are written while the program runs: no page faults then */
 		tracebuf_prefault(tr->tb);
 out:
@@ -240,6 +279,7 @@ void tpoints_fast_close(struct tpoints *tr)
 		return;
 	}
 	tpoints_fast_drain(tr);
+	tsv_pull(tr);
 	for (size_t i = 0; i < tr->ntps; i++)
 		tr->tps[i]->fast = false;
 	tpoints_fast_new_run(tr);

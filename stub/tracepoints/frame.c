@@ -4,6 +4,8 @@
  * and nothing else: uncollected data is unavailable, never zeros. */
 #include "stub/tracepoints/internal.h"
 
+#include "stub/agent/agent.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -222,6 +224,8 @@ int tpoints_tsv_value(void *t, uint32_t num, int64_t *val)
 	v = tpoints_tsv(tr, num);
 	if (!v || !v->defined)
 		return -ENOENT;
-	*val = num == LT_TSV_TIME ? (int64_t)tpoints_now_us() : v->value;
+	*val = num == LT_TSV_TIME	     ? (int64_t)tpoints_now_us()
+	       : tpoints_tsv_in_agent(tr, v) ? agent_tsv_get(tr->agent, v->num)
+					     : v->value;
 	return 0;
 }

@@ -86,6 +86,8 @@ struct tpoints_ctx {
 	struct tpoints *tr;
 	const struct probe_hit *hit;
 	const struct agent_rec *rec; /* a fast hit: memory from its record, not the process */
+	bool tsv_rec;		     /* its trace state variables too (the agent ran them) */
+	uint32_t tsv_cursor;	     /* the next of its blocks to look at for one */
 	struct tracebuf_builder b;
 	uint8_t g[G_MAX];
 	uint8_t avail[X86_64_NREGS];
@@ -164,25 +166,43 @@ static int cx_record_mem(void *ctx, uint64_t addr, uint64_t len)
 	return record(ctx, addr, len);
 }
 
+/* A trace state variable's value for an expression: a fast hit whose expressions the agent
+ * ran takes it from its record (what the agent saw at the hit, in the order its ops ran);
+ * otherwise the value now: the agent's while it holds the variable, else tracestub's. */
+static int tsv_now(struct tpoints_ctx *c, struct tpoints_tsv *v, int64_t *val)
+{
+	if (c->rec && c->tsv_rec && agent_rec_tsv(c->rec, &c->tsv_cursor, v->num, val))
+		return 0;
+	if (v->num == LT_TSV_TIME)
+		*val = (int64_t)tpoints_now_us();
+	else
+		*val = tpoints_tsv_in_agent(c->tr, v) ? agent_tsv_get(c->tr->agent, v->num)
+						      : v->value;
+	return 0;
+}
+
 static int cx_get_tsv(void *ctx, unsigned num, int64_t *val)
 {
 	struct tpoints_ctx *c = ctx;
 	struct tpoints_tsv *v = tpoints_tsv(c->tr, num);
 
-	if (!v)
-		return -ENOENT;
-	*val = num == LT_TSV_TIME ? (int64_t)tpoints_now_us() : v->value;
-	return 0;
+	return v ? tsv_now(c, v, val) : -ENOENT;
 }
 
 static int cx_set_tsv(void *ctx, unsigned num, int64_t val)
 {
 	struct tpoints_ctx *c = ctx;
 	struct tpoints_tsv *v = tpoints_tsv(c->tr, num);
+	int64_t seen;
 
 	if (!v || v->builtin)
 		return -ENOENT;
+	/* the agent set it at the hit already: only step past its block */
+	if (c->rec && c->tsv_rec && agent_rec_tsv(c->rec, &c->tsv_cursor, v->num, &seen))
+		return 0;
 	v->value = val;
+	if (tpoints_tsv_in_agent(c->tr, v))
+		agent_tsv_set(c->tr->agent, v->num, val);
 	return 0;
 }
 
@@ -344,6 +364,8 @@ void tpoints_record_hit(struct tpoints_tp *tp, const struct probe_hit *hit,
 	c.tr = tr;
 	c.hit = hit;
 	c.rec = rec;
+	c.tsv_rec = rec && tp->tsv_in_agent;
+	c.tsv_cursor = 0;
 	load_regs(&c, false);
 	if (!condition_holds(&c, tp))
 		return;
@@ -363,6 +385,7 @@ enum probe_verdict tpoints_on_hit(void *ctx, const struct probe_hit *hit)
 	c.tr = tr;
 	c.hit = hit;
 	c.rec = NULL;
+	c.tsv_rec = false;
 	load_regs(&c, false);
 	if (hit->step == 0) {
 		if (!condition_holds(&c, tp))

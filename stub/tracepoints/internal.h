@@ -52,6 +52,7 @@ struct tpoints_tp {
 	bool ran_fast;		/* the last run had it as a pad (tstats) */
 	bool cond_in_agent;	/* its condition is evaluated by the agent: records passed it */
 	unsigned acts_in_agent; /* collect expressions the agent runs (fast) */
+	bool tsv_in_agent;	/* its records hold the trace state variables its expressions saw */
 	bool fast_window;	/* fast, with expressions evaluated over a stack window */
 	uint64_t adropped;    /* its hits the agent dropped (ring full), counted in hits/dropped */
 	const char *why_trap; /* an ftrace installed as a trap tracepoint: why */
@@ -121,6 +122,10 @@ int tpoints_fast_install(struct tpoints *tr, struct tpoints_tp *tp, pid_t pid);
 void tpoints_fast_uninstall(struct tpoints *tr, struct tpoints_tp *tp);
 /* A run starts: the modules are read again at the first fast tracepoint (libraries move). */
 void tpoints_fast_new_run(struct tpoints *tr);
+/* Trace state variables while an agent runs: it holds the values of those it can (the
+ * agent's hits change them at the hit); tracestub's copies are set from them when it goes. */
+bool tpoints_tsv_in_agent(const struct tpoints *tr, const struct tpoints_tsv *v);
+void tpoints_fast_tsv_push(struct tpoints *tr);
 /* Every fast hit recorded so far into the trace buffer (before reads of the buffer). */
 void tpoints_fast_drain(struct tpoints *tr);
 /* The process is gone or left (exit, exec, detach, kill): the agent with it. */

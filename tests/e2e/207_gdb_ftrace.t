@@ -5,9 +5,10 @@
 # fixture tp, where gdbserver's libinproctrace cannot place a pad: tdump of an ftrace frame is
 # the tdump of a trap tracepoint's frame at the same hit (registers, arguments, locals,
 # globals, *p, a string); 8 threads + main: all 410 hits stored; conditions (evaluated by the
-# agent at the hit, a global's value too); collect expressions run by the agent, or (with a
-# trace state variable) by tracestub over a stack window; a passcount; the patched bytes read
-# as the original code.
+# agent at the hit, a global's value too); collect expressions run by the agent, trace state
+# variables too (teval over 9 threads counts exactly, as a trap tracepoint does; a condition
+# on one), or (a built-in one) by tracestub over a stack window; a passcount; the patched
+# bytes read as the original code.
 use strict;
 use warnings;
 use FindBin;
@@ -83,16 +84,34 @@ for my $kind ('ftrace', 'trace') {
         'monitor tstats: as a pad, one hit counted') if $kind eq 'ftrace';
 }
 
-# A trace state variable in an action: the agent does not run it; tracestub evaluates the
-# actions over a stack window when it drains, in hit order, so $n counts every hit.
-my $tsv = session(['tvariable $n = 0', 'ftrace traced', 'actions', 'teval $n = $n + 1',
-    'collect a', 'end', 'break done', 'tstart', 'continue', 'tstop', 'tstatus',
-    'info tvariables', 'tfind 6', 'print a', 'monitor tstats'], 10);
-like($tsv, qr/^Collected 10 trace frames\.$/m, 'teval in the actions: 10 frames');
-like($tsv, qr/^\$n\s+0\s+10\s*$/m, 'the variable counted the 10 hits');
-like($tsv, qr/^\$1 = 6$/m, 'frame 6 holds a == 6');
-like($tsv, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 10, stored 10, .*fast \(expressions over a stack window\)$/m,
-    'monitor tstats: fast, the expressions left to tracestub');
+# Trace state variables, run by the agent at the hit (its table, one lock per hit of such a
+# site): teval counts every hit, exactly, over 8 threads and main as on the trap path; a
+# frame holds the value its hit saw; a condition on one stops recording at the hit.
+for my $kind ('ftrace', 'trace') {
+    my $tsv = session(['tvariable $n = 0', "$kind traced", 'actions', 'teval $n = $n + 1',
+        'collect a, $n', 'end', 'break done', 'tstart', 'continue', 'tstop', 'tstatus',
+        'info tvariables', 'tfind 6', 'print $n', 'monitor tstats'], 10, 'threads');
+    like($tsv, qr/^Collected 410 trace frames\.$/m, "$kind, teval in the actions: 410 frames");
+    like($tsv, qr/^\$n\s+0\s+410\s*$/m, "$kind: the variable counted the 410 hits of 9 threads");
+    like($tsv, qr/^\$1 = 7$/m, "$kind: frame 6 holds the value its hit made (7)");
+    like($tsv, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 410, stored 410, .*fast \(3 collect expressions in the agent\)$/m,
+        'monitor tstats: fast, the three expressions (teval, a, $n) run by the agent') if $kind eq 'ftrace';
+}
+my $tc = session(['tvariable $n = 0', 'ftrace traced if $n < 3', 'actions', 'teval $n = $n + 1',
+    'collect a', 'end', 'break done', 'tstart', 'continue', 'tstop', 'tstatus', 'info tvariables',
+    'monitor tstats'], 10);
+like($tc, qr/^Collected 3 trace frames\.$/m, 'a condition on a trace state variable: 3 frames of 10 hits');
+like($tc, qr/^\$n\s+0\s+3\s*$/m, 'and the variable stopped at 3');
+like($tc, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 3, stored 3, .*fast \(2 collect expressions in the agent\)$/m,
+    'monitor tstats: the condition in the agent (no record for the 7 false hits)');
+# A built-in trace state variable ($trace_timestamp: tracestub's clock): the agent does not
+# hold it; all of that tracepoint's expressions are evaluated by tracestub, over a stack
+# window copied at the hit.
+my $fl = session(['ftrace traced', 'actions', 'collect $trace_timestamp', 'end', 'break done',
+    'tstart', 'continue', 'tstop', 'tstatus', 'monitor tstats'], 10);
+like($fl, qr/^Collected 10 trace frames\.$/m, 'collect $trace_timestamp: 10 frames');
+like($fl, qr/^tracepoint 2 at 0x[0-9a-f]+: hits 10, stored 10, .*fast \(expressions over a stack window\)$/m,
+    'monitor tstats: fast, its expression left to tracestub over a window');
 
 my $pass = session(['ftrace traced', 'passcount 3', 'actions', 'collect a', 'end', 'break done',
     'tstart', 'continue', 'tstatus'], 10);

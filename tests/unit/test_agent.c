@@ -201,7 +201,7 @@ static void test_conditions(struct agent *a, uint32_t id)
 			continue;
 		}
 		tried++;
-		fits += agent_cond_fits(s.cond, s.cond_len, vi.max_depth);
+		fits += agent_cond_fits(s.cond, s.cond_len, vi.max_depth, NULL, NULL);
 		st = ax_eval(s.cond, s.cond_len, &env, &res);
 		want = st == AX_OK ? res.has_value && res.value : -1;
 		r = ring_of_tid(H, (pid_t)syscall(SYS_gettid));
@@ -247,10 +247,11 @@ static void test_conditions(struct agent *a, uint32_t id)
 	agent_drain(a, on_hit, NULL);
 	ok(nhits == 0, "a goto loop counting 5 down to 0 ends false");
 	static const uint8_t tsv[] = {0x2c, 0, 1, 0x27}, trace[] = {0x22, 1, 0x22, 1, 0x0c, 0x27};
-	ok(!agent_cond_fits(tsv, sizeof(tsv), 1) && !agent_cond_fits(trace, sizeof(trace), 2) &&
-		   !agent_cond_fits(rsp_rip, sizeof(rsp_rip), AGENT_COND_DEPTH + 1) &&
-		   agent_cond_fits(rsp_rip, sizeof(rsp_rip), 2),
-	   "trace state variables, trace ops and deep stacks stay with tracestub");
+	ok(!agent_cond_fits(tsv, sizeof(tsv), 1, NULL, NULL) &&
+		   !agent_cond_fits(trace, sizeof(trace), 2, NULL, NULL) &&
+		   !agent_cond_fits(rsp_rip, sizeof(rsp_rip), AGENT_COND_DEPTH + 1, NULL, NULL) &&
+		   agent_cond_fits(rsp_rip, sizeof(rsp_rip), 2, NULL, NULL),
+	   "trace state variables it was not given, trace ops and deep stacks stay with tracestub");
 	s.cond_len = 0;
 }
 

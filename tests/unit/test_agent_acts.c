@@ -186,6 +186,20 @@ static void on_hit(void *ctx, const struct agent_hit *h)
 	drained++;
 }
 
+/* The trace state variable blocks of a record, in order: getv, setv, tracev of $3. */
+static int64_t tsv_seen[3];
+
+static void on_tsv_hit(void *ctx, const struct agent_hit *h)
+{
+	uint32_t cur = 0;
+
+	memset(tsv_seen, 0xff, sizeof(tsv_seen));
+	for (int i = 0; i < 3; i++)
+		if (!agent_rec_tsv(h->rec, &cur, 3, &tsv_seen[i]))
+			break;
+	drained++;
+}
+
 int main(void)
 {
 	struct agent_opts o = {.ring_bytes = 65536, .nrings = 4};
@@ -327,7 +341,54 @@ int main(void)
 	memset(big, 0x28, sizeof(big));
 	ok(!agent_acts_add(&sp, big, sizeof(big), 1) && sp.acts_len == sizeof(quick) + 2,
 	   "an expression longer than the room left is refused, the others stay");
-	ok(!agent_cond_fits(quick, sizeof(quick), 1), "a trace op is no condition");
+	ok(!agent_cond_fits(quick, sizeof(quick), 1, NULL, NULL), "a trace op is no condition");
+
+	/* trace state variables: `teval $n = $n + 1` then `collect $n` (tracev) on the agent's
+	 * table, their values in the record in the order the ops ran; a condition on one */
+	{
+		static const uint8_t incr[] = {0x2c, 0, 3, 0x22, 1, 0x02, 0x2d, 0, 3, 0x27},
+				     tracev[] = {0x2e, 0, 3, 0x27},
+				     below[] = {0x2c, 0, 3, 0x22, 3, 0x14, 0x27}; /* $n < 3 */
+		uint64_t tsv_ok[AGENT_MAX_TSV / 64] = {1ull << 3}, tsv_no[AGENT_MAX_TSV / 64] = {0};
+		struct agent_hdr *hd = (struct agent_hdr *)map;
+		bool ut = false;
+		unsigned recs = 0, inorder = 0;
+
+		memset(&sp, 0, sizeof(sp));
+		sp.tsv_ok = tsv_no;
+		ok(!agent_acts_add(&sp, incr, sizeof(incr), 2) &&
+			   !agent_cond_fits(below, sizeof(below), 2, tsv_no, NULL),
+		   "a trace state variable the agent was not given: not the agent's");
+		sp.tsv_ok = tsv_ok;
+		ok(agent_acts_add(&sp, incr, sizeof(incr), 2) &&
+			   agent_acts_add(&sp, tracev, sizeof(tracev), 1) && sp.tsv &&
+			   agent_cond_fits(below, sizeof(below), 2, tsv_ok, &ut) && ut,
+		   "getv, setv, tracev of a variable it holds: the agent's, the site marked");
+		memset(&s, 0, sizeof(s));
+		s.id = id;
+		s.addr = 0x401000;
+		s.red_zone = 128;
+		s.tsv = 1;
+		s.rec_len = (agent_rec_len(s.ops, 0) + sp.acts_budget + 31) & ~31u;
+		memcpy(s.acts, sp.acts, sp.acts_len);
+		s.acts_len = sp.acts_len;
+		memcpy(s.cond, below, sizeof(below));
+		s.cond_len = sizeof(below);
+		hd->tsv[3] = 0;
+		for (int i = 0; i < 5; i++) { /* $n < 3: three records, $n ends at 3 */
+			drained = 0;
+			cur_code = incr;
+			cur_len = sizeof(incr);
+			agent_hit(G, &s, hd);
+			agent_drain(a, on_tsv_hit, NULL);
+			recs += (unsigned)drained;
+			inorder += drained && tsv_seen[0] == i && tsv_seen[1] == i + 1 &&
+				   tsv_seen[2] == i + 1;
+		}
+		ok(recs == 3 && hd->tsv[3] == 3 && inorder == 3 && hd->tsv_lock == 0,
+		   "condition $n < 3 at the hit: 3 records of 5 hits, $n = 3 after; each record "
+		   "holds getv's n, setv's n + 1, tracev's n + 1");
+	}
 
 	munmap(m, 2 * 4096);
 	agent_free(a);
