@@ -17,7 +17,7 @@
 #include "arch/x86_64/regs.h"
 #include "stub/live/live.h"
 
-#define HDR_BYTES 4096
+#define HDR_BYTES 16384
 _Static_assert(sizeof(struct agent_hdr) <= HDR_BYTES, "the header fits its page");
 #define MAX_BATCH 65536
 
@@ -310,6 +310,15 @@ void *agent_unpatch(struct agent *a, uint64_t addr)
 	return NULL;
 }
 
+void agent_enable(struct agent *a)
+{
+	if (!a->map)
+		return;
+	for (unsigned i = 0; i < AGENT_MAX_SITES; i++)
+		__atomic_store_n(&a->h->site_hits[i], 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&a->h->magic, AGENT_MAGIC, __ATOMIC_RELEASE);
+}
+
 void agent_disable(struct agent *a)
 {
 	__atomic_store_n(&a->h->magic, 0, __ATOMIC_RELEASE);
@@ -374,6 +383,7 @@ int agent_add_site(struct agent *a, const struct agent_site_spec *s, const char 
 	d.nops = s->nops;
 	d.rec_len = agent_rec_len(s->ops, s->nops);
 	d.tsv = s->tsv;
+	d.pass = s->pass;
 	if (s->acts_len) { /* what the expressions may write: most of a record at most */
 		uint64_t n = (uint64_t)d.rec_len + s->acts_budget + AGENT_REC_ALIGN - 1;
 

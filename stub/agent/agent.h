@@ -68,6 +68,7 @@ struct agent_site_spec {
 	uint8_t acts[AGENT_ACTS_MAX];
 	uint32_t acts_len;
 	uint32_t acts_budget;		/* the most bytes of blocks they may write */
+	uint64_t pass;			/* gdb's passcount: its hit stops the recording, 0 none */
 	void *owner;			/* handed back with its records */
 	const struct x86_64_pad_go *go; /* Go code: the pad's own stack; NULL for C */
 };
@@ -101,6 +102,8 @@ int agent_add_site(struct agent *a, const struct agent_site_spec *s, const char 
 void *agent_unpatch(struct agent *a, uint64_t addr);
 /* Hits return at once from now on (tracing stopped, the patches stay until detach). */
 void agent_disable(struct agent *a);
+/* Hits record again (a new run: passcounts start over). */
+void agent_enable(struct agent *a);
 
 /* One drained record. */
 struct agent_hit {

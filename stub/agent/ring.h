@@ -85,6 +85,9 @@ struct agent_site {
 	uint64_t addr;	   /* the probed instruction (a return site: the `ret`) */
 	uint64_t red_zone; /* bytes the pad skipped below rsp before saving (128 or 0), or
 			    * AGENT_RSP_SAVED: the site's rsp is the frame's 17th word (Go) */
+	/* gdb's passcount: the hit that makes it (the site's hits counted in the header) is
+	 * recorded and stops the agent (every site, as tracestub stops the run); 0: none */
+	uint64_t pass;
 	struct agent_op ops[AGENT_MAX_OPS];
 	/* gdb's condition, evaluated before anything is written: false or an error (a read
 	 * that faults, a division by zero) and the hit records nothing. cond_len 0: none.
@@ -170,6 +173,8 @@ struct agent_hdr {
 	/* gdb's trace state variables by number (tracestub sets them at tstart and reads them
 	 * back; a site's getv/setv use them at the hit, under tsv_lock) */
 	int64_t tsv[AGENT_MAX_TSV];
+	/* hits of each site with a passcount (counted after its condition) */
+	uint64_t site_hits[AGENT_MAX_SITES];
 };
 
 #endif

@@ -512,7 +512,7 @@ void agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h);
 __attribute__((section(".text.entry"), used)) void
 agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 {
-	uint64_t fs, head, pos, need, skip, rsp = reg(g, s, AGENT_RSP);
+	uint64_t fs, head, pos, need, skip, rsp = reg(g, s, AGENT_RSP), n_hit = 0;
 	int32_t tid;
 	struct agent_ring *r;
 	struct agent_rec *rec;
@@ -546,6 +546,12 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 			r->cond_errors += c < 0;
 			goto out;
 		}
+	}
+	if (s->pass) { /* hits past the passcount: the run is over (tracestub stops it) */
+		n_hit = __atomic_add_fetch(&h->site_hits[s->id % AGENT_MAX_SITES], 1,
+					   __ATOMIC_RELAXED);
+		if (n_hit > s->pass)
+			goto out;
 	}
 	need = s->rec_len;
 	head = r->head;
@@ -639,6 +645,8 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 	rec->len = (uint32_t)need;
 	__atomic_store_n(&rec->seq, head + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&r->head, head + need, __ATOMIC_RELEASE);
+	if (s->pass && n_hit == s->pass) /* the last hit of the run: every site stops */
+		__atomic_store_n(&h->magic, 0, __ATOMIC_RELEASE);
 out:
 	if (s->tsv)
 		__atomic_store_n(&h->tsv_lock, 0, __ATOMIC_RELEASE);

@@ -47,10 +47,12 @@ bool tpoints_tsv_in_agent(const struct tpoints *tr, const struct tpoints_tsv *v)
 	return tr->agent && v->defined && !v->builtin && v->num < AGENT_MAX_TSV;
 }
 
-/* The values the agent's hits start from: tracestub's (at tstart, which resets them, and
- * when the agent is injected). */
-void tpoints_fast_tsv_push(struct tpoints *tr)
+/* A run starts (tstart) or the agent is injected: its hits record again, passcounts from
+ * zero, the trace state variables from tracestub's values (tstart has just reset them). */
+void tpoints_fast_start(struct tpoints *tr)
 {
+	if (tr->agent)
+		agent_enable(tr->agent);
 	for (size_t i = 0; i < tr->ntsvs; i++)
 		if (tpoints_tsv_in_agent(tr, &tr->tsvs[i]))
 			agent_tsv_set(tr->agent, tr->tsvs[i].num, tr->tsvs[i].value);
@@ -83,7 +85,7 @@ static struct agent *agent_for(struct tpoints *tr, pid_t pid, uint64_t near, con
 		return NULL;
 	}
 	tr->agent_pid = pid;
-	tpoints_fast_tsv_push(tr);
+	tpoints_fast_start(tr);
 	return tr->agent;
 }
 
@@ -212,6 +214,7 @@ int tpoints_fast_install(struct tpoints *tr, struct tpoints_tp *tp, pid_t pid)
 	sp.code = code;
 	sp.at = tp->def.addr;
 	sp.owner = tp;
+	sp.pass = tp->def.pass_count;
 	rc = agent_add_site(a, &sp, &why);
 	tp->cond_in_agent = !rc && sp.cond;
 	tp->tsv_in_agent = !rc && sp.tsv;

@@ -125,7 +125,8 @@ void tpoints_fast_new_run(struct tpoints *tr);
 /* Trace state variables while an agent runs: it holds the values of those it can (the
  * agent's hits change them at the hit); tracestub's copies are set from them when it goes. */
 bool tpoints_tsv_in_agent(const struct tpoints *tr, const struct tpoints_tsv *v);
-void tpoints_fast_tsv_push(struct tpoints *tr);
+/* A run starts: the agent records again, passcounts and trace state variables anew. */
+void tpoints_fast_start(struct tpoints *tr);
 /* Every fast hit recorded so far into the trace buffer (before reads of the buffer). */
 void tpoints_fast_drain(struct tpoints *tr);
 /* The process is gone or left (exit, exec, detach, kill): the agent with it. */

@@ -363,7 +363,7 @@ static int op_start(void *t)
 	tracebuf_set_circular(tr->tb, tr->circular);
 	for (size_t i = 0; i < tr->ntsvs; i++)
 		tr->tsvs[i].value = tr->tsvs[i].initial;
-	tpoints_fast_tsv_push(tr); /* an agent of an earlier run holds them too */
+	tpoints_fast_start(tr); /* an agent of an earlier run: recording again, these values */
 	for (size_t i = 0; i < tr->ntps; i++) {
 		struct tpoints_tp *tp = tr->tps[i];
 		int rc;

@@ -390,6 +390,34 @@ int main(void)
 		   "holds getv's n, setv's n + 1, tracev's n + 1");
 	}
 
+	/* gdb's passcount in the agent: the 3rd hit is recorded and stops every site; a new
+	 * run records again */
+	{
+		struct agent_hdr *hd = (struct agent_hdr *)map;
+		unsigned recs = 0;
+
+		memset(&s, 0, sizeof(s));
+		s.id = id;
+		s.addr = 0x401000;
+		s.red_zone = 128;
+		s.pass = 3;
+		s.rec_len = agent_rec_len(s.ops, 0);
+		for (int i = 0; i < 5; i++) {
+			drained = 0;
+			cur_code = NULL;
+			cur_len = 0;
+			agent_hit(G, &s, hd);
+			recs += (unsigned)agent_drain(a, on_tsv_hit, NULL);
+		}
+		ok(recs == 3 && hd->magic == 0 && hd->site_hits[id] == 3,
+		   "passcount 3: 3 records of 5 hits, then the agent stops recording");
+		agent_enable(a);
+		agent_hit(G, &s, hd);
+		ok(hd->magic == AGENT_MAGIC && agent_drain(a, on_tsv_hit, NULL) == 1 &&
+			   hd->site_hits[id] == 1,
+		   "agent_enable: recording again, the passcount from zero");
+	}
+
 	munmap(m, 2 * 4096);
 	agent_free(a);
 	free(map);
