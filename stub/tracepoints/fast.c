@@ -295,8 +295,8 @@ void tpoints_fast_close(struct tpoints *tr)
 }
 
 /* The records stay in the rings until gdb asks for the trace (every request that shows it
- * drains first: qTStatus, qTP, qTV, QTFrame, tsave, tstop, monitor tstats) or a ring is a
- * quarter full: the frames are built when they are wanted, not while the program runs
+ * drains first: qTStatus, qTP, qTV, QTFrame, tsave, tstop, monitor tstats) or a ring is
+ * half full: the frames are built when they are wanted, not while the program runs
  * beside a tracestub on the same CPUs. */
 int tpoints_tick(void *t)
 {
@@ -304,7 +304,7 @@ int tpoints_tick(void *t)
 
 	if (!tr || !tr->agent || !tr->running)
 		return -1;
-	if (agent_fill_now(tr->agent) > 250)
+	if (agent_fill_now(tr->agent) > 500)
 		tpoints_fast_drain(tr);
 	return 5;
 }
