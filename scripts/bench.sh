@@ -90,6 +90,17 @@ headless() {
 	[ -n "$cpu" ] && cpuhit[$name]+="$(( (cpu - ${cpubase[$n/$t]}) * 1000 / (2 * n) )) "
 }
 
+# floor_at NAME N ADDR: the in-process floor at one address (*ADDR: one hit a call), the site
+# gdb's ftrace rows use, so their ratio compares the same pad with and without a record.
+floor_at() {
+	local name=$1 n=$2 at=$3 out loop
+	out=$(TRACESTUB_BENCH_FLOOR=1 WORKLOAD_TIME=1 "$TS" trace -q --ring 16M -e "*$at" -- \
+		"$W" "$n" 1 2>&1 >/dev/null)
+	loop=$(sed -n 's/^loop_ns=//p' <<<"$out")
+	[ -n "$loop" ] && grep -q ": fast$" <<<"$out" || { echo "floor_at failed: $name" >&2; return; }
+	res[$name]+="$(( (loop - ${loopbase[$n/1]}) / n )) "
+}
+
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
 # gdb runs breakpoint commands only from a script file in batch mode, not from -ex.
 gdb_break() { # server command as "$@": gdb break + silent continue
@@ -128,6 +139,7 @@ for r in $(seq "$ROUNDS"); do
 	measure_untraced "$N_FAST" 2; measure_untraced "$N_FAST" 8
 	loop_untraced "$N_FAST" 1; loop_untraced "$N_FAST" 8
 	headless "in-process floor (pad, no record)" "$N_FAST" 1 "" TRACESTUB_BENCH_FLOOR=1
+	floor_at "in-process floor at the ftrace site" "$N_FAST" "$ft_at"
 	headless "headless fast path, 1 thread" "$N_FAST" 1 ""
 	headless "headless fast path, 8 threads" "$N_FAST" 8 ""
 	headless "headless fast path + OTLP spans" "$N_FAST" 1 "--otlp-file /dev/null"
@@ -158,7 +170,8 @@ for k in "floor A (single-step)" "floor B (emulate)" "probe engine, 1 probe" \
 	 "probe engine, 8 threads" "gdb break+continue, gdbserver" \
 	 "gdb break+continue, tracestub" "gdb tracepoint, gdbserver" "gdb tracepoint, tracestub" \
 	 "gdb ftrace, tracestub" "gdb ftrace, gdbserver+libinproctrace" \
-	 "in-process floor (pad, no record)" "headless fast path, 1 thread" \
+	 "in-process floor (pad, no record)" "in-process floor at the ftrace site" \
+	 "headless fast path, 1 thread" \
 	 "headless fast path, 8 threads" "headless fast path + OTLP spans" \
 	 "headless trap path (--trap)"; do
 	[ -n "${res[$k]:-}" ] || { printf '%-36s %12s\n' "$k" "n/a"; continue; }
@@ -176,6 +189,7 @@ ratio "gdb tracepoint, tracestub" "floor B (emulate)" "tracestub tracepoint / fl
 ratio "gdb tracepoint, tracestub" "gdb ftrace, tracestub" "tracestub trace / ftrace"
 ratio "gdb tracepoint, gdbserver" "gdb ftrace, tracestub" "gdbserver trace / tracestub ftrace"
 ratio "gdb ftrace, tracestub" "in-process floor (pad, no record)" "tracestub ftrace / in-process floor"
+ratio "gdb ftrace, tracestub" "in-process floor at the ftrace site" "  / the floor at its own site"
 ratio "gdb ftrace, gdbserver+libinproctrace" "gdb ftrace, tracestub" "gdbserver ftrace / tracestub ftrace"
 ratio "probe engine, 1 probe" "floor B (emulate)" "probe engine / floor B"
 ratio "probe engine, out of line (f+4)" "floor A (single-step)" "probe engine out of line / floor A"
