@@ -5,6 +5,8 @@
  * layer over the live target's ops in layer.c. */
 #include "stub/tracepoints/internal.h"
 
+#include "stub/agent/agent.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,6 +281,8 @@ static int op_define_tsv(void *t, const struct rsp_tsv *v)
 	d->builtin = v->builtin;
 	d->defined = true;
 	d->name = strdup(v->name ? v->name : "");
+	if (tpoints_tsv_in_agent(tr, d)) /* (re)defined while an agent holds the values */
+		agent_tsv_set(tr->agent, d->num, d->value);
 	return d->name ? 0 : -ENOMEM;
 }
 
