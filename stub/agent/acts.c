@@ -43,7 +43,6 @@ static bool ax_walk(const uint8_t *code, size_t len, bool actions, uint64_t *bud
 				return false;
 			*uses_tsv = true;
 			k = 2;
-			sz = actions ? 8 : 0; /* its value, recorded */
 		}
 		if (pc + 1 + (size_t)k > len)
 			return false;
@@ -54,7 +53,7 @@ static bool ax_walk(const uint8_t *code, size_t len, bool actions, uint64_t *bud
 		else if (op == 0x0c || op == 0x2f)
 			sz = have_last && last < TRACE_GUESS ? last : TRACE_GUESS;
 		else if ((op >= 0x17 && op <= 0x1a) || (op >= 0x2c && op <= 0x2e))
-			sz = actions ? 8 : 0;
+			sz = actions ? 8 : 0; /* a read or a variable's value, kept in the record */
 		if (sz)
 			n += sizeof(struct agent_blk) + ((sz + 7) & ~7ull);
 		have_last = op >= 0x22 && op <= 0x24;
@@ -180,11 +179,10 @@ static bool as_mem_ops(const uint8_t *code, size_t len, struct agent_site_spec *
 bool agent_acts_add(struct agent_site_spec *s, const uint8_t *code, size_t len, unsigned depth)
 {
 	uint64_t budget = s->acts_budget;
+	bool t = false;
 
 	if (code && len && as_mem_ops(code, len, s))
 		return true;
-	bool t = false;
-
 	if (!code || !len || len > 0xffff || depth > AGENT_COND_DEPTH ||
 	    len + 2 > AGENT_ACTS_MAX - s->acts_len ||
 	    !ax_walk(code, len, true, &budget, s->tsv_ok, &t))

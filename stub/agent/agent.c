@@ -47,7 +47,6 @@ struct agent {
 	uint32_t ring_bytes, nrings;
 	const struct agent_rec **batch;
 	uint64_t *upto, *tails; /* per ring, for a drain */
-	uint64_t fill;		/* the fullest ring's bytes at the last drain's start */
 };
 
 static uint64_t rdtsc(void)
@@ -549,15 +548,12 @@ size_t agent_drain(struct agent *a, agent_hit_fn fn, void *ctx)
 	recalibrate(a);
 	/* What is there now, not what the program writes meanwhile: the caller is not held up
 	 * by a program that hits faster than records are handled. */
-	a->fill = 0;
 	for (uint32_t i = 0; i < a->h->nrings; i++) {
 		struct agent_ring *r = ring_at(a, i);
 
 		a->upto[i] = __atomic_load_n(&r->tid, __ATOMIC_ACQUIRE)
 				     ? __atomic_load_n(&r->head, __ATOMIC_ACQUIRE)
 				     : r->tail;
-		if (a->upto[i] - r->tail > a->fill)
-			a->fill = a->upto[i] - r->tail;
 	}
 	while ((n = drain_batch(a, a->upto, fn, ctx)))
 		total += n;
@@ -606,11 +602,6 @@ uint32_t agent_fill_now(const struct agent *a)
 			most = head - r->tail;
 	}
 	return (uint32_t)(most * 1000 / a->ring_bytes);
-}
-
-uint32_t agent_fill_permille(const struct agent *a)
-{
-	return (uint32_t)(a->fill * 1000 / a->ring_bytes);
 }
 
 size_t agent_rec_read(const struct agent_rec *rec, uint64_t addr, void *buf, size_t len)

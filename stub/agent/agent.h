@@ -119,10 +119,8 @@ typedef void (*agent_hit_fn)(void *ctx, const struct agent_hit *h);
 /* Hand every complete record to fn, oldest first (by timestamp across threads), then free
  * their slots. Returns how many. */
 size_t agent_drain(struct agent *a, agent_hit_fn fn, void *ctx);
-/* How full the fullest ring was when the last drain began, in thousandths: the caller drains
- * more often when its rings fill (a ring that fills drops hits). */
-uint32_t agent_fill_permille(const struct agent *a);
-/* How full the fullest ring is now, in thousandths (no record read). */
+/* How full the fullest ring is now, in thousandths (no record read): the caller drains
+ * sooner when its rings fill (a ring that fills drops hits). */
 uint32_t agent_fill_now(const struct agent *a);
 /* Bytes [addr, addr+len) from the record's blocks: how many are there from addr on (a block
  * holding addr, up to what the agent got), 0 if none holds addr. */

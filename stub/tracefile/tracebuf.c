@@ -10,6 +10,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 #include "stub/tracefile/tracefile.h"
 
 struct tracebuf {
@@ -95,7 +99,7 @@ void tracebuf_prefault(struct tracebuf *tb)
 		return;
 	tb->prefaulted = true;
 	/* MADV_POPULATE_WRITE (Linux 5.14); else one write per page */
-	if (madvise((void *)lo, hi - lo, 23) == 0)
+	if (madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) == 0)
 		return;
 	for (uintptr_t p = lo; p < hi; p += 4096)
 		*(volatile uint8_t *)p = 0;

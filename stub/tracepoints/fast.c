@@ -32,19 +32,24 @@ int tpoints_min_fast_len(void *t)
 	return 1; /* the pad relocates as many instructions as the jump covers */
 }
 
-/* The trace state variables the agent can hold: defined, not built in, numbered below
+/* A trace state variable the agent can hold: defined, not built in, numbered below
  * AGENT_MAX_TSV. */
+static bool tsv_agent_can(const struct tpoints_tsv *v)
+{
+	return v->defined && !v->builtin && v->num < AGENT_MAX_TSV;
+}
+
 static void tsv_bitmap(const struct tpoints *tr, uint64_t *bm)
 {
 	memset(bm, 0, AGENT_MAX_TSV / 8);
 	for (size_t i = 0; i < tr->ntsvs; i++)
-		if (tr->tsvs[i].defined && !tr->tsvs[i].builtin && tr->tsvs[i].num < AGENT_MAX_TSV)
+		if (tsv_agent_can(&tr->tsvs[i]))
 			bm[tr->tsvs[i].num / 64] |= 1ull << (tr->tsvs[i].num % 64);
 }
 
 bool tpoints_tsv_in_agent(const struct tpoints *tr, const struct tpoints_tsv *v)
 {
-	return tr->agent && v->defined && !v->builtin && v->num < AGENT_MAX_TSV;
+	return tr->agent && tsv_agent_can(v);
 }
 
 /* A run starts (tstart) or the agent is injected: its hits record again, passcounts from
@@ -136,8 +141,8 @@ void tpoints_fast_new_run(struct tpoints *tr)
 static const char *plan_ops(struct tpoints_tp *tp, struct agent_site_spec *sp)
 {
 	const struct tpoints_plan *pl = &tp->plan[0];
-	bool window = tp->def.cond && !sp->cond;
-	unsigned n = 0;
+	bool window = tp->def.cond && !sp->cond, cond_tsv = sp->tsv;
+	unsigned n = 0, fixed;
 
 	/* the window first (kept once the expressions are placed if one needs it), the ranges,
 	 * then the expressions: the simplest become ops too while there is room */
@@ -155,6 +160,7 @@ static const char *plan_ops(struct tpoints_tp *tp, struct agent_site_spec *sp)
 		sp->ops[sp->nops++] = (struct agent_op){AGENT_OP_MEM, (uint8_t)reg,
 							(uint16_t)pl->mem[i].len, (int32_t)off};
 	}
+	fixed = sp->nops;
 	for (size_t i = 0; i < tp->nacts; i++) {
 		const struct rsp_tp_action *x = &tp->acts[i];
 		struct ax_verify_info vi;
@@ -166,11 +172,12 @@ static const char *plan_ops(struct tpoints_tp *tp, struct agent_site_spec *sp)
 			window = true;
 		n++;
 	}
-	if (window) /* all of them over the window then, none in the agent */
+	if (window) { /* all of them over the window then, nothing of theirs in the agent */
 		sp->acts_len = sp->acts_budget = 0;
-	if (window) { /* else no stack but what the actions name, as a trap hit collects */
+		sp->nops = fixed;
+		sp->tsv = cond_tsv;
 		sp->ops[0].len = FAST_WINDOW;
-	} else {
+	} else { /* no stack but what the actions name, as a trap hit collects */
 		memmove(&sp->ops[0], &sp->ops[1], (sp->nops - 1) * sizeof(sp->ops[0]));
 		sp->nops--;
 	}

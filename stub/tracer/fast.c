@@ -481,22 +481,15 @@ static void on_record(void *ctx, const struct agent_hit *h)
 
 void trace_fast_drain(struct trace *t, struct tspace *only)
 {
-	uint32_t fill = 0;
-
 	if (t->draining)
 		return;
 	t->draining = true;
 	for (struct tspace *s = t->spaces; s; s = s->next)
-		if (s->agent && !s->agent_borrowed && (!only || s == only)) {
+		if (s->agent && !s->agent_borrowed && (!only || s == only))
 			agent_drain(s->agent, on_record, t);
-			if (agent_fill_permille(s->agent) > fill)
-				fill = agent_fill_permille(s->agent);
-		}
 	t->draining = false;
-	if (!only) {
-		t->fast_busy = fill > 125;
+	if (!only)
 		t->fast_drained_ns = trace_now_ns();
-	}
 }
 
 /* The event loop's drain: when a ring is an eighth full (then looked at every ms), or 50 ms
@@ -511,10 +504,9 @@ void trace_fast_tick(struct trace *t)
 	for (struct tspace *s = t->spaces; s; s = s->next)
 		if (s->agent && !s->agent_borrowed && agent_fill_now(s->agent) > fill)
 			fill = agent_fill_now(s->agent);
-	if (fill > 125 || trace_now_ns() - t->fast_drained_ns >= FAST_DRAIN_NS)
+	t->fast_busy = fill > 125;
+	if (t->fast_busy || trace_now_ns() - t->fast_drained_ns >= FAST_DRAIN_NS)
 		trace_fast_drain(t, NULL);
-	else
-		t->fast_busy = false;
 }
 
 void trace_fast_disable(struct trace *t)

@@ -254,7 +254,7 @@ struct trace {
 	const struct agent_rec *rec; /* the record a fast hit is being handled from */
 	bool draining;
 	uint64_t fast_dropped;	  /* hits lost on full rings, counted when a process ends */
-	bool fast_busy;		  /* the last drain found a ring an eighth full */
+	bool fast_busy;		  /* the last look found a ring an eighth full */
 	uint64_t fast_drained_ns; /* when the rings were last drained (trace_now_ns) */
 	bool fast_retry;	  /* some site waits for trace_fast_promote */
 	uint64_t fast_retry_ns;

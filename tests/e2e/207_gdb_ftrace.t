@@ -117,6 +117,15 @@ my $pass = session(['ftrace traced', 'passcount 3', 'actions', 'collect a', 'end
     'tstart', 'continue', 'tstatus'], 10);
 like($pass, qr/^Trace stopped by tracepoint 2\.$/m, 'passcount 3: the trace stops there');
 like($pass, qr/^Collected 3 trace frames\.$/m, 'with 3 frames');
+# The agent stops at the passcount itself: the hits after it run no action (a teval counts
+# 3, as on the trap path, not the program's 10 calls).
+for my $kind ('ftrace', 'trace') {
+    my $pt = session(['tvariable $n = 0', "$kind traced", 'passcount 3', 'actions',
+        'teval $n = $n + 1', 'end', 'break done', 'tstart', 'continue', 'tstatus',
+        'info tvariables'], 10);
+    like($pt, qr/^Collected 3 trace frames\.$/m, "$kind, passcount 3 with teval: 3 frames");
+    like($pt, qr/^\$n\s+0\s+3\s*$/m, "$kind: the actions ran for those 3 hits only");
+}
 
 # While the trace runs (stopped at done), the patched bytes read as the program's own, as an
 # int3 does; and gdb itself refuses while-stepping on a fast tracepoint.
