@@ -41,9 +41,20 @@ static int write_all(void *ctx, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* Binary payloads (x, vFile:pread, qXfer) show their bytes as \xNN, so a reply that starts
+ * with a zero byte does not look empty. */
 static void log_packet(void *ctx, const char *dir, const uint8_t *buf, size_t len)
 {
-	fprintf(stderr, "%s %.*s\n", dir, (int)(len > 4096 ? 4096 : len), (const char *)buf);
+	if (len > 4096)
+		len = 4096;
+	fprintf(stderr, "%s ", dir);
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] >= 0x20 && buf[i] < 0x7f && buf[i] != '\\')
+			fputc(buf[i], stderr);
+		else
+			fprintf(stderr, "\\x%02x", buf[i]);
+	}
+	fputc('\n', stderr);
 }
 
 static int live_next_stop(void *t, struct rsp_stop *stop)

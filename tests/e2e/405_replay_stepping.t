@@ -14,6 +14,7 @@ use Test::More;
 use TS;
 use TraceRun;
 use ReplayRun;
+use RSP;
 
 trace_ok_or_skip();
 my $fix = fixture('shop');
@@ -102,5 +103,21 @@ like($lraw, qr/^\(int\) base = 150$/m, 'lldb: next over three lines, base comput
 like($lraw, qr/^Return value: \(int\) \$\d+ = 156$/m, 'lldb: finish shows the return value');
 like($lraw, qr/stop reason = step out(?:\n.*)*\n +frame #0: 0x[0-9a-f]+ shop`price\(it=0x[0-9a-f]+\) at shop\.c:30/,
     'lldb: finish lands in price');
+
+# lldb 14 reads memory a 512-byte cache line at a time and overruns its own buffer when a
+# line comes back short (fixed in LLVM 17): a recorded window ends anywhere in a line, so an x
+# read is whole or an error (as lldb-server 14), where m answers the bytes there are (as
+# gdbserver). The window: 512 bytes from the first frame's rsp.
+$s = replay_server($tf);
+my $c = RSP->connect($s->{port});
+my $rsp = unpack('Q<', pack('H*', $c->ask('p7') // ''));
+my $end = sprintf('%x', $rsp + 512 - 8);
+my $m8 = $c->ask("m$end,8") // '';
+like($m8, qr/^[0-9a-f]{16}$/, 'm of the last 8 recorded bytes');
+is($c->ask("m$end,10"), $m8, 'm across the end of the recorded window: those 8 bytes, short');
+is($c->ask("x$end,10"), 'E05', 'x across the end of the window: an error, not a short line');
+is(length($c->ask("x$end,8") // ''), 8, 'x of the 8 bytes inside it');
+$c->close;
+stop_server($s);
 
 done_testing();

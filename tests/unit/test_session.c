@@ -220,6 +220,11 @@ static void test_mem(void)
 	ok(is("x0,0", "OK"), "lldb x probe");
 	r = q("x1000,4");
 	ok(r && pkt_lens[0] == 7 && !memcmp(r, "}\x03}]}\n\x03", 7), "x escapes # } *");
+	/* lldb <= 16 copies past its buffer on a short reply to a cache-line read; lldb-server
+	 * 14 answers those with an error, and so does tracestub (m stays short) */
+	ok(is("x1ffe,10", "E05"), "x short read -> E05, whole or nothing");
+	r = q("x1ffe,2");
+	ok(r && pkt_lens[0] == 2 && !memcmp(r, "\xfe\xff", 2), "x whole read at the end");
 	ok(is("qMemoryRegionInfo", "OK"), "qMemoryRegionInfo probe");
 	ok(is("qMemoryRegionInfo:1000",
 	      "start:1000;size:1000;permissions:rx;name:2f62696e2f70726f67;"),
