@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make bench: per-hit cost of tracing f(a,b) (general registers + 64 stack bytes per hit),
 # tracestub beside gdbserver and two minimal ptrace floors, interleaved, several rounds; the
-# headless tracer's pads (fast path) beside an in-process floor (the same pads calling an
-# agent that records nothing) and beside its own trap path.
+# headless tracer's pads (fast path) beside the in-process floor (the same pads calling an
+# agent that saves the 16 registers and 64 stack bytes into a ring and nothing else: no clock,
+# no thread id, no atomic), beside the pad alone (an agent that returns at once) and beside
+# its own trap path.
 # Prints ns per hit (median, min-max) and the ratios. Not a test: nothing here asserts.
 #   probe engine rows: bench/probebench drives stub/live/live.h directly (one PTRACE_GETREGS, one
 #   process_vm_readv per hit), with 1, 100 and 10000 probes installed (the extra ones on a
@@ -65,7 +67,11 @@ probe() {
 
 # The headless tracer on f, timed by the workload itself (WORKLOAD_TIME: its loop, not the
 # tracer's start-up), minus the untraced loop, per hit (a call and its return are 2 hits).
-# Rings big enough that no hit is lost (a lost hit costs less than a recorded one).
+# Rings big enough that no hit is lost (a lost hit costs less than a recorded one) and that
+# none is drained before the loop ends (an eighth of 128 MiB is more than the 9 MB a thread
+# writes). The 8-thread row makes 8 times the calls, the same per thread as the 1-thread row:
+# with an eighth each, a thread's 130 us of work was shorter than the scheduler's wake-ups
+# of 8 threads on 2 cores, which the row then measured.
 declare -A loopbase cpubase cpuhit
 loop_untraced() { # N THREADS
 	local out
@@ -76,7 +82,7 @@ loop_untraced() { # N THREADS
 # headless NAME N THREADS [--trap] [ENV=VALUE...]
 headless() {
 	local name=$1 n=$2 t=$3 mode=$4 out loop cpu; shift 4
-	out=$(env "$@" WORKLOAD_TIME=1 "$TS" trace -q --ring 16M --stack 64 $mode -e f -- \
+	out=$(env "$@" WORKLOAD_TIME=1 "$TS" trace -q --ring 128M --stack 64 $mode -e f -- \
 		"$W" "$((n / t))" "$t" 2>&1 >/dev/null)
 	loop=$(sed -n 's/^loop_ns=//p' <<<"$out")
 	[ -n "$loop" ] || { echo "headless run failed: $name" >&2; return; }
@@ -91,7 +97,8 @@ headless() {
 }
 
 # floor_at NAME N ADDR: the in-process floor at one address (*ADDR: one hit a call), the site
-# gdb's ftrace rows use, so their ratio compares the same pad with and without a record.
+# gdb's ftrace rows use: the same pad, saving the same bytes, with no clock, thread or ring
+# protocol.
 floor_at() {
 	local name=$1 n=$2 at=$3 out loop
 	out=$(TRACESTUB_BENCH_FLOOR=1 WORKLOAD_TIME=1 "$TS" trace -q --ring 16M -e "*$at" -- \
@@ -137,11 +144,12 @@ have_trace=0; ts_has_trace && have_trace=1
 for r in $(seq "$ROUNDS"); do
 	measure_untraced "$N_FAST"; measure_untraced "$N_SLOW"
 	measure_untraced "$N_FAST" 2; measure_untraced "$N_FAST" 8
-	loop_untraced "$N_FAST" 1; loop_untraced "$N_FAST" 8
-	headless "in-process floor (pad, no record)" "$N_FAST" 1 "" TRACESTUB_BENCH_FLOOR=1
+	loop_untraced "$N_FAST" 1; loop_untraced "$((8 * N_FAST))" 8
+	headless "pad alone (no record)" "$N_FAST" 1 "" TRACESTUB_BENCH_FLOOR=pad
+	headless "in-process floor (regs + 64 B)" "$N_FAST" 1 "" TRACESTUB_BENCH_FLOOR=1
 	floor_at "in-process floor at the ftrace site" "$N_FAST" "$ft_at"
 	headless "headless fast path, 1 thread" "$N_FAST" 1 ""
-	headless "headless fast path, 8 threads" "$N_FAST" 8 ""
+	headless "headless fast path, 8 threads" "$((8 * N_FAST))" 8 ""
 	headless "headless fast path + OTLP spans" "$N_FAST" 1 "--otlp-file /dev/null"
 	headless "headless trap path (--trap)" "$N_FAST" 1 --trap
 	run "floor A (single-step)" "$N_FAST" "$F" step "$addr" "$W" "$N_FAST"
@@ -170,7 +178,8 @@ for k in "floor A (single-step)" "floor B (emulate)" "probe engine, 1 probe" \
 	 "probe engine, 8 threads" "gdb break+continue, gdbserver" \
 	 "gdb break+continue, tracestub" "gdb tracepoint, gdbserver" "gdb tracepoint, tracestub" \
 	 "gdb ftrace, tracestub" "gdb ftrace, gdbserver+libinproctrace" \
-	 "in-process floor (pad, no record)" "in-process floor at the ftrace site" \
+	 "pad alone (no record)" "in-process floor (regs + 64 B)" \
+	 "in-process floor at the ftrace site" \
 	 "headless fast path, 1 thread" \
 	 "headless fast path, 8 threads" "headless fast path + OTLP spans" \
 	 "headless trap path (--trap)"; do
@@ -188,14 +197,15 @@ ratio "gdb tracepoint, gdbserver" "gdb tracepoint, tracestub" "gdbserver / trace
 ratio "gdb tracepoint, tracestub" "floor B (emulate)" "tracestub tracepoint / floor B"
 ratio "gdb tracepoint, tracestub" "gdb ftrace, tracestub" "tracestub trace / ftrace"
 ratio "gdb tracepoint, gdbserver" "gdb ftrace, tracestub" "gdbserver trace / tracestub ftrace"
-ratio "gdb ftrace, tracestub" "in-process floor (pad, no record)" "tracestub ftrace / in-process floor"
+ratio "gdb ftrace, tracestub" "in-process floor (regs + 64 B)" "tracestub ftrace / in-process floor"
 ratio "gdb ftrace, tracestub" "in-process floor at the ftrace site" "  / the floor at its own site"
 ratio "gdb ftrace, gdbserver+libinproctrace" "gdb ftrace, tracestub" "gdbserver ftrace / tracestub ftrace"
 ratio "probe engine, 1 probe" "floor B (emulate)" "probe engine / floor B"
 ratio "probe engine, out of line (f+4)" "floor A (single-step)" "probe engine out of line / floor A"
 ratio "probe engine, 10000 probes" "probe engine, 1 probe" "10000 probes / 1 probe"
 ratio "floor A (single-step)" "floor B (emulate)" "floor A / floor B"
-ratio "headless fast path, 1 thread" "in-process floor (pad, no record)" "headless fast path / in-process floor"
+ratio "headless fast path, 1 thread" "in-process floor (regs + 64 B)" "headless fast path / in-process floor"
+ratio "headless fast path, 1 thread" "pad alone (no record)" "  / the pad alone"
 ratio "headless trap path (--trap)" "headless fast path, 1 thread" "headless trap path / fast path"
 ratio "headless fast path + OTLP spans" "headless fast path, 1 thread" "fast path with OTLP spans / without"
 ratio "gdb tracepoint, gdbserver" "headless fast path, 1 thread" "gdbserver tracepoint / fast path"

@@ -81,7 +81,7 @@ bool agent_cond_fits(const uint8_t *code, size_t len, unsigned depth, const uint
 }
 
 /* An expression that only traces memory at fixed offsets from registers (gdb's `collect
- * *(T *)$rsp`, a local at -O0: reg, constants, add, ext, trace, trace_quick, pop): its
+ * *(T *)$rsp`, a local at -O0: reg, constants, add, ext, zero_ext, trace, trace_quick, pop): its
  * blocks as MEM ops, which cost the agent no interpretation. false: anything else. */
 struct sym {
 	int reg; /* agent register, or -1: a constant */
@@ -131,10 +131,14 @@ static bool as_mem_ops(const uint8_t *code, size_t len, struct agent_site_spec *
 			st[sp - 2].v = (int64_t)((uint64_t)st[sp - 2].v + (uint64_t)st[sp - 1].v);
 			sp--;
 			break;
-		case 0x16: /* ext n of a constant */
-			if (!sp || st[sp - 1].reg >= 0 || !im || im > 64)
+		case 0x16: /* ext n of a constant, or 64 of anything (gdb's `*(T *)$rsp`) */
+		case 0x2a: /* zero_ext n, the same */
+			if (!sp || !im || im > 64 || (st[sp - 1].reg >= 0 && im < 64))
 				return false;
-			if (im < 64) {
+			if (im < 64 && op == 0x2a) {
+				st[sp - 1].v =
+					(int64_t)((uint64_t)st[sp - 1].v & ((1ull << im) - 1));
+			} else if (im < 64) {
 				uint64_t m = 1ull << (im - 1),
 					 v = (uint64_t)st[sp - 1].v & ((m << 1) - 1);
 

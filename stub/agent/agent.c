@@ -323,6 +323,12 @@ void agent_disable(struct agent *a)
 	__atomic_store_n(&a->h->magic, 0, __ATOMIC_RELEASE);
 }
 
+void agent_floor(struct agent *a)
+{
+	a->h->floor_at = 0;
+	__atomic_store_n(&a->h->magic, AGENT_FLOOR, __ATOMIC_RELEASE);
+}
+
 int agent_reg_of(int regno)
 {
 	static const int map[] = {

@@ -102,6 +102,9 @@ int agent_add_site(struct agent *a, const struct agent_site_spec *s, const char 
 void *agent_unpatch(struct agent *a, uint64_t addr);
 /* Hits return at once from now on (tracing stopped, the patches stay until detach). */
 void agent_disable(struct agent *a);
+/* make bench's in-process floor: hits save their registers and 64 stack bytes and nothing
+ * else (one thread; nothing is drained). */
+void agent_floor(struct agent *a);
 /* Hits record again (a new run: passcounts start over). */
 void agent_enable(struct agent *a);
 

@@ -16,7 +16,10 @@
 
 #include <stdint.h>
 
-#define AGENT_MAGIC	 0x3174736563617274ull /* "tracest1" */
+#define AGENT_MAGIC 0x3174736563617274ull /* "tracest1" */
+/* make bench's in-process floor: a hit saves its 16 registers and 64 stack bytes into ring
+ * 0's records, one after another (no clock, no thread id, no atomic, nothing published) */
+#define AGENT_FLOOR	 0x726f6f6c66747374ull /* "tstfloor" */
 #define AGENT_VERSION	 1
 #define AGENT_MAX_SITES	 1024
 #define AGENT_MAX_OPS	 8
@@ -169,7 +172,8 @@ struct agent_hdr {
 	uint64_t nofree;   /* hits dropped because every ring was taken */
 	uint32_t tsv_lock; /* held by a hit whose site uses trace state variables */
 	uint32_t pad2;
-	uint64_t reserved[7];
+	uint64_t floor_at; /* AGENT_FLOOR: where the next hit's bytes go in ring 0 */
+	uint64_t reserved[6];
 	/* gdb's trace state variables by number (tracestub sets them at tstart and reads them
 	 * back; a site's getv/setv use them at the hit, under tsv_lock) */
 	int64_t tsv[AGENT_MAX_TSV];

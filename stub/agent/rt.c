@@ -507,6 +507,26 @@ static int ax_run(const struct agent_site *s, const uint8_t *c, uint32_t len, co
 	return -1;
 }
 
+/* The floor make bench compares a hit with: 16 registers and 64 stack bytes into a ring,
+ * nothing else (a single-threaded workload: ring 0, no claim, no lock) */
+static void floor_hit(const uint64_t *g, uint64_t rsp, struct agent_hdr *h)
+{
+	uint64_t pos = h->floor_at & (h->ring_bytes - 1);
+	uint8_t *d = (uint8_t *)h + h->ring_off + sizeof(struct agent_ring);
+
+	if (!h->floor_at) /* the first hit: the pages faulted in at once, as a ring's claim does */
+		sys3(SYS_madvise, (long)(((uint64_t)(uintptr_t)d + 4095) & ~4095ull),
+		     (long)((h->ring_bytes < POPULATE_MAX ? h->ring_bytes : POPULATE_MAX) &
+			    ~4095ull),
+		     MADV_POPULATE_WRITE);
+	if (pos + 16 * 8 + 64 > h->ring_bytes)
+		pos = 0;
+	d += pos;
+	copy(d, (const uint8_t *)g, 16 * 8);
+	copy(d + 16 * 8, (const uint8_t *)(uintptr_t)rsp, 64);
+	h->floor_at = pos + 16 * 8 + 64;
+}
+
 void agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h);
 
 __attribute__((section(".text.entry"), used)) void
@@ -519,8 +539,11 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 	uint8_t *p;
 	uint32_t lo, hi;
 
-	if (__atomic_load_n(&h->magic, __ATOMIC_RELAXED) != AGENT_MAGIC)
+	if (__atomic_load_n(&h->magic, __ATOMIC_RELAXED) != AGENT_MAGIC) {
+		if (__atomic_load_n(&h->magic, __ATOMIC_RELAXED) == AGENT_FLOOR)
+			floor_hit(g, rsp, h);
 		return; /* tracing stopped */
+	}
 	tid = thread_id(h, &fs);
 	r = ring_of(h, tid, fs);
 	if (!r) {

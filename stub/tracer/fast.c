@@ -304,9 +304,14 @@ static struct agent *agent_for(struct trace *t, struct tspace *s, uint64_t near,
 		*why = "the agent could not be injected";
 		return NULL;
 	}
-	/* make bench's in-process floor: pads that call the agent, which records nothing */
-	if (getenv("TRACESTUB_BENCH_FLOOR"))
-		agent_disable(s->agent);
+	/* make bench's floors: =pad, pads that call the agent, which returns at once; =1, the
+	 * agent saves the registers and 64 stack bytes and nothing else */
+	if (getenv("TRACESTUB_BENCH_FLOOR")) {
+		if (!strcmp(getenv("TRACESTUB_BENCH_FLOOR"), "pad"))
+			agent_disable(s->agent);
+		else
+			agent_floor(s->agent);
+	}
 	return s->agent;
 }
 

@@ -130,6 +130,10 @@ static size_t random_action(uint8_t *c)
 		unsigned off = (unsigned)(rnd() % 200);
 
 		n = at_rdi(c, n, off);
+		if (rnd() % 4 == 0) { /* zero_ext 64 (gdb's, a no-op) or 48 (interpreted) */
+			c[n++] = 0x2a;
+			c[n++] = rnd() % 2 ? 64 : 48;
+		}
 		switch (rnd() % 6) {
 		case 0: /* trace_quick n; pop */
 			c[n++] = 0x0d;
@@ -281,11 +285,13 @@ int main(void)
 	ok(cut > 100, "a record is as long as what was written, not its budget");
 	ok(mem_ops > 100 && mem_ops < tried - 100, "some actions became MEM ops, not all");
 
-	/* gdb's collect of a local at -O0 (rbp + 16 - 36, 4 bytes) and of 64 bytes at rsp: ops */
+	/* gdb's collect of a local at -O0 (rbp + 16 - 36, 4 bytes) and of 64 bytes at rsp (gdb
+	 * 13's bytes: reg 7, zero_ext 64, const8 64, trace): ops */
 	{
 		static const uint8_t local[] = {0x26, 0, 6,    0x22, 0x10, 0x02, 0x22, 0xdc,
 						0x16, 8, 0x02, 0x22, 4,	   0x0c, 0x27},
-				     at_rsp[] = {0x26, 0, 7, 0x22, 64, 0x0c, 0x27};
+				     at_rsp[] = {0x26, 0, 7, 0x2a, 64, 0x22, 64, 0x0c, 0x27},
+				     trunc[] = {0x26, 0, 7, 0x2a, 32, 0x22, 64, 0x0c, 0x27};
 
 		memset(&sp, 0, sizeof(sp));
 		ok(agent_acts_add(&sp, local, sizeof(local), 2) &&
@@ -294,6 +300,9 @@ int main(void)
 			   sp.ops[0].len == 4 && sp.ops[1].reg == AGENT_RSP && sp.ops[1].off == 0 &&
 			   sp.ops[1].len == 64,
 		   "a local at -O0 and *(char (*)[64])$rsp: MEM ops, no bytecode to interpret");
+		ok(agent_acts_add(&sp, trunc, sizeof(trunc), 2) && sp.nops == 2 &&
+			   sp.acts_len == sizeof(trunc) + 2,
+		   "a register cut to 32 bits: interpreted, not a MEM op");
 	}
 
 	/* a budget too small: the blocks are cut to it, never past */
