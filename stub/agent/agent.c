@@ -45,8 +45,10 @@ struct agent {
 	bool tid_checked;
 	bool map_borrowed; /* agent_open_mem: not ours to unmap */
 	uint32_t ring_bytes, nrings;
+	/* a drain's records (2 x MAX_BATCH: the runs, then where they are merged) */
 	const struct agent_rec **batch;
 	uint64_t *upto, *tails; /* per ring, for a drain */
+	size_t *runs;		/* per ring + 1: where each ring's records start in batch */
 };
 
 static uint64_t rdtsc(void)
@@ -182,10 +184,13 @@ static int agent_new(const struct agent_opts *o, pid_t pid, struct agent **out)
 		free(a);
 		return -EINVAL;
 	}
-	if (!a || !(a->batch = malloc(MAX_BATCH * sizeof(*a->batch))) ||
-	    !(a->upto = calloc(2 * (size_t)nrings, sizeof(*a->upto)))) {
-		if (a)
+	if (!a || !(a->batch = malloc(2 * MAX_BATCH * sizeof(*a->batch))) ||
+	    !(a->upto = calloc(2 * (size_t)nrings, sizeof(*a->upto))) ||
+	    !(a->runs = calloc((size_t)nrings + 1, sizeof(*a->runs)))) {
+		if (a) {
 			free(a->batch);
+			free(a->upto);
+		}
 		free(a);
 		return -ENOMEM;
 	}
@@ -282,6 +287,7 @@ void agent_free(struct agent *a)
 		munmap(a->map, a->size);
 	free(a->batch);
 	free(a->upto);
+	free(a->runs);
 	free(a);
 }
 
@@ -443,12 +449,35 @@ static const struct agent_rec *rec_at(const struct agent *a, struct agent_ring *
 					  (off & (a->h->ring_bytes - 1)));
 }
 
-static int by_tsc(const void *x, const void *y)
+/* Merge nruns runs of records, each in timestamp order (one ring: one thread, in the order
+ * it hit), pairwise until one is left; returns where the merged records are (src or tmp).
+ * A thread's own records keep their ring's order whatever their timestamps say. */
+static const struct agent_rec **merge_runs(const struct agent_rec **src,
+					   const struct agent_rec **tmp, size_t *runs, size_t nruns)
 {
-	const struct agent_rec *a = *(const struct agent_rec *const *)x;
-	const struct agent_rec *b = *(const struct agent_rec *const *)y;
+	while (nruns > 1) {
+		const struct agent_rec **t = src;
+		size_t out = 0, k = 0;
 
-	return a->tsc < b->tsc ? -1 : a->tsc > b->tsc;
+		for (size_t r = 0; r < nruns; r += 2, k++) {
+			size_t i = runs[r], ie = runs[r + 1];
+			size_t j = r + 1 < nruns ? runs[r + 1] : ie,
+			       je = r + 1 < nruns ? runs[r + 2] : ie;
+
+			runs[k] = out;
+			while (i < ie && j < je)
+				tmp[out++] = src[j]->tsc < src[i]->tsc ? src[j++] : src[i++];
+			while (i < ie)
+				tmp[out++] = src[i++];
+			while (j < je)
+				tmp[out++] = src[j++];
+		}
+		runs[k] = out;
+		nruns = k;
+		src = tmp;
+		tmp = t;
+	}
+	return src;
 }
 
 static void regs_of(const struct agent_rec *rec, struct user_regs_struct *r)
@@ -500,7 +529,8 @@ static void check_tid_offset(struct agent *a, const struct agent_rec *rec)
 static size_t drain_batch(struct agent *a, const uint64_t *upto, agent_hit_fn fn, void *ctx)
 {
 	uint64_t *tails = a->tails;
-	size_t n = 0;
+	const struct agent_rec **recs;
+	size_t n = 0, nruns = 0;
 
 	for (uint32_t i = 0; i < a->h->nrings; i++) {
 		struct agent_ring *r = ring_at(a, i);
@@ -509,6 +539,7 @@ static size_t drain_batch(struct agent *a, const uint64_t *upto, agent_hit_fn fn
 		tails[i] = tail;
 		if (tail >= upto[i]) /* nothing (more) to read: not touched */
 			continue;
+		a->runs[nruns++] = n;
 		while (tail < upto[i] && n < MAX_BATCH) {
 			const struct agent_rec *rec = rec_at(a, r, tail);
 
@@ -521,9 +552,10 @@ static size_t drain_batch(struct agent *a, const uint64_t *upto, agent_hit_fn fn
 		}
 		tails[i] = tail;
 	}
-	qsort(a->batch, n, sizeof(*a->batch), by_tsc);
+	a->runs[nruns] = n;
+	recs = merge_runs(a->batch, a->batch + MAX_BATCH, a->runs, nruns);
 	for (size_t i = 0; i < n; i++) {
-		const struct agent_rec *rec = a->batch[i];
+		const struct agent_rec *rec = recs[i];
 		struct agent_hit h = {.rec = rec,
 				      .pid = rec->pid,
 				      .tid = rec->tid,

@@ -180,8 +180,17 @@ struct tsummary_entry {
 	uint64_t errors; /* returns with a negative int result or a non-nil Go error */
 };
 
+#define TSUMMARY_HINTS 256 /* power of two */
+
 struct tsummary {
 	struct tsummary_entry slots[TSUMMARY_SLOTS];
+	/* The entry an event's (func, module) strings led to last, by their addresses: a
+	 * function's events share its strings, so most events skip hashing the names. A hint
+	 * is taken only when the entry's names still equal the event's. */
+	struct {
+		const char *func, *module;
+		struct tsummary_entry *e;
+	} hints[TSUMMARY_HINTS];
 	unsigned used;	  /* slots holding a function */
 	uint64_t dropped; /* events not counted because the table was full */
 	uint64_t events;  /* all events seen */

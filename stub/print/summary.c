@@ -81,23 +81,41 @@ static bool is_error_return(const struct tevent *ev)
 	return false;
 }
 
-int tsummary_add(struct tsummary *s, const struct tevent *ev)
+/* The entry for an event's names: by the hint for their addresses when the entry holds
+ * exactly these names, else by hashing them (cut) and adding the entry if new. NULL: the
+ * table is full. */
+static struct tsummary_entry *entry_of(struct tsummary *s, const char *fn, const char *mod)
 {
 	char func[TSUMMARY_FUNC_MAX], module[TSUMMARY_MOD_MAX];
-	struct tsummary_entry *e;
+	size_t h = ((uintptr_t)fn >> 3 ^ (uintptr_t)mod >> 5) & (TSUMMARY_HINTS - 1);
+	struct tsummary_entry *e = s->hints[h].e;
 
-	s->events++;
-	cut(func, sizeof(func), ev->func && ev->func[0] ? ev->func : "?");
-	cut(module, sizeof(module), ev->module);
-	e = lookup(s, module, func);
-	if (!e || (!e->func[0] && s->used >= TSUMMARY_SLOTS - 1)) {
-		s->dropped++;
-		return -ENOSPC;
-	}
+	if (e && s->hints[h].func == fn && s->hints[h].module == mod && !strcmp(e->func, fn) &&
+	    !strcmp(e->module, mod ? mod : ""))
+		return e;
+	e = lookup(s, cut(module, sizeof(module), mod), cut(func, sizeof(func), fn));
+	if (!e || (!e->func[0] && s->used >= TSUMMARY_SLOTS - 1))
+		return NULL;
 	if (!e->func[0]) {
 		memcpy(e->func, func, sizeof(func));
 		memcpy(e->module, module, sizeof(module));
 		s->used++;
+	}
+	s->hints[h].func = fn;
+	s->hints[h].module = mod;
+	s->hints[h].e = e;
+	return e;
+}
+
+int tsummary_add(struct tsummary *s, const struct tevent *ev)
+{
+	struct tsummary_entry *e;
+
+	s->events++;
+	e = entry_of(s, ev->func && ev->func[0] ? ev->func : "?", ev->module);
+	if (!e) {
+		s->dropped++;
+		return -ENOSPC;
 	}
 	if (ev->type != TEVENT_RETURN) {
 		e->calls++;

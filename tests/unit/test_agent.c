@@ -263,9 +263,27 @@ static void *other_thread(void *arg)
 	return NULL;
 }
 
+/* Hits of several threads at once, interleaved: each on a frame of its own stack. */
+#define MT_THREADS 5
+#define MT_HITS	   60
+static pthread_barrier_t mt_go;
+
+static void *hitting_thread(void *arg)
+{
+	uint64_t g[48] = {0}; /* 16 words, the red zone, the 16 bytes the site reads */
+
+	pthread_barrier_wait(&mt_go);
+	for (int i = 0; i < MT_HITS; i++) {
+		g[AGENT_RAX] = (uint64_t)i;
+		agent_hit(g, &site_plain, H);
+		sched_yield();
+	}
+	return NULL;
+}
+
 int main(void)
 {
-	struct agent_opts o = {.ring_bytes = 65536, .nrings = 4};
+	struct agent_opts o = {.ring_bytes = 65536, .nrings = 8};
 	size_t sz = agent_map_size(&o);
 	void *map = aligned_alloc(4096, sz);
 	struct agent *a = NULL;
@@ -406,6 +424,43 @@ int main(void)
 	   "timestamps on CLOCK_MONOTONIC, in order");
 	agent_thread_gone(a, hits[1].tid);
 	ok(!ring_of_tid(H, hits[1].tid), "a gone thread's drained ring is free again");
+
+	/* ---- 5 threads at once: one drain merges their rings by timestamp ---- */
+	{
+		pthread_t mt[MT_THREADS];
+		bool sorted = true, own_order = true;
+		int per[MT_THREADS + 1] = {0};
+		int32_t tids[MT_THREADS];
+		size_t ntids = 0;
+
+		pthread_barrier_init(&mt_go, NULL, MT_THREADS);
+		for (int i = 0; i < MT_THREADS; i++)
+			pthread_create(&mt[i], NULL, hitting_thread, NULL);
+		for (int i = 0; i < MT_THREADS; i++)
+			pthread_join(mt[i], NULL);
+		pthread_barrier_destroy(&mt_go);
+		nhits = 0;
+		agent_drain(a, on_hit, NULL);
+		for (size_t i = 0; i < nhits; i++) {
+			size_t k = 0;
+
+			while (k < ntids && tids[k] != hits[i].tid)
+				k++;
+			if (k == ntids && ntids < MT_THREADS)
+				tids[ntids++] = hits[i].tid;
+			if (i && recs[i].tsc < recs[i - 1].tsc)
+				sorted = false;
+			/* a thread's records come in the order it hit: rax counts up */
+			if (hits[i].regs.rax != (uint64_t)per[k < MT_THREADS ? k : MT_THREADS])
+				own_order = false;
+			per[k < MT_THREADS ? k : MT_THREADS]++;
+		}
+		ok(nhits == MT_THREADS * MT_HITS && ntids == MT_THREADS && !per[MT_THREADS],
+		   "5 threads' 300 hits, all drained");
+		ok(sorted && own_order, "merged by timestamp, each thread's in the order it hit");
+		for (size_t k = 0; k < ntids; k++)
+			agent_thread_gone(a, tids[k]);
+	}
 
 	/* a C string whose pointer is in a stack slot (a line probe at -O0): pointer, string */
 	{

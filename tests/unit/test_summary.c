@@ -174,12 +174,44 @@ static void test_long_names(void)
 	ok(tsummary_find(&s, NULL, "?") != NULL, "NULL func counted as ?");
 }
 
+/* The hints by the names' addresses: a buffer reused for another name, the same name from
+ * another buffer, a name longer than an entry keeps. */
+static void test_hints(void)
+{
+	struct tsummary *s = tsummary_new();
+	char name[200], mod[16] = "prog", other[16] = "prog";
+	const struct tsummary_entry *e;
+
+	if (!s) {
+		ok(0, "tsummary_new");
+		return;
+	}
+	strcpy(name, "first");
+	call(s, mod, name);
+	call(s, mod, name);
+	strcpy(name, "second"); /* the same address, another function */
+	call(s, mod, name);
+	e = tsummary_find(s, "prog", "first");
+	ok(e && e->calls == 2, "a reused buffer: the first name keeps its 2 calls");
+	e = tsummary_find(s, "prog", "second");
+	ok(e && e->calls == 1, "and the new name gets its own entry");
+	call(s, other, "second"); /* another buffer, the same names */
+	ok(e && e->calls == 2 && s->used == 2, "the same names from other buffers: one entry");
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = 0;
+	for (int i = 0; i < 3; i++)
+		call(s, mod, name);
+	ok(s->used == 3 && s->calls == 7, "a name longer than an entry keeps: one entry, 3 calls");
+	tsummary_free(s);
+}
+
 int main(void)
 {
 	test_stats();
 	test_print();
 	test_full();
 	test_long_names();
+	test_hints();
 	printf("1..%d\n", n_test);
 	return failed ? 1 : 0;
 }
