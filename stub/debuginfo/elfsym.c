@@ -330,8 +330,10 @@ int elfsym_open_mem(const void *buf, size_t len, struct elfsym **out)
 /* The file read once into memory of its own (a file changed under a mapping would fault). */
 int elfsym_open(const char *path, struct elfsym **out)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	/* O_NONBLOCK: a FIFO's open would wait for a writer (no effect on a regular file) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), err = 0;
 	uint8_t *buf = NULL;
+	char magic[SELFMAG];
 	struct stat st;
 	size_t len, got = 0;
 
@@ -343,6 +345,13 @@ int elfsym_open(const char *path, struct elfsym **out)
 		goto out;
 	}
 	len = (size_t)st.st_size;
+	/* Not an ELF: said before the whole file is read (a traced server's workers map shared
+	 * memory files, /dev/shm/PostgreSQL.*, megabytes each, at every new worker). */
+	if (!S_ISREG(st.st_mode) || len < SELFMAG || pread(fd, magic, SELFMAG, 0) != SELFMAG ||
+	    memcmp(magic, ELFMAG, SELFMAG)) {
+		err = -ENOEXEC;
+		goto out;
+	}
 	if (!(buf = malloc(len ? len : 1))) {
 		err = -ENOMEM;
 		goto out;

@@ -167,12 +167,15 @@ static size_t named_functions(const struct tracecli *c, struct module *m, uint64
 	return k;
 }
 
-static void warm_debuginfo(const struct tracecli *c, pid_t pid)
+/* Before attaching (the program runs meanwhile): the symbols of every file pid maps and the
+ * debug info of the named functions. The set is returned to be freed once the process's own
+ * set exists, so its files' symbols are read once, not again while the process is held. */
+static struct module_set *warm_debuginfo(const struct tracecli *c, pid_t pid)
 {
 	struct module_set *set = NULL;
 
 	if (module_set_from_pid(pid, &set))
-		return;
+		return NULL;
 	for (size_t i = 0; i < set->n; i++) {
 		struct module *m = set->mods[i];
 		uint64_t pcs[DWARFVET_HINTS];
@@ -188,19 +191,21 @@ static void warm_debuginfo(const struct tracecli *c, pid_t pid)
 			if (c->specs[k].name[0] && !c->specs[k].glob)
 				dwarfinfo_inlined(di, c->specs[k].name, false, NULL, 0);
 	}
-	module_set_free(set);
+	return set;
 }
 
 static int start(struct session *ss)
 {
 	const struct tracecli *c = ss->t->cli;
+	struct module_set *warm = NULL;
 	struct rsp_stop st;
 	int r;
 
 	if (c->pid) {
-		warm_debuginfo(c, c->pid);
+		warm = warm_debuginfo(c, c->pid);
 		r = live_attach(ss->l, c->pid);
 		if (r) {
+			module_set_free(warm);
 			fprintf(stderr, "tracestub trace: cannot attach to process %d: %s\n",
 				(int)c->pid, strerror(-r));
 			return r;
@@ -221,16 +226,19 @@ static int start(struct session *ss)
 		ss->main_pid = ss->t->main_pid = (pid_t)st.thread.pid;
 	}
 	new_space(ss, ss->main_pid, true);
+	module_set_free(warm);
 	/* the other processes, attached as well: one trace, one event stream */
 	for (unsigned i = 0; i < c->nmore; i++) {
-		warm_debuginfo(c, c->more[i]);
+		warm = warm_debuginfo(c, c->more[i]);
 		r = live_attach_more(ss->l, c->more[i]);
 		if (r) {
+			module_set_free(warm);
 			fprintf(stderr, "tracestub trace: cannot attach to process %d: %s\n",
 				(int)c->more[i], strerror(-r));
 			return r;
 		}
 		new_space(ss, c->more[i], true);
+		module_set_free(warm);
 	}
 	return 0;
 }

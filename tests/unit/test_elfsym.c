@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "stub/debuginfo/debuginfo.h"
@@ -146,15 +147,30 @@ static void test_pq_and_bad(void)
 		   !es,
 	   "garbage is -ENOEXEC");
 	ok(elfsym_open("/nonexistent/x", &es) == -ENOENT, "missing file is -ENOENT");
+	/* what a process maps that is no ELF (a shared memory file, a device): said without
+	 * reading it (a FIFO's read would wait for a writer) */
+	ok(elfsym_open("/dev/zero", &es) == -ENOEXEC && !es, "a device is -ENOEXEC");
+	{
+		char fifo[] = "/tmp/test_elfsym_fifoXXXXXX";
+		int fd = mkstemp(fifo);
+
+		if (fd >= 0) {
+			close(fd);
+			unlink(fifo);
+		}
+		ok(fd >= 0 && !mkfifo(fifo, 0600) && elfsym_open(fifo, &es) == -ENOEXEC && !es,
+		   "a FIFO is -ENOEXEC, at once");
+		unlink(fifo);
+	}
 }
 
 int main(void)
 {
-	printf("1..20\n");
 	test_fixture();
 	test_libc();
 	test_go();
 	test_go_stripped();
 	test_pq_and_bad();
+	printf("1..%d\n", n_test);
 	return 0;
 }
