@@ -23,7 +23,7 @@ __attribute__((noinline)) long f(long a, long b)
 
 static struct timespec t0s[64], t1s[64], c0s[64], c1s[64];
 static int timed;
-static pthread_barrier_t ready;
+static pthread_barrier_t ready, done;
 
 static long ns_of(const struct timespec *t)
 {
@@ -32,7 +32,8 @@ static long ns_of(const struct timespec *t)
 
 /* With WORKLOAD_TIME each thread makes one call that is not timed (the tracer's per-thread
  * set-up, e.g. its ring, happens there), waits for the others to have made theirs, then
- * times its loop. */
+ * times its loop, and exits only when every loop is over (a thread's exit makes a tracer
+ * handle its records then: not while the others' loops are timed). */
 static void *worker(void *arg)
 {
 	long s = 0, id = (long)arg - 1;
@@ -46,6 +47,8 @@ static void *worker(void *arg)
 		s += f(i, (long)arg);
 	clock_gettime(CLOCK_MONOTONIC, &t1s[id]);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1s[id]);
+	if (timed)
+		pthread_barrier_wait(&done);
 	sink += s;
 	return NULL;
 }
@@ -60,6 +63,7 @@ int main(int argc, char **argv)
 		return 2;
 	timed = getenv("WORKLOAD_TIME") != NULL;
 	pthread_barrier_init(&ready, NULL, (unsigned)threads);
+	pthread_barrier_init(&done, NULL, (unsigned)threads);
 	if (threads == 1) {
 		worker((void *)1);
 	} else {

@@ -71,7 +71,8 @@ probe() {
 # none is drained before the loop ends (an eighth of 128 MiB is more than the 9 MB a thread
 # writes). The 8-thread row makes 8 times the calls, the same per thread as the 1-thread row:
 # with an eighth each, a thread's 130 us of work was shorter than the scheduler's wake-ups
-# of 8 threads on 2 cores, which the row then measured.
+# of 8 threads on 2 cores, which the row then measured. The threads exit when every loop is
+# over (the tracer handles an exiting thread's records at its exit, on one of the 2 cores).
 declare -A loopbase cpubase cpuhit
 loop_untraced() { # N THREADS
 	local out
