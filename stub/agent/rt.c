@@ -112,6 +112,16 @@ static void tid_offset_check(struct agent_hdr *h, int32_t tid, uint64_t fs, int3
 					    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
 
+/* A ring's record pages (from recs on) faulted in now, once, not one by one on the hits (a
+ * kernel without MADV_POPULATE_WRITE just says no). */
+static void populate(const struct agent_hdr *h, const uint8_t *recs)
+{
+	uint64_t lo = ((uint64_t)(uintptr_t)recs + 4095) & ~4095ull;
+	uint64_t len = h->ring_bytes < POPULATE_MAX ? h->ring_bytes : POPULATE_MAX;
+
+	sys3(SYS_madvise, (long)lo, (long)(len & ~4095ull), MADV_POPULATE_WRITE);
+}
+
 /* The thread's ring: open addressing by tid, claimed with a compare-exchange the first time. */
 static struct agent_ring *ring_of(struct agent_hdr *h, int32_t tid, uint64_t fs)
 {
@@ -130,15 +140,7 @@ static struct agent_ring *ring_of(struct agent_hdr *h, int32_t tid, uint64_t fs)
 				 * process (reads through pointers, the records' pid). */
 				r->pid = (int32_t)sys0(SYS_getpid);
 				r->stk_lo = r->stk_hi = 0;
-				/* Its pages faulted in now, once, not one by one on the hits
-				 * (a kernel without MADV_POPULATE_WRITE just says no). */
-				uint64_t lo =
-					((uint64_t)(uintptr_t)r + sizeof(*r) + 4095) & ~4095ull;
-				uint64_t len =
-					h->ring_bytes < POPULATE_MAX ? h->ring_bytes : POPULATE_MAX;
-
-				sys3(SYS_madvise, (long)lo, (long)(len & ~4095ull),
-				     MADV_POPULATE_WRITE);
+				populate(h, (const uint8_t *)(r + 1));
 				tid_offset_check(h, tid, fs, r->pid);
 				return r;
 			}
@@ -514,11 +516,8 @@ static void floor_hit(const uint64_t *g, uint64_t rsp, struct agent_hdr *h)
 	uint64_t pos = h->floor_at & (h->ring_bytes - 1);
 	uint8_t *d = (uint8_t *)h + h->ring_off + sizeof(struct agent_ring);
 
-	if (!h->floor_at) /* the first hit: the pages faulted in at once, as a ring's claim does */
-		sys3(SYS_madvise, (long)(((uint64_t)(uintptr_t)d + 4095) & ~4095ull),
-		     (long)((h->ring_bytes < POPULATE_MAX ? h->ring_bytes : POPULATE_MAX) &
-			    ~4095ull),
-		     MADV_POPULATE_WRITE);
+	if (!h->floor_at) /* the first hit, as a ring's claim */
+		populate(h, d);
 	if (pos + 16 * 8 + 64 > h->ring_bytes)
 		pos = 0;
 	d += pos;
@@ -538,9 +537,10 @@ agent_hit(uint64_t *g, const struct agent_site *s, struct agent_hdr *h)
 	struct agent_rec *rec;
 	uint8_t *p;
 	uint32_t lo, hi;
+	uint64_t magic = __atomic_load_n(&h->magic, __ATOMIC_RELAXED);
 
-	if (__atomic_load_n(&h->magic, __ATOMIC_RELAXED) != AGENT_MAGIC) {
-		if (__atomic_load_n(&h->magic, __ATOMIC_RELAXED) == AGENT_FLOOR)
+	if (magic != AGENT_MAGIC) {
+		if (magic == AGENT_FLOOR)
 			floor_hit(g, rsp, h);
 		return; /* tracing stopped */
 	}

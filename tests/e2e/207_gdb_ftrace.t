@@ -33,7 +33,7 @@ sub session {
 }
 
 my @collect = ('actions', 'collect $regs', 'collect a, b', 'collect $locals', 'collect counter',
-    'collect *p', 'collect message', 'end', 'break done', 'tstart', 'continue', 'tstop', 'tstatus',
+    'collect *p', 'collect *(unsigned char (*)[16])$rsp', 'collect message', 'end', 'break done', 'tstart', 'continue', 'tstop', 'tstatus',
     'info tracepoints', 'tfind start', 'tdump', 'tfind 9', 'tdump', 'monitor tstats');
 my $fast = session(['ftrace traced', @collect], 10);
 my $trap = session(['trace traced', @collect], 10);
@@ -47,6 +47,9 @@ is(scalar @df, 2, 'tdump of frames 0 and 9');
 is($df[0], $dt[0], 'frame 0: what a trap tracepoint collects at the same hit');
 is($df[1], $dt[1], 'frame 9: the same');
 like($df[1] // '', qr/^a = 9\nb = 109$/m, 'frame 9: its arguments');
+# gdb 13 sends that collect as reg rsp, zero_ext 64, const 16, trace: the pad copies the 16
+# bytes as a fixed range (test_agent_acts: no bytecode interpreted); the same bytes as a trap
+like($df[1] // '', qr/^\*\(unsigned char \(\*\)\[16\]\)\$rsp = (?:"|\{)/m, 'frame 9: the 16 bytes at rsp');
 
 my $mt = session(['ftrace traced', 'actions', 'collect $regs', 'collect a', 'end', 'break done',
     'tstart', 'continue', 'tstatus', 'monitor tstats'], 10, 'threads');
